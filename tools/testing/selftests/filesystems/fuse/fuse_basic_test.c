@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Plain FUSE through the raw-protocol test daemon: the ground every
+ * fuse-bpf test stands on.  Each test checks what the caller sees and
+ * which requests reached the daemon.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../../kselftest_harness.h"
+#include "fuse_daemon.h"
+
+static const char hello[] = "hello from the test daemon\n";
+
+TEST(fuse_available)
+{
+	char line[256];
+	bool found = false;
+	FILE *f;
+	int fd;
+
+	fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd) TH_LOG("/dev/fuse: %s", strerror(errno));
+	close(fd);
+
+	f = fopen("/proc/filesystems", "r");
+	ASSERT_NE(NULL, f);
+	while (fgets(line, sizeof(line), f))
+		found |= !strcmp(line, "nodev\tfuse\n");
+	fclose(f);
+	ASSERT_TRUE(found) TH_LOG("no fuse in /proc/filesystems");
+}
+
+FIXTURE(daemon) {
+	char mnt[64];
+	char path[128];
+	struct td *d;
+	uint64_t file_id;
+	uint64_t dir_id;
+};
+
+FIXTURE_SETUP(daemon)
+{
+	struct td_opts o;
+
+	ASSERT_EQ(0, td_isolate());
+	strcpy(self->mnt, "/tmp/fuse-basic-XXXXXX");
+	ASSERT_NE(NULL, mkdtemp(self->mnt));
+	td_default_opts(&o);
+	o.entry_timeout = 60;
+	o.attr_timeout = 60;
+	self->d = td_mount(self->mnt, &o);
+	ASSERT_NE(NULL, self->d) TH_LOG("mount: %s", strerror(errno));
+	self->file_id = td_add_file(self->d, TD_ROOT_ID, "hello", 0644,
+				    hello, strlen(hello));
+	self->dir_id = td_add_dir(self->d, TD_ROOT_ID, "sub", 0755);
+	ASSERT_NE(0, self->file_id);
+	ASSERT_NE(0, td_add_file(self->d, self->dir_id, "inner", 0600, "x", 1));
+	snprintf(self->path, sizeof(self->path), "%s/hello", self->mnt);
+}
+
+FIXTURE_TEARDOWN(daemon)
+{
+	td_umount(self->d);
+	rmdir(self->mnt);
+}
+
+/* Requests whose timing the kernel decides: left out of exact sequences. */
+static const uint32_t async_ops[] = { FUSE_FORGET, FUSE_BATCH_FORGET,
+				      FUSE_INTERRUPT, 0 };
+
+TEST_F(daemon, read_file)
+{
+	char buf[256], log[1024];
+	ssize_t n;
+	int fd;
+
+	fd = open(self->path, O_RDONLY);
+	ASSERT_LE(0, fd) TH_LOG("open: %s", strerror(errno));
+	n = read(fd, buf, sizeof(buf));
+	ASSERT_EQ((ssize_t)strlen(hello), n);
+	ASSERT_EQ(0, memcmp(buf, hello, n));
+	ASSERT_EQ(0, close(fd));
+	/* RELEASE is sent asynchronously after close() returns. */
+	ASSERT_TRUE(td_log_wait(self->d, FUSE_RELEASE, 1, 5000));
+	ASSERT_STREQ("INIT LOOKUP(hello) OPEN READ FLUSH RELEASE",
+		     td_log_str(self->d, log, sizeof(log), async_ops));
+	/* The daemon saw who asked. */
+	ASSERT_EQ(getpid(), (pid_t)self->d->log[1].pid);
+	ASSERT_EQ(geteuid(), self->d->log[1].uid);
+}
+
+TEST_F(daemon, cached_lookup_and_attrs)
+{
+	struct stat st;
+	char log[1024];
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(0, stat(self->path, &st));
+		ASSERT_EQ(strlen(hello), st.st_size);
+		ASSERT_EQ(S_IFREG | 0644, st.st_mode);
+		ASSERT_EQ(self->file_id, st.st_ino);
+	}
+	/* 60 s entry and attr timeouts: one LOOKUP, no GETATTR. */
+	ASSERT_STREQ("INIT LOOKUP(hello)",
+		     td_log_str(self->d, log, sizeof(log), async_ops));
+}
+
+TEST_F(daemon, readdir)
+{
+	char log[1024], names[256] = "";
+	struct dirent *de;
+	DIR *dir;
+
+	dir = opendir(self->mnt);
+	ASSERT_NE(NULL, dir);
+	while ((de = readdir(dir))) {
+		strcat(names, de->d_name);
+		strcat(names, " ");
+	}
+	ASSERT_EQ(0, closedir(dir));
+	ASSERT_STREQ(". .. hello sub ", names);
+	ASSERT_TRUE(td_log_wait(self->d, FUSE_RELEASEDIR, 1, 5000));
+	/* The root's attributes were never fetched: readdir asks for them. */
+	ASSERT_STREQ("INIT OPENDIR GETATTR READDIR READDIR RELEASEDIR",
+		     td_log_str(self->d, log, sizeof(log), async_ops));
+}
+
+TEST_F(daemon, nested_lookup_and_enoent)
+{
+	char path[192], log[1024];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/sub/inner", self->mnt);
+	ASSERT_EQ(0, stat(path, &st));
+	ASSERT_EQ(1, st.st_size);
+	snprintf(path, sizeof(path), "%s/sub/missing", self->mnt);
+	ASSERT_EQ(-1, stat(path, &st));
+	ASSERT_EQ(ENOENT, errno);
+	ASSERT_STREQ("INIT LOOKUP(sub) LOOKUP(inner) LOOKUP(missing)",
+		     td_log_str(self->d, log, sizeof(log), async_ops));
+}
+
+/* A scripted reply: the daemon refuses OPEN of "hello" with EACCES. */
+static int refuse_open(struct td *d, const struct fuse_in_header *in,
+		       const void *arg, size_t arglen)
+{
+	if (in->opcode != FUSE_OPEN)
+		return TD_DEFAULT;
+	td_reply(d, in->unique, -EACCES, NULL, 0);
+	return 0;
+}
+
+TEST_F(daemon, scripted_error)
+{
+	char log[1024];
+
+	self->d->handler = refuse_open;
+	ASSERT_EQ(-1, open(self->path, O_RDONLY));
+	ASSERT_EQ(EACCES, errno);
+	ASSERT_STREQ("INIT LOOKUP(hello) OPEN",
+		     td_log_str(self->d, log, sizeof(log), async_ops));
+}
+
+/*
+ * A malformed reply: LOOKUP answered with a truncated fuse_entry_out.  The
+ * daemon's write() fails with EINVAL, the caller gets EIO, and the mount
+ * keeps working.
+ */
+static int short_lookup(struct td *d, const struct fuse_in_header *in,
+			const void *arg, size_t arglen)
+{
+	struct fuse_entry_out e = { .nodeid = 2 };
+
+	if (in->opcode != FUSE_LOOKUP || strcmp(arg, "hello"))
+		return TD_DEFAULT;
+	td_reply(d, in->unique, 0, &e, sizeof(e) / 2);
+	return 0;
+}
+
+TEST_F(daemon, malformed_reply)
+{
+	struct stat st;
+
+	self->d->handler = short_lookup;
+	ASSERT_EQ(-1, stat(self->path, &st));
+	ASSERT_EQ(EIO, errno);
+	ASSERT_TRUE(td_settle(self->d, 5000));
+	ASSERT_EQ(1, self->d->write_errors);
+	ASSERT_EQ(EINVAL, self->d->last_write_errno);
+	self->d->handler = NULL;
+	ASSERT_EQ(0, stat(self->path, &st));
+	ASSERT_EQ(strlen(hello), st.st_size);
+	ASSERT_EQ(2, td_log_count(self->d, FUSE_LOOKUP));
+}
+
+TEST_HARNESS_MAIN

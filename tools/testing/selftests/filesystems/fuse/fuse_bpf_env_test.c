@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The BPF side of the environment: BTF is there, a CO-RE skeleton built
+ * with the in-tree libbpf loads and runs, and the kernel's BTF knows fuse.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+#include <bpf/bpf.h>
+
+#include "../../kselftest_harness.h"
+#include "fuse_env.skel.h"
+
+TEST(vmlinux_btf)
+{
+	ASSERT_EQ(0, access("/sys/kernel/btf/vmlinux", R_OK))
+		TH_LOG("no kernel BTF: %s", strerror(errno));
+}
+
+TEST(core_skeleton_sees_fuse)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts);
+	struct fuse_env *skel;
+
+	skel = fuse_env__open_and_load();
+	ASSERT_NE(NULL, skel) TH_LOG("load: %s", strerror(errno));
+	ASSERT_EQ(0, bpf_prog_test_run_opts(
+			bpf_program__fd(skel->progs.probe_fuse), &opts));
+	ASSERT_EQ(0, opts.retval);
+	ASSERT_EQ(1, skel->bss->runs);
+	EXPECT_EQ(1, skel->bss->has_fuse_conn);
+	EXPECT_EQ(1, skel->bss->has_max_stack_depth);
+	EXPECT_EQ(1, skel->bss->has_fuse_backing);
+	fuse_env__destroy(skel);
+}
+
+TEST_HARNESS_MAIN

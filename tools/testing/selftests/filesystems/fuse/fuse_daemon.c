@@ -1,0 +1,627 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Raw-protocol FUSE test daemon; see fuse_daemon.h.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fuse_daemon.h"
+
+/* max_write is 128 KiB; the kernel wants room for any request. */
+#define TD_BUFSIZE	(1024 * 1024 + 4096)
+
+static const char * const opnames[] = {
+	[FUSE_LOOKUP] = "LOOKUP", [FUSE_FORGET] = "FORGET",
+	[FUSE_GETATTR] = "GETATTR", [FUSE_SETATTR] = "SETATTR",
+	[FUSE_READLINK] = "READLINK", [FUSE_SYMLINK] = "SYMLINK",
+	[FUSE_MKNOD] = "MKNOD", [FUSE_MKDIR] = "MKDIR",
+	[FUSE_UNLINK] = "UNLINK", [FUSE_RMDIR] = "RMDIR",
+	[FUSE_RENAME] = "RENAME", [FUSE_LINK] = "LINK", [FUSE_OPEN] = "OPEN",
+	[FUSE_READ] = "READ", [FUSE_WRITE] = "WRITE", [FUSE_STATFS] = "STATFS",
+	[FUSE_RELEASE] = "RELEASE", [FUSE_FSYNC] = "FSYNC",
+	[FUSE_SETXATTR] = "SETXATTR", [FUSE_GETXATTR] = "GETXATTR",
+	[FUSE_LISTXATTR] = "LISTXATTR", [FUSE_REMOVEXATTR] = "REMOVEXATTR",
+	[FUSE_FLUSH] = "FLUSH", [FUSE_INIT] = "INIT",
+	[FUSE_OPENDIR] = "OPENDIR", [FUSE_READDIR] = "READDIR",
+	[FUSE_RELEASEDIR] = "RELEASEDIR", [FUSE_FSYNCDIR] = "FSYNCDIR",
+	[FUSE_GETLK] = "GETLK", [FUSE_SETLK] = "SETLK",
+	[FUSE_SETLKW] = "SETLKW", [FUSE_ACCESS] = "ACCESS",
+	[FUSE_CREATE] = "CREATE", [FUSE_INTERRUPT] = "INTERRUPT",
+	[FUSE_BMAP] = "BMAP", [FUSE_DESTROY] = "DESTROY",
+	[FUSE_IOCTL] = "IOCTL", [FUSE_POLL] = "POLL",
+	[FUSE_NOTIFY_REPLY] = "NOTIFY_REPLY",
+	[FUSE_BATCH_FORGET] = "BATCH_FORGET", [FUSE_FALLOCATE] = "FALLOCATE",
+	[FUSE_READDIRPLUS] = "READDIRPLUS", [FUSE_RENAME2] = "RENAME2",
+	[FUSE_LSEEK] = "LSEEK", [FUSE_COPY_FILE_RANGE] = "COPY_FILE_RANGE",
+	[FUSE_SETUPMAPPING] = "SETUPMAPPING",
+	[FUSE_REMOVEMAPPING] = "REMOVEMAPPING", [FUSE_SYNCFS] = "SYNCFS",
+	[FUSE_TMPFILE] = "TMPFILE", [FUSE_STATX] = "STATX",
+};
+
+const char *td_opname(uint32_t opcode)
+{
+	static __thread char buf[16];
+
+	if (opcode < sizeof(opnames) / sizeof(opnames[0]) && opnames[opcode])
+		return opnames[opcode];
+	snprintf(buf, sizeof(buf), "OP%u", opcode);
+	return buf;
+}
+
+int td_isolate(void)
+{
+	if (unshare(CLONE_NEWNS))
+		return -errno;
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
+		return -errno;
+	return 0;
+}
+
+void td_default_opts(struct td_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->entry_timeout = 1;
+	o->attr_timeout = 1;
+}
+
+struct td_node *td_node(struct td *d, uint64_t nodeid)
+{
+	size_t i;
+
+	for (i = 0; i < d->nnodes; i++)
+		if (d->nodes[i].nodeid == nodeid)
+			return &d->nodes[i];
+	return NULL;
+}
+
+static struct td_node *td_child(struct td *d, uint64_t parent, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < d->nnodes; i++)
+		if (d->nodes[i].parent == parent && d->nodes[i].nodeid != parent &&
+		    !strcmp(d->nodes[i].name, name))
+			return &d->nodes[i];
+	return NULL;
+}
+
+static uint64_t td_add(struct td *d, uint64_t parent, const char *name,
+		       uint32_t mode, const void *data, size_t size)
+{
+	struct td_node *n;
+	uint64_t id = 0;
+
+	pthread_mutex_lock(&d->lock);
+	if (d->nnodes == TD_MAX_NODES || strlen(name) > TD_NAME_MAX)
+		goto out;
+	n = &d->nodes[d->nnodes];
+	memset(n, 0, sizeof(*n));
+	n->nodeid = d->nnodes + 1;
+	n->parent = parent;
+	strcpy(n->name, name);
+	n->mode = mode;
+	if (size) {
+		n->data = malloc(size);
+		if (!n->data)
+			goto out;
+		memcpy(n->data, data, size);
+		n->size = size;
+	}
+	d->nnodes++;
+	id = n->nodeid;
+out:
+	pthread_mutex_unlock(&d->lock);
+	return id;
+}
+
+uint64_t td_add_file(struct td *d, uint64_t parent, const char *name,
+		     uint32_t mode, const void *data, size_t size)
+{
+	return td_add(d, parent, name, S_IFREG | (mode & 07777), data, size);
+}
+
+uint64_t td_add_dir(struct td *d, uint64_t parent, const char *name,
+		    uint32_t mode)
+{
+	return td_add(d, parent, name, S_IFDIR | (mode & 07777), NULL, 0);
+}
+
+int td_write(struct td *d, const void *buf, size_t len)
+{
+	ssize_t ret = write(d->fuse_fd, buf, len);
+	int err = ret < 0 ? -errno : 0;
+
+	if (err) {
+		pthread_mutex_lock(&d->lock);
+		d->last_write_errno = -err;
+		d->write_errors++;
+		pthread_mutex_unlock(&d->lock);
+	}
+	return err;
+}
+
+int td_reply(struct td *d, uint64_t unique, int err, const void *data,
+	     size_t len)
+{
+	struct fuse_out_header oh = {
+		.len = sizeof(oh) + (err ? 0 : len),
+		.error = err,
+		.unique = unique,
+	};
+	struct iovec iov[2] = {
+		{ .iov_base = &oh, .iov_len = sizeof(oh) },
+		{ .iov_base = (void *)data, .iov_len = err ? 0 : len },
+	};
+	ssize_t ret = writev(d->fuse_fd, iov, 2);
+
+	if (ret < 0) {
+		pthread_mutex_lock(&d->lock);
+		d->last_write_errno = errno;
+		d->write_errors++;
+		pthread_mutex_unlock(&d->lock);
+		return -errno;
+	}
+	return 0;
+}
+
+static void td_fill_attr(struct td_node *n, struct fuse_attr *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->ino = n->nodeid;
+	a->mode = n->mode;
+	a->size = n->size;
+	a->blocks = (n->size + 511) / 512;
+	a->nlink = S_ISDIR(n->mode) ? 2 : 1;
+	a->blksize = 4096;
+}
+
+/* Offset of the first name in the arguments of name-based requests. */
+static long td_name_offset(struct td *d, uint32_t opcode)
+{
+	switch (opcode) {
+	case FUSE_LOOKUP: case FUSE_UNLINK: case FUSE_RMDIR:
+	case FUSE_SYMLINK: case FUSE_REMOVEXATTR:
+		return 0;
+	case FUSE_MKDIR:
+		return sizeof(struct fuse_mkdir_in);
+	case FUSE_MKNOD:
+		return sizeof(struct fuse_mknod_in);
+	case FUSE_CREATE: case FUSE_TMPFILE:
+		return sizeof(struct fuse_create_in);
+	case FUSE_RENAME:
+		return sizeof(struct fuse_rename_in);
+	case FUSE_RENAME2:
+		return sizeof(struct fuse_rename2_in);
+	case FUSE_LINK:
+		return sizeof(struct fuse_link_in);
+	case FUSE_GETXATTR:
+		return sizeof(struct fuse_getxattr_in);
+	case FUSE_SETXATTR:
+		return (d->kernel_flags & FUSE_SETXATTR_EXT) &&
+		       (d->opts.init_flags & FUSE_SETXATTR_EXT) ?
+			sizeof(struct fuse_setxattr_in) :
+			FUSE_COMPAT_SETXATTR_IN_SIZE;
+	default:
+		return -1;
+	}
+}
+
+static void td_log(struct td *d, const struct fuse_in_header *in,
+		   const char *arg, size_t arglen)
+{
+	struct td_req *r;
+	long off = td_name_offset(d, in->opcode);
+
+	pthread_mutex_lock(&d->lock);
+	d->received++;
+	if (d->nlog == TD_MAX_LOG) {
+		d->dropped++;
+		goto out;
+	}
+	r = &d->log[d->nlog++];
+	memset(r, 0, sizeof(*r));
+	r->opcode = in->opcode;
+	r->unique = in->unique;
+	r->nodeid = in->nodeid;
+	r->uid = in->uid;
+	r->gid = in->gid;
+	r->pid = in->pid;
+	if (off >= 0 && (size_t)off < arglen)
+		snprintf(r->name, sizeof(r->name), "%.*s",
+			 (int)(arglen - off), arg + off);
+	pthread_cond_broadcast(&d->cond);
+out:
+	pthread_mutex_unlock(&d->lock);
+}
+
+static void td_do_init(struct td *d, const struct fuse_in_header *in,
+		       const struct fuse_init_in *ii)
+{
+	struct fuse_init_out out = {
+		.major = FUSE_KERNEL_VERSION,
+		.minor = FUSE_KERNEL_MINOR_VERSION,
+		.max_readahead = ii->max_readahead,
+		.max_write = 128 * 1024,
+		.time_gran = 1,
+		.max_pages = 32,
+		.max_background = 16,
+		.congestion_threshold = 12,
+	};
+	uint64_t offered = ii->flags;
+	uint64_t flags;
+
+	if (ii->flags & FUSE_INIT_EXT)
+		offered |= (uint64_t)ii->flags2 << 32;
+	d->minor = ii->minor;
+	d->kernel_flags = offered;
+	flags = offered & d->opts.init_flags;
+	if (flags >> 32)
+		flags |= FUSE_INIT_EXT;
+	out.flags = (uint32_t)flags;
+	out.flags2 = (uint32_t)(flags >> 32);
+	td_reply(d, in->unique, 0, &out, sizeof(out));
+}
+
+static void td_do_readdir(struct td *d, const struct fuse_in_header *in,
+			  const struct fuse_read_in *ri)
+{
+	char *buf = calloc(1, ri->size);
+	size_t used = 0, i;
+	uint64_t off = 0;
+
+	if (!buf) {
+		td_reply(d, in->unique, -ENOMEM, NULL, 0);
+		return;
+	}
+	/* Offsets: 1 ".", 2 "..", then 3 + index in the node table. */
+	for (i = 0; i < d->nnodes + 2; i++) {
+		struct fuse_dirent *de = (struct fuse_dirent *)(buf + used);
+		const char *name;
+		uint64_t ino;
+		uint32_t type;
+		size_t len;
+
+		if (i == 0) {
+			name = ".", ino = in->nodeid, type = DT_DIR;
+		} else if (i == 1) {
+			name = "..", ino = 1, type = DT_DIR;
+		} else {
+			struct td_node *n = &d->nodes[i - 2];
+
+			if (n->parent != in->nodeid || n->nodeid == in->nodeid)
+				continue;
+			name = n->name;
+			ino = n->nodeid;
+			type = S_ISDIR(n->mode) ? DT_DIR : S_ISREG(n->mode) ?
+				DT_REG : DT_UNKNOWN;
+		}
+		off = i + 1;
+		if (off <= ri->offset)
+			continue;
+		len = FUSE_DIRENT_SIZE(&(struct fuse_dirent){
+			.namelen = strlen(name) });
+		if (used + len > ri->size)
+			break;
+		de->ino = ino;
+		de->off = off;
+		de->namelen = strlen(name);
+		de->type = type;
+		memcpy(de->name, name, de->namelen);
+		used += len;
+	}
+	td_reply(d, in->unique, 0, buf, used);
+	free(buf);
+}
+
+static void td_default(struct td *d, const struct fuse_in_header *in,
+		       const void *arg, size_t arglen)
+{
+	struct td_node *n = td_node(d, in->nodeid);
+
+	switch (in->opcode) {
+	case FUSE_INIT:
+		td_do_init(d, in, arg);
+		return;
+	case FUSE_FORGET:
+	case FUSE_BATCH_FORGET:
+	case FUSE_INTERRUPT:
+		return;		/* no reply */
+	case FUSE_DESTROY:
+		td_reply(d, in->unique, 0, NULL, 0);
+		return;
+	}
+	if (!n) {
+		td_reply(d, in->unique, -ESTALE, NULL, 0);
+		return;
+	}
+	switch (in->opcode) {
+	case FUSE_LOOKUP: {
+		struct fuse_entry_out e = {
+			.entry_valid = d->opts.entry_timeout,
+			.attr_valid = d->opts.attr_timeout,
+		};
+		struct td_node *c;
+
+		pthread_mutex_lock(&d->lock);
+		c = td_child(d, n->nodeid, arg);
+		if (c) {
+			c->lookups++;
+			e.nodeid = c->nodeid;
+			e.generation = 1;
+			td_fill_attr(c, &e.attr);
+		}
+		pthread_mutex_unlock(&d->lock);
+		if (c)
+			td_reply(d, in->unique, 0, &e, sizeof(e));
+		else
+			td_reply(d, in->unique, -ENOENT, NULL, 0);
+		return;
+	}
+	case FUSE_GETATTR: {
+		struct fuse_attr_out a = { .attr_valid = d->opts.attr_timeout };
+
+		td_fill_attr(n, &a.attr);
+		td_reply(d, in->unique, 0, &a, sizeof(a));
+		return;
+	}
+	case FUSE_OPEN:
+	case FUSE_OPENDIR: {
+		struct fuse_open_out o = {
+			.fh = n->nodeid,
+			.open_flags = d->opts.open_flags,
+		};
+
+		if (S_ISDIR(n->mode) != (in->opcode == FUSE_OPENDIR)) {
+			td_reply(d, in->unique, S_ISDIR(n->mode) ? -EISDIR :
+				 -ENOTDIR, NULL, 0);
+			return;
+		}
+		td_reply(d, in->unique, 0, &o, sizeof(o));
+		return;
+	}
+	case FUSE_READ: {
+		const struct fuse_read_in *ri = arg;
+		size_t len = 0;
+
+		if (ri->offset < n->size)
+			len = n->size - ri->offset;
+		if (len > ri->size)
+			len = ri->size;
+		td_reply(d, in->unique, 0, n->data + ri->offset, len);
+		return;
+	}
+	case FUSE_READDIR:
+		td_do_readdir(d, in, arg);
+		return;
+	case FUSE_FLUSH:
+		td_reply(d, in->unique, d->opts.no_flush ? -ENOSYS : 0, NULL, 0);
+		return;
+	case FUSE_RELEASE:
+	case FUSE_RELEASEDIR:
+	case FUSE_ACCESS:
+		td_reply(d, in->unique, 0, NULL, 0);
+		return;
+	case FUSE_STATFS: {
+		struct fuse_statfs_out s = {
+			.st = { .bsize = 4096, .frsize = 4096, .namelen = 255 },
+		};
+
+		td_reply(d, in->unique, 0, &s, sizeof(s));
+		return;
+	}
+	default:
+		td_reply(d, in->unique, -ENOSYS, NULL, 0);
+	}
+}
+
+static void *td_thread(void *p)
+{
+	struct td *d = p;
+	char *buf = malloc(TD_BUFSIZE);
+
+	if (!buf)
+		return NULL;
+	for (;;) {
+		struct fuse_in_header *in = (struct fuse_in_header *)buf;
+		ssize_t n = read(d->fuse_fd, buf, TD_BUFSIZE);
+		size_t arglen;
+		int ret = TD_DEFAULT;
+
+		if (n < 0) {
+			if (errno == EINTR || errno == ENOENT || errno == EAGAIN)
+				continue;
+			break;	/* ENODEV: unmounted or aborted */
+		}
+		if ((size_t)n < sizeof(*in) || in->len != (size_t)n)
+			break;
+		arglen = n - sizeof(*in);
+		td_log(d, in, buf + sizeof(*in), arglen);
+		if (d->handler)
+			ret = d->handler(d, in, buf + sizeof(*in), arglen);
+		if (ret == TD_DEFAULT)
+			td_default(d, in, buf + sizeof(*in), arglen);
+		pthread_mutex_lock(&d->lock);
+		d->handled++;
+		pthread_cond_broadcast(&d->cond);
+		pthread_mutex_unlock(&d->lock);
+	}
+	free(buf);
+	return NULL;
+}
+
+struct td *td_mount(const char *mnt, const struct td_opts *opts)
+{
+	struct td *d = calloc(1, sizeof(*d));
+	char mo[512];
+	int err;
+
+	if (!d)
+		return NULL;
+	if (opts)
+		d->opts = *opts;
+	else
+		td_default_opts(&d->opts);
+	snprintf(d->mnt, sizeof(d->mnt), "%s", mnt);
+	pthread_mutex_init(&d->lock, NULL);
+	pthread_cond_init(&d->cond, NULL);
+	d->nodes[0].nodeid = TD_ROOT_ID;
+	d->nodes[0].parent = TD_ROOT_ID;
+	d->nodes[0].mode = S_IFDIR | 0755;
+	d->nnodes = 1;
+
+	d->fuse_fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+	if (d->fuse_fd < 0)
+		goto fail;
+	snprintf(mo, sizeof(mo),
+		 "fd=%d,rootmode=40755,user_id=0,group_id=0,allow_other%s%s",
+		 d->fuse_fd, d->opts.mount_opts ? "," : "",
+		 d->opts.mount_opts ? d->opts.mount_opts : "");
+	if (mount("test-daemon", mnt, "fuse.test", 0, mo))
+		goto fail_close;
+	err = pthread_create(&d->thread, NULL, td_thread, d);
+	if (err) {
+		umount2(mnt, MNT_DETACH);
+		errno = err;
+		goto fail_close;
+	}
+	d->running = true;
+	return d;
+
+fail_close:
+	err = errno;
+	close(d->fuse_fd);
+	errno = err;
+fail:
+	free(d);
+	return NULL;
+}
+
+void td_umount(struct td *d)
+{
+	struct timespec ts;
+	size_t i;
+
+	if (!d)
+		return;
+	umount2(d->mnt, MNT_DETACH);
+	if (d->running) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += 5;
+		/* A lazily detached but busy mount keeps the thread reading. */
+		if (pthread_timedjoin_np(d->thread, NULL, &ts)) {
+			pthread_cancel(d->thread);
+			pthread_join(d->thread, NULL);
+		}
+	}
+	close(d->fuse_fd);
+	for (i = 0; i < d->nnodes; i++)
+		free(d->nodes[i].data);
+	free(d);
+}
+
+size_t td_log_count(struct td *d, uint32_t opcode)
+{
+	size_t i, n = 0;
+
+	pthread_mutex_lock(&d->lock);
+	for (i = 0; i < d->nlog; i++)
+		n += d->log[i].opcode == opcode;
+	pthread_mutex_unlock(&d->lock);
+	return n;
+}
+
+void td_log_reset(struct td *d)
+{
+	pthread_mutex_lock(&d->lock);
+	d->nlog = 0;
+	d->dropped = 0;
+	pthread_mutex_unlock(&d->lock);
+}
+
+static void td_deadline(struct timespec *ts, int timeout_ms)
+{
+	clock_gettime(CLOCK_REALTIME, ts);
+	ts->tv_sec += timeout_ms / 1000;
+	ts->tv_nsec += (timeout_ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+bool td_settle(struct td *d, int timeout_ms)
+{
+	struct timespec ts;
+	bool ok;
+
+	td_deadline(&ts, timeout_ms);
+	pthread_mutex_lock(&d->lock);
+	while (!(ok = d->handled == d->received))
+		if (pthread_cond_timedwait(&d->cond, &d->lock, &ts))
+			break;
+	ok = d->handled == d->received;
+	pthread_mutex_unlock(&d->lock);
+	return ok;
+}
+
+bool td_log_wait(struct td *d, uint32_t opcode, size_t n, int timeout_ms)
+{
+	struct timespec ts;
+	bool ok;
+
+	td_deadline(&ts, timeout_ms);
+	for (;;) {
+		size_t i, c = 0;
+
+		pthread_mutex_lock(&d->lock);
+		for (i = 0; i < d->nlog; i++)
+			c += d->log[i].opcode == opcode;
+		ok = c >= n;
+		if (!ok && pthread_cond_timedwait(&d->cond, &d->lock, &ts)) {
+			pthread_mutex_unlock(&d->lock);
+			return td_log_count(d, opcode) >= n;
+		}
+		pthread_mutex_unlock(&d->lock);
+		if (ok)
+			return true;
+	}
+}
+
+const char *td_log_str(struct td *d, char *buf, size_t size,
+		       const uint32_t *skip)
+{
+	size_t i, used = 0;
+
+	buf[0] = '\0';
+	pthread_mutex_lock(&d->lock);
+	for (i = 0; i < d->nlog && used < size; i++) {
+		const struct td_req *r = &d->log[i];
+		const uint32_t *s;
+		bool skipped = false;
+
+		for (s = skip; s && *s; s++)
+			skipped |= *s == r->opcode;
+		if (skipped)
+			continue;
+		used += snprintf(buf + used, size - used, "%s%s%s%s%s",
+				 used ? " " : "", td_opname(r->opcode),
+				 r->name[0] ? "(" : "", r->name,
+				 r->name[0] ? ")" : "");
+	}
+	if (d->dropped && used < size)
+		snprintf(buf + used, size - used, " ...+%zu", d->dropped);
+	pthread_mutex_unlock(&d->lock);
+	return buf;
+}

@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A small FUSE daemon for selftests that speaks the raw /dev/fuse protocol
+ * (no libfuse).  It serves an in-memory tree, logs every request it
+ * receives, and lets a test script the reply to any request.
+ */
+#ifndef FUSE_DAEMON_H
+#define FUSE_DAEMON_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <linux/fuse.h>
+
+#define TD_ROOT_ID	FUSE_ROOT_ID
+#define TD_MAX_NODES	256
+#define TD_MAX_LOG	4096
+#define TD_NAME_MAX	255
+
+/* One request as the daemon received it. */
+struct td_req {
+	uint32_t opcode;
+	uint64_t unique;
+	uint64_t nodeid;
+	uint32_t uid, gid, pid;
+	/* First name argument of name-based ops (lookup, mkdir, ...). */
+	char name[TD_NAME_MAX + 1];
+};
+
+struct td_node {
+	uint64_t nodeid;
+	uint64_t parent;
+	char name[TD_NAME_MAX + 1];
+	uint32_t mode;
+	char *data;
+	size_t size;
+	uint64_t lookups;	/* nlookup, decremented by FORGET */
+};
+
+struct td_opts {
+	/* Extra mount options, appended after fd=,rootmode=,user_id=,group_id=. */
+	const char *mount_opts;
+	/* FUSE_INIT flags the daemon accepts (ANDed with the kernel's offer). */
+	uint64_t init_flags;
+	/* Timeouts in the replies, in seconds. */
+	uint64_t entry_timeout;
+	uint64_t attr_timeout;
+	/* open_flags in OPEN/OPENDIR replies (FOPEN_*). */
+	uint32_t open_flags;
+	/* Reply ENOSYS to FLUSH (the kernel then stops sending it). */
+	bool no_flush;
+};
+
+struct td;
+
+/*
+ * A scripted reply: called for every request before the default handler.
+ * @arg and @arglen are the request's argument bytes after the header.
+ * Return 0 when the request was answered (with td_reply() or td_write()),
+ * or TD_DEFAULT to let the built-in handler answer it.
+ */
+#define TD_DEFAULT 1
+typedef int (*td_handler_t)(struct td *d, const struct fuse_in_header *in,
+			    const void *arg, size_t arglen);
+
+struct td {
+	int fuse_fd;
+	char mnt[256];
+	struct td_opts opts;
+	pthread_t thread;
+	bool running;
+	uint32_t minor;			/* protocol minor the kernel sent */
+	uint64_t kernel_flags;		/* FUSE_INIT flags the kernel offered */
+
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct td_req log[TD_MAX_LOG];
+	size_t nlog;
+	size_t dropped;			/* requests past TD_MAX_LOG */
+	size_t received, handled;	/* requests read, and answered */
+
+	struct td_node nodes[TD_MAX_NODES];
+	size_t nnodes;
+
+	td_handler_t handler;
+	void *priv;
+	/* Errors the daemon saw (failed writes and the like). */
+	int last_write_errno;
+	unsigned int write_errors;
+};
+
+/*
+ * Move the calling process into a private mount namespace, so that the
+ * mounts a test makes vanish with it.  Returns 0 or -errno.
+ */
+int td_isolate(void);
+
+/* Default options: 1 s entry/attr timeouts, no flags. */
+void td_default_opts(struct td_opts *o);
+
+/*
+ * Mount a new daemon on @mnt and start serving.  The tree has only the root
+ * directory; add nodes before the first access.  Returns NULL with errno set.
+ */
+struct td *td_mount(const char *mnt, const struct td_opts *opts);
+/* Unmount, stop the thread, free everything. */
+void td_umount(struct td *d);
+
+uint64_t td_add_file(struct td *d, uint64_t parent, const char *name,
+		     uint32_t mode, const void *data, size_t size);
+uint64_t td_add_dir(struct td *d, uint64_t parent, const char *name,
+		    uint32_t mode);
+struct td_node *td_node(struct td *d, uint64_t nodeid);
+
+/* Answer request @unique with @err (negative errno or 0) and @len bytes. */
+int td_reply(struct td *d, uint64_t unique, int err, const void *data,
+	     size_t len);
+/* Write @len raw bytes to /dev/fuse; returns 0 or -errno from write(). */
+int td_write(struct td *d, const void *buf, size_t len);
+
+/* The request log. */
+size_t td_log_count(struct td *d, uint32_t opcode);
+void td_log_reset(struct td *d);
+/*
+ * Wait up to @timeout_ms until at least @n requests with @opcode were
+ * logged (for asynchronous requests such as RELEASE and FORGET).
+ * Returns true when they were.
+ */
+bool td_log_wait(struct td *d, uint32_t opcode, size_t n, int timeout_ms);
+/*
+ * Wait up to @timeout_ms until the daemon has finished handling every
+ * request it read: a reply's write() returns to the daemon only after the
+ * kernel has already woken the caller.  Returns true when it has.
+ */
+bool td_settle(struct td *d, int timeout_ms);
+/*
+ * Render the log as "OPCODE OPCODE(name) ..." into @buf, leaving out
+ * the opcodes in @skip (zero-terminated list, may be NULL).
+ */
+const char *td_log_str(struct td *d, char *buf, size_t size,
+		       const uint32_t *skip);
+
+const char *td_opname(uint32_t opcode);
+
+#endif /* FUSE_DAEMON_H */
