@@ -51,7 +51,7 @@ FIXTURE_SETUP(daemon)
 	struct td_opts o;
 
 	ASSERT_EQ(0, td_isolate());
-	strcpy(self->mnt, "/tmp/fuse-basic-XXXXXX");
+	snprintf(self->mnt, sizeof(self->mnt), "/tmp/fuse-basic-XXXXXX");
 	ASSERT_NE(NULL, mkdtemp(self->mnt));
 	td_default_opts(&o);
 	o.entry_timeout = 60;

@@ -20,6 +20,13 @@
 #include "fuse_daemon.h"
 
 /* max_write is 128 KiB; the kernel wants room for any request. */
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#endif
+
+/* The errno that tells the kernel an op is not implemented by the daemon. */
+#define TD_NOSYS	ENOSYS
+
 #define TD_BUFSIZE	(1024 * 1024 + 4096)
 
 static const char * const opnames[] = {
@@ -54,7 +61,7 @@ const char *td_opname(uint32_t opcode)
 {
 	static __thread char buf[16];
 
-	if (opcode < sizeof(opnames) / sizeof(opnames[0]) && opnames[opcode])
+	if (opcode < ARRAY_SIZE(opnames) && opnames[opcode])
 		return opnames[opcode];
 	snprintf(buf, sizeof(buf), "OP%u", opcode);
 	return buf;
@@ -110,7 +117,7 @@ static uint64_t td_add(struct td *d, uint64_t parent, const char *name,
 	memset(n, 0, sizeof(*n));
 	n->nodeid = d->nnodes + 1;
 	n->parent = parent;
-	strcpy(n->name, name);
+	snprintf(n->name, sizeof(n->name), "%s", name);
 	n->mode = mode;
 	if (size) {
 		n->data = malloc(size);
@@ -406,7 +413,7 @@ static void td_default(struct td *d, const struct fuse_in_header *in,
 		td_do_readdir(d, in, arg);
 		return;
 	case FUSE_FLUSH:
-		td_reply(d, in->unique, d->opts.no_flush ? -ENOSYS : 0, NULL, 0);
+		td_reply(d, in->unique, d->opts.no_flush ? -TD_NOSYS : 0, NULL, 0);
 		return;
 	case FUSE_RELEASE:
 	case FUSE_RELEASEDIR:
@@ -422,7 +429,7 @@ static void td_default(struct td *d, const struct fuse_in_header *in,
 		return;
 	}
 	default:
-		td_reply(d, in->unique, -ENOSYS, NULL, 0);
+		td_reply(d, in->unique, -TD_NOSYS, NULL, 0);
 	}
 }
 
