@@ -1,0 +1,312 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fuse-bpf core: binding backings to nodes, the LOOKUP reply extension,
+ * nodes made by the kernel, attributes from the backing inode.
+ *
+ * A node's binding is a struct fuse_backing (passthrough.c) in
+ * fi->bpf_backing: a file naming the backing inode (the daemon's
+ * registered file, or an O_PATH file the kernel opened for a child of a
+ * backed directory) and the daemon's credentials, captured when it
+ * registered the backing and shared by every node below it.
+ */
+
+#include "fuse_i.h"
+
+#include <linux/cred.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/namei.h>
+
+/* Kernel nodes' dentries are revalidated on the backing, never timed out. */
+#define FUSE_BPF_ENTRY_VALID	(1ULL << 31)
+
+/**
+ * fuse_bpf_backing_get() - get the backing bound to a FUSE inode
+ * @inode: FUSE inode
+ *
+ * Context: any, including RCU path walk.
+ * Return: a new reference to the inode's backing, or NULL when the node is
+ * not backed.  Drop it with fuse_backing_put().
+ */
+struct fuse_backing *fuse_bpf_backing_get(struct inode *inode)
+{
+	struct fuse_inode *fi = get_fuse_inode(inode);
+	struct fuse_backing *fb;
+
+	rcu_read_lock();
+	fb = fuse_backing_get(rcu_dereference(fi->bpf_backing));
+	rcu_read_unlock();
+	return fb;
+}
+
+/* Bind @fb (a reference the inode takes over, or NULL) to @fi. */
+static void fuse_bpf_bind_fi(struct fuse_inode *fi, struct fuse_backing *fb)
+{
+	struct fuse_backing *old;
+
+	old = unrcu_pointer(xchg(&fi->bpf_backing, RCU_INITIALIZER(fb)));
+	fuse_backing_put(old);
+}
+
+static void fuse_bpf_bind(struct inode *inode, struct fuse_backing *fb)
+{
+	fuse_bpf_bind_fi(get_fuse_inode(inode), fb);
+}
+
+/*
+ * Called from fuse_evict_inode(): the binding goes with the inode, before
+ * the connection can free the registered backings at unmount.  RCU walkers
+ * that still see the inode find no backing, or one freed after a grace
+ * period.
+ */
+void fuse_bpf_inode_evict(struct fuse_inode *fi)
+{
+	fuse_bpf_bind_fi(fi, NULL);
+}
+
+/**
+ * fuse_bpf_backing_check() - may @file be registered as a backing?
+ * @fc: the connection
+ * @file: the file FUSE_DEV_IOC_BACKING_OPEN was given
+ * @flags: fuse_backing_map.flags
+ *
+ * Regular files as for upstream passthrough; directories with
+ * FUSE_BACKING_DIR once FUSE_BPF is negotiated.
+ *
+ * Return: 0, or the errno for the ioctl.
+ */
+int fuse_bpf_backing_check(struct fuse_conn *fc, struct file *file,
+			   unsigned int flags)
+{
+	struct dentry *dentry = file->f_path.dentry;
+
+	if (flags & ~FUSE_BACKING_DIR)
+		return -EINVAL;
+	if (flags & FUSE_BACKING_DIR) {
+		if (!fc->bpf)
+			return -EINVAL;
+		if (is_idmapped_mnt(file->f_path.mnt))
+			return -EINVAL;
+		return d_is_dir(dentry) ? 0 : -ENOTDIR;
+	}
+	if (d_is_reg(dentry))
+		return 0;
+	return d_is_dir(dentry) ? -EISDIR : -EINVAL;
+}
+
+/**
+ * fuse_bpf_entry_args() - let an entry request accept the extension
+ * @fc: the connection
+ * @args: LOOKUP arguments with struct fuse_entry_out as the only out arg
+ * @ext: where the extension goes; zeroed, so that a plain reply is KEEP
+ */
+void fuse_bpf_entry_args(struct fuse_conn *fc, struct fuse_args *args,
+			 struct fuse_entry_bpf_out *ext)
+{
+	memset(ext, 0, sizeof(*ext));
+	if (!fc->bpf)
+		return;
+	args->out_numargs = 2;
+	args->out_argvar = true;
+	args->out_args[1].size = sizeof(*ext);
+	args->out_args[1].value = ext;
+}
+
+/**
+ * fuse_bpf_entry_check() - validate an entry reply and its extension
+ * @fc: the connection
+ * @args: the request, prepared by fuse_bpf_entry_args()
+ * @outarg: the entry reply
+ * @err: what fuse_simple_request() returned: the extension's size
+ *
+ * Return: 0 when the reply may be used, -EIO for a malformed one (logged),
+ * or the request's own error.
+ */
+int fuse_bpf_entry_check(struct fuse_conn *fc, struct fuse_args *args,
+			 const struct fuse_entry_out *outarg, int err)
+{
+	const struct fuse_entry_bpf_out *ext;
+
+	if (!fc->bpf || err < 0)
+		return err;
+	ext = args->out_args[1].value;
+	if (err && err != sizeof(*ext)) {
+		pr_warn_ratelimited("fuse-bpf: entry extension of %d bytes, want 0 or %zu\n",
+				    err, sizeof(*ext));
+		return -EIO;
+	}
+	if (outarg->nodeid & FUSE_NODEID_KERNEL) {
+		pr_warn_ratelimited("fuse-bpf: daemon used kernel node id 0x%llx\n",
+				    outarg->nodeid);
+		return -EIO;
+	}
+	if (ext->backing_action > FUSE_BPF_ACTION_REMOVE ||
+	    (ext->backing_action != FUSE_BPF_ACTION_SET && ext->backing_id) ||
+	    (!outarg->nodeid && ext->backing_action) ||
+	    ext->filter_action || ext->filter_id || ext->flags ||
+	    ext->reserved) {
+		pr_warn_ratelimited("fuse-bpf: invalid entry extension (action %u id %d)\n",
+				    ext->backing_action, ext->backing_id);
+		return -EIO;
+	}
+	return 0;
+}
+
+/* The errno for binding a backing of type @bmode to a node of type @mode. */
+static int fuse_bpf_type_error(umode_t mode, umode_t bmode)
+{
+	if (!((mode ^ bmode) & S_IFMT))
+		return 0;
+	if (S_ISDIR(mode))
+		return -ENOTDIR;
+	return S_ISDIR(bmode) ? -EISDIR : -EIO;
+}
+
+/**
+ * fuse_bpf_entry_apply() - apply a checked extension to the node
+ * @inode: the node the reply named
+ * @ext: the extension, validated by fuse_bpf_entry_check()
+ *
+ * Return: 0, -EBADF for a backing id the daemon did not register (or
+ * closed), -ENOTDIR/-EISDIR/-EIO when the backing's type is not the node's.
+ */
+int fuse_bpf_entry_apply(struct inode *inode,
+			 const struct fuse_entry_bpf_out *ext)
+{
+	struct fuse_conn *fc = get_fuse_conn(inode);
+	struct fuse_backing *fb;
+	int err;
+
+	switch (ext->backing_action) {
+	case FUSE_BPF_ACTION_REMOVE:
+		fuse_bpf_bind(inode, NULL);
+		return 0;
+	case FUSE_BPF_ACTION_SET:
+		break;
+	default:
+		return 0;
+	}
+
+	rcu_read_lock();
+	fb = fuse_backing_get(idr_find(&fc->backing_files_map,
+				       ext->backing_id));
+	rcu_read_unlock();
+	if (!fb) {
+		pr_warn_ratelimited("fuse-bpf: no backing with id %d\n",
+				    ext->backing_id);
+		return -EBADF;
+	}
+	err = fuse_bpf_type_error(inode->i_mode, file_inode(fb->file)->i_mode);
+	if (err) {
+		pr_warn_ratelimited("fuse-bpf: backing %d: wrong type for node 0x%llx\n",
+				    ext->backing_id, get_node_id(inode));
+		fuse_backing_put(fb);
+		return err;
+	}
+	fuse_bpf_bind(inode, fb);
+	return 0;
+}
+
+/**
+ * fuse_bpf_fill_attr() - FUSE attributes from a backing inode's kstat
+ * @fc: the connection (its user namespace maps the ids)
+ * @st: attributes of the backing inode
+ * @attr: result
+ */
+void fuse_bpf_fill_attr(struct fuse_conn *fc, const struct kstat *st,
+			struct fuse_attr *attr)
+{
+	memset(attr, 0, sizeof(*attr));
+	attr->ino = st->ino;
+	attr->size = st->size;
+	attr->blocks = st->blocks;
+	attr->atime = st->atime.tv_sec;
+	attr->atimensec = st->atime.tv_nsec;
+	attr->mtime = st->mtime.tv_sec;
+	attr->mtimensec = st->mtime.tv_nsec;
+	attr->ctime = st->ctime.tv_sec;
+	attr->ctimensec = st->ctime.tv_nsec;
+	attr->mode = st->mode;
+	attr->nlink = st->nlink;
+	attr->uid = from_kuid_munged(fc->user_ns, st->uid);
+	attr->gid = from_kgid_munged(fc->user_ns, st->gid);
+	attr->rdev = new_encode_dev(st->rdev);
+	attr->blksize = st->blksize;
+}
+
+/* A binding for @path, with the credentials of the binding it came from. */
+static struct fuse_backing *fuse_bpf_backing_new(const struct path *path,
+						 struct cred *cred)
+{
+	struct fuse_backing *fb;
+	struct file *file;
+
+	fb = kmalloc(sizeof(*fb), GFP_KERNEL);
+	if (!fb)
+		return ERR_PTR(-ENOMEM);
+	file = dentry_open(path, O_PATH, cred);
+	if (IS_ERR(file)) {
+		kfree(fb);
+		return ERR_CAST(file);
+	}
+	fb->file = file;
+	fb->cred = get_new_cred(cred);
+	refcount_set(&fb->count, 1);
+	return fb;
+}
+
+/**
+ * fuse_bpf_node_iget() - make the node for a child of a backed directory
+ * @dir: the backed FUSE directory
+ * @parent: @dir's backing
+ * @bdentry: the positive child of the backing directory
+ * @outarg: filled as a LOOKUP reply would be, for fuse_lookup()
+ * @inode: the new node, bound to @bdentry
+ *
+ * The node gets a FUSE_NODEID_KERNEL id and a lookup count of zero: the
+ * daemon never saw it, so it is never sent a FORGET for it.
+ *
+ * Context: with @parent's credentials in force.
+ * Return: 0 or -errno.
+ */
+int fuse_bpf_node_iget(struct inode *dir, struct fuse_backing *parent,
+		       struct dentry *bdentry, struct fuse_entry_out *outarg,
+		       struct inode **inode)
+{
+	struct path path = { .mnt = parent->file->f_path.mnt,
+			     .dentry = bdentry };
+	struct fuse_conn *fc = get_fuse_conn(dir);
+	u64 attr_version = fuse_get_attr_version(fc);
+	u64 evict_ctr = fuse_get_evict_ctr(fc);
+	struct fuse_backing *fb;
+	struct fuse_inode *fi;
+	struct kstat st;
+	int err;
+
+	err = vfs_getattr(&path, &st, STATX_BASIC_STATS, AT_STATX_SYNC_AS_STAT);
+	if (err)
+		return err;
+	if (!fuse_valid_type(st.mode))
+		return -EIO;
+	fb = fuse_bpf_backing_new(&path, parent->cred);
+	if (IS_ERR(fb))
+		return PTR_ERR(fb);
+
+	memset(outarg, 0, sizeof(*outarg));
+	outarg->nodeid = FUSE_NODEID_KERNEL |
+			 atomic64_inc_return(&fc->bpf_knode_ctr);
+	outarg->entry_valid = FUSE_BPF_ENTRY_VALID;
+	fuse_bpf_fill_attr(fc, &st, &outarg->attr);
+	*inode = fuse_iget(dir->i_sb, outarg->nodeid, 0, &outarg->attr, 0,
+			   attr_version, evict_ctr);
+	if (!*inode) {
+		fuse_backing_put(fb);
+		return -ENOMEM;
+	}
+	fi = get_fuse_inode(*inode);
+	spin_lock(&fi->lock);
+	fi->nlookup = 0;
+	spin_unlock(&fi->lock);
+	fuse_bpf_bind(*inode, fb);
+	return 0;
+}

@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * fuse-bpf: FUSE nodes served by the kernel on backing inodes.
+ *
+ * A daemon that negotiated FUSE_BPF binds a backing (registered with
+ * FUSE_DEV_IOC_BACKING_OPEN) to a node in its LOOKUP reply.  The kernel
+ * then serves the node, and every child of a backed directory, on the
+ * backing inodes.  The hooks below sit at the entry of fuse's operations:
+ * each returns true when it handled the operation (its result in the last
+ * argument) and false when fuse goes on to ask the daemon.
+ *
+ * Included at the end of fuse_i.h.
+ */
+#ifndef _FS_FUSE_BPF_H
+#define _FS_FUSE_BPF_H
+
+struct fuse_entry_bpf_out;
+
+#if IS_ENABLED(CONFIG_FUSE_BPF)
+
+static inline void fuse_bpf_inode_init(struct fuse_inode *fi)
+{
+	RCU_INIT_POINTER(fi->bpf_backing, NULL);
+}
+
+/* backing_core.c */
+struct fuse_backing *fuse_bpf_backing_get(struct inode *inode);
+void fuse_bpf_inode_evict(struct fuse_inode *fi);
+void fuse_bpf_entry_args(struct fuse_conn *fc, struct fuse_args *args,
+			 struct fuse_entry_bpf_out *ext);
+int fuse_bpf_entry_check(struct fuse_conn *fc, struct fuse_args *args,
+			 const struct fuse_entry_out *outarg, int err);
+int fuse_bpf_entry_apply(struct inode *inode,
+			 const struct fuse_entry_bpf_out *ext);
+int fuse_bpf_backing_check(struct fuse_conn *fc, struct file *file,
+			   unsigned int flags);
+void fuse_bpf_fill_attr(struct fuse_conn *fc, const struct kstat *st,
+			struct fuse_attr *attr);
+int fuse_bpf_node_iget(struct inode *dir, struct fuse_backing *parent,
+		       struct dentry *bdentry, struct fuse_entry_out *outarg,
+		       struct inode **inode);
+
+/* backing_dir.c */
+bool fuse_bpf_lookup(struct inode *dir, struct dentry *entry,
+		     struct fuse_entry_out *outarg, struct inode **inode,
+		     int *err);
+bool fuse_bpf_revalidate(struct dentry *entry, unsigned int flags, int *ret);
+bool fuse_bpf_readdir(struct file *file, struct dir_context *ctx, int *err);
+
+/* backing_inode.c */
+bool fuse_bpf_getattr(struct inode *inode, struct kstat *stat, int *err);
+bool fuse_bpf_permission(struct mnt_idmap *idmap, struct inode *inode,
+			 int mask, int *err);
+bool fuse_bpf_open(struct fuse_mount *fm, u64 nodeid, struct file *file,
+		   bool isdir, struct fuse_file **ffp);
+bool fuse_bpf_getxattr(struct inode *inode, const char *name, void *value,
+		       size_t size, ssize_t *ret);
+bool fuse_bpf_listxattr(struct inode *inode, char *list, size_t size,
+			ssize_t *ret);
+bool fuse_bpf_setxattr(struct inode *inode, const char *name,
+		       const void *value, size_t size, int flags, int *err);
+bool fuse_bpf_removexattr(struct inode *inode, const char *name, int *err);
+
+#else /* !CONFIG_FUSE_BPF */
+
+static inline void fuse_bpf_inode_init(struct fuse_inode *fi)
+{
+}
+
+static inline struct fuse_backing *fuse_bpf_backing_get(struct inode *inode)
+{
+	return NULL;
+}
+
+static inline void fuse_bpf_inode_evict(struct fuse_inode *fi)
+{
+}
+
+static inline void fuse_bpf_entry_args(struct fuse_conn *fc,
+				       struct fuse_args *args,
+				       struct fuse_entry_bpf_out *ext)
+{
+}
+
+static inline int fuse_bpf_entry_check(struct fuse_conn *fc,
+				       struct fuse_args *args,
+				       const struct fuse_entry_out *outarg,
+				       int err)
+{
+	return err;
+}
+
+static inline int fuse_bpf_entry_apply(struct inode *inode,
+				       const struct fuse_entry_bpf_out *ext)
+{
+	return 0;
+}
+
+static inline int fuse_bpf_backing_check(struct fuse_conn *fc,
+					 struct file *file, unsigned int flags)
+{
+	if (flags)
+		return -EINVAL;
+	/* read/write/splice/mmap passthrough only relevant for regular files */
+	if (d_is_reg(file->f_path.dentry))
+		return 0;
+	return d_is_dir(file->f_path.dentry) ? -EISDIR : -EINVAL;
+}
+
+static inline bool fuse_bpf_lookup(struct inode *dir, struct dentry *entry,
+				   struct fuse_entry_out *outarg,
+				   struct inode **inode, int *err)
+{
+	return false;
+}
+
+static inline bool fuse_bpf_revalidate(struct dentry *entry,
+				       unsigned int flags, int *ret)
+{
+	return false;
+}
+
+static inline bool fuse_bpf_readdir(struct file *file,
+				    struct dir_context *ctx, int *err)
+{
+	return false;
+}
+
+static inline bool fuse_bpf_getattr(struct inode *inode, struct kstat *stat,
+				    int *err)
+{
+	return false;
+}
+
+static inline bool fuse_bpf_permission(struct mnt_idmap *idmap,
+				       struct inode *inode, int mask, int *err)
+{
+	return false;
+}
+
+static inline bool fuse_bpf_open(struct fuse_mount *fm, u64 nodeid,
+				 struct file *file, bool isdir,
+				 struct fuse_file **ffp)
+{
+	return false;
+}
+
+static inline bool fuse_bpf_getxattr(struct inode *inode, const char *name,
+				     void *value, size_t size, ssize_t *ret)
+{
+	return false;
+}
+
+static inline bool fuse_bpf_listxattr(struct inode *inode, char *list,
+				      size_t size, ssize_t *ret)
+{
+	return false;
+}
+
+static inline bool fuse_bpf_setxattr(struct inode *inode, const char *name,
+				     const void *value, size_t size, int flags,
+				     int *err)
+{
+	return false;
+}
+
+static inline bool fuse_bpf_removexattr(struct inode *inode,
+					const char *name, int *err)
+{
+	return false;
+}
+
+#endif /* CONFIG_FUSE_BPF */
+
+#endif /* _FS_FUSE_BPF_H */
