@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -245,6 +246,19 @@ static void td_log(struct td *d, const struct fuse_in_header *in,
 	r->uid = in->uid;
 	r->gid = in->gid;
 	r->pid = in->pid;
+	if (in->nodeid & FUSE_NODEID_KERNEL)
+		d->kernel_ids++;
+	if (in->opcode == FUSE_BATCH_FORGET &&
+	    arglen >= sizeof(struct fuse_batch_forget_in)) {
+		const struct fuse_batch_forget_in *b = (const void *)arg;
+		const struct fuse_forget_one *one = (const void *)(b + 1);
+		uint32_t i;
+
+		for (i = 0; i < b->count &&
+		     (char *)(one + i + 1) <= arg + arglen; i++)
+			if (one[i].nodeid & FUSE_NODEID_KERNEL)
+				d->kernel_ids++;
+	}
 	if (off >= 0 && (size_t)off < arglen)
 		snprintf(r->name, sizeof(r->name), "%.*s",
 			 (int)(arglen - off), arg + off);
@@ -265,6 +279,7 @@ static void td_do_init(struct td *d, const struct fuse_in_header *in,
 		.max_pages = 32,
 		.max_background = 16,
 		.congestion_threshold = 12,
+		.max_stack_depth = d->opts.max_stack_depth,
 	};
 	uint64_t offered = ii->flags;
 	uint64_t flags;
@@ -361,6 +376,12 @@ static void td_default(struct td *d, const struct fuse_in_header *in,
 		};
 		struct td_node *c;
 
+		struct {
+			struct fuse_entry_out e;
+			struct fuse_entry_bpf_out x;
+		} ex = { };
+		bool ext = false;
+
 		pthread_mutex_lock(&d->lock);
 		c = td_child(d, n->nodeid, arg);
 		if (c) {
@@ -368,9 +389,15 @@ static void td_default(struct td *d, const struct fuse_in_header *in,
 			e.nodeid = c->nodeid;
 			e.generation = 1;
 			td_fill_attr(c, &e.attr);
+			ext = c->bpf_ext;
+			ex.e = e;
+			ex.x.backing_action = c->bpf_action;
+			ex.x.backing_id = c->bpf_id;
 		}
 		pthread_mutex_unlock(&d->lock);
-		if (c)
+		if (c && ext)
+			td_reply(d, in->unique, 0, &ex, sizeof(ex));
+		else if (c)
 			td_reply(d, in->unique, 0, &e, sizeof(e));
 		else
 			td_reply(d, in->unique, -ENOENT, NULL, 0);
@@ -606,6 +633,64 @@ bool td_log_wait(struct td *d, uint32_t opcode, size_t n, int timeout_ms)
 	}
 }
 
+int td_backing_open(struct td *d, int fd, uint32_t flags)
+{
+	struct fuse_backing_map map = { .fd = fd, .flags = flags };
+	int id = ioctl(d->fuse_fd, FUSE_DEV_IOC_BACKING_OPEN, &map);
+
+	return id < 0 ? -errno : id;
+}
+
+int td_backing_close(struct td *d, int id)
+{
+	uint32_t i = id;
+
+	return ioctl(d->fuse_fd, FUSE_DEV_IOC_BACKING_CLOSE, &i) ? -errno : 0;
+}
+
+void td_set_backing(struct td *d, uint64_t nodeid, uint32_t action,
+		    int32_t id)
+{
+	struct td_node *n;
+
+	pthread_mutex_lock(&d->lock);
+	n = td_node(d, nodeid);
+	if (n) {
+		n->bpf_ext = true;
+		n->bpf_action = action;
+		n->bpf_id = id;
+	}
+	pthread_mutex_unlock(&d->lock);
+}
+
+int td_inval_entry(struct td *d, uint64_t parent, const char *name)
+{
+	struct fuse_notify_inval_entry_out inval = {
+		.parent = parent,
+		.namelen = strlen(name),
+	};
+	struct fuse_out_header oh = {
+		.len = sizeof(oh) + sizeof(inval) + inval.namelen + 1,
+		.error = FUSE_NOTIFY_INVAL_ENTRY,
+	};
+	struct iovec iov[3] = {
+		{ .iov_base = &oh, .iov_len = sizeof(oh) },
+		{ .iov_base = &inval, .iov_len = sizeof(inval) },
+		{ .iov_base = (void *)name, .iov_len = inval.namelen + 1 },
+	};
+
+	return writev(d->fuse_fd, iov, 3) < 0 ? -errno : 0;
+}
+
+bool td_barrier(struct td *d)
+{
+	char path[512];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/" TD_BARRIER, d->mnt);
+	return stat(path, &st) == -1 && errno == ENOENT;
+}
+
 const char *td_log_str(struct td *d, char *buf, size_t size,
 		       const uint32_t *skip)
 {
@@ -620,7 +705,7 @@ const char *td_log_str(struct td *d, char *buf, size_t size,
 
 		for (s = skip; s && *s; s++)
 			skipped |= *s == r->opcode;
-		if (skipped)
+		if (skipped || !strcmp(r->name, TD_BARRIER))
 			continue;
 		used += snprintf(buf + used, size - used, "%s%s%s%s%s",
 				 used ? " " : "", td_opname(r->opcode),

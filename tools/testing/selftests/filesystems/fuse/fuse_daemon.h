@@ -37,6 +37,10 @@ struct td_node {
 	char *data;
 	size_t size;
 	uint64_t lookups;	/* nlookup, decremented by FORGET */
+	/* fuse-bpf: the extension LOOKUP replies carry for this node */
+	bool bpf_ext;
+	uint32_t bpf_action;
+	int32_t bpf_id;
 };
 
 struct td_opts {
@@ -51,6 +55,8 @@ struct td_opts {
 	uint32_t open_flags;
 	/* Reply ENOSYS to FLUSH (the kernel then stops sending it). */
 	bool no_flush;
+	/* max_stack_depth in the INIT reply (FUSE_PASSTHROUGH needs >= 1). */
+	uint32_t max_stack_depth;
 };
 
 struct td;
@@ -89,6 +95,8 @@ struct td {
 	/* Errors the daemon saw (failed writes and the like). */
 	int last_write_errno;
 	unsigned int write_errors;
+	/* Requests naming a FUSE_NODEID_KERNEL node: must stay 0. */
+	unsigned int kernel_ids;
 };
 
 /*
@@ -119,6 +127,25 @@ int td_reply(struct td *d, uint64_t unique, int err, const void *data,
 	     size_t len);
 /* Write @len raw bytes to /dev/fuse; returns 0 or -errno from write(). */
 int td_write(struct td *d, const void *buf, size_t len);
+
+/*
+ * Register @fd as a backing (FUSE_DEV_IOC_BACKING_OPEN with @flags).
+ * Returns the backing id, or -errno.
+ */
+int td_backing_open(struct td *d, int fd, uint32_t flags);
+int td_backing_close(struct td *d, int id);
+/* Make the node answer LOOKUP with a fuse-bpf extension. */
+void td_set_backing(struct td *d, uint64_t nodeid, uint32_t action,
+		    int32_t id);
+/* FUSE_NOTIFY_INVAL_ENTRY for @name in @parent; returns 0 or -errno. */
+int td_inval_entry(struct td *d, uint64_t parent, const char *name);
+/*
+ * Make sure every request the kernel queued so far reached the daemon:
+ * looks up TD_BARRIER, which the daemon answers ENOENT and the log
+ * rendering leaves out.  Returns true when it went through.
+ */
+#define TD_BARRIER ".td-barrier"
+bool td_barrier(struct td *d);
 
 /* The request log. */
 size_t td_log_count(struct td *d, uint32_t opcode);
