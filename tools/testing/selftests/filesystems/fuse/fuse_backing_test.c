@@ -476,4 +476,192 @@ TEST_F(backing, no_forget_for_kernel_nodes)
 	ASSERT_EQ(0, self->d->kernel_ids);
 }
 
+/* ---- hostile input: registration ---- */
+
+TEST_F(backing, register_bad_input)
+{
+	char p[256], fusefile[128];
+	int dfd, ffd, fd, id;
+	pid_t pid;
+	int status;
+
+	dfd = open(self->root, O_PATH | O_DIRECTORY);
+	ASSERT_LE(0, dfd);
+	ffd = open(bpath(self, "hello", p), O_RDONLY);
+	ASSERT_LE(0, ffd);
+
+	/* A directory needs FUSE_BACKING_DIR, a file must not have it. */
+	ASSERT_EQ(-EISDIR, td_backing_open(self->d, dfd, 0));
+	ASSERT_EQ(-ENOTDIR, td_backing_open(self->d, ffd, FUSE_BACKING_DIR));
+	/* Unknown flags, bad descriptors. */
+	ASSERT_EQ(-EINVAL, td_backing_open(self->d, dfd, 0x80));
+	ASSERT_EQ(-EINVAL, td_backing_open(self->d, dfd,
+					   FUSE_BACKING_DIR | 0x100));
+	ASSERT_EQ(-EBADF, td_backing_open(self->d, -1, FUSE_BACKING_DIR));
+	ASSERT_EQ(-EBADF, td_backing_open(self->d, 9999, FUSE_BACKING_DIR));
+	/* Stacked too deep: the FUSE mount itself as a backing. */
+	fd = open(self->mnt, O_PATH | O_DIRECTORY);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(-ELOOP, td_backing_open(self->d, fd, FUSE_BACKING_DIR));
+	close(fd);
+	snprintf(fusefile, sizeof(fusefile), "%s/dir/hello", self->mnt);
+	fd = open(fusefile, O_PATH);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(-ELOOP, td_backing_open(self->d, fd, 0));
+	close(fd);
+	/* Closing: twice, and ids that never were. */
+	id = td_backing_open(self->d, ffd, 0);
+	ASSERT_LT(0, id);
+	ASSERT_EQ(0, td_backing_close(self->d, id));
+	ASSERT_EQ(-ENOENT, td_backing_close(self->d, id));
+	ASSERT_EQ(-EINVAL, td_backing_close(self->d, 0));
+
+	/* Unprivileged: EPERM, even with the device fd in hand. */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		if (setresgid(65534, 65534, 65534) ||
+		    setresuid(65534, 65534, 65534))
+			_exit(10);
+		_exit(td_backing_open(self->d, dfd, FUSE_BACKING_DIR) == -EPERM ?
+		      0 : 11);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+	close(dfd);
+	close(ffd);
+}
+
+/* ---- hostile input: bindings the kernel must refuse ---- */
+
+TEST_F(backing, bind_bad_ids)
+{
+	char p[256], path[128];
+	uint64_t fnode, dnode;
+	struct stat st;
+	int fd, fid, did;
+
+	fnode = td_add_file(self->d, TD_ROOT_ID, "file", 0644, "x", 1);
+	dnode = td_add_dir(self->d, TD_ROOT_ID, "dir2", 0755);
+	fd = open(bpath(self, "hello", p), O_RDONLY);
+	ASSERT_LE(0, fd);
+	fid = td_backing_open(self->d, fd, 0);
+	close(fd);
+	ASSERT_LT(0, fid);
+	fd = open(bpath(self, "sub", p), O_PATH | O_DIRECTORY);
+	ASSERT_LE(0, fd);
+	did = td_backing_open(self->d, fd, FUSE_BACKING_DIR);
+	close(fd);
+	ASSERT_LT(0, did);
+
+	/* An id nobody registered. */
+	td_set_backing(self->d, dnode, FUSE_BPF_ACTION_SET, 4242);
+	snprintf(path, sizeof(path), "%s/dir2", self->mnt);
+	ASSERT_EQ(-1, stat(path, &st));
+	ASSERT_EQ(EBADF, errno);
+	/* A file's backing for a directory, and the other way round. */
+	td_set_backing(self->d, dnode, FUSE_BPF_ACTION_SET, fid);
+	ASSERT_EQ(-1, stat(path, &st));
+	ASSERT_EQ(ENOTDIR, errno);
+	td_set_backing(self->d, fnode, FUSE_BPF_ACTION_SET, did);
+	snprintf(path, sizeof(path), "%s/file", self->mnt);
+	ASSERT_EQ(-1, stat(path, &st));
+	ASSERT_EQ(EISDIR, errno);
+	/* A closed id. */
+	ASSERT_EQ(0, td_backing_close(self->d, fid));
+	td_set_backing(self->d, fnode, FUSE_BPF_ACTION_SET, fid);
+	ASSERT_EQ(-1, stat(path, &st));
+	ASSERT_EQ(EBADF, errno);
+
+	/* The mount keeps working: a good binding now succeeds. */
+	td_set_backing(self->d, dnode, FUSE_BPF_ACTION_SET, did);
+	snprintf(path, sizeof(path), "%s/dir2/inner", self->mnt);
+	ASSERT_EQ(0, stat(path, &st));
+	ASSERT_EQ(6, st.st_size);
+	ASSERT_EQ(0, td_backing_close(self->d, did));
+	ASSERT_LOG("INIT LOOKUP(dir2) LOOKUP(dir2) LOOKUP(file) LOOKUP(file) "
+		   "LOOKUP(dir2)");
+}
+
+/* What the handler below sends for LOOKUP("bad"). */
+struct bad_reply {
+	uint64_t nodeid;
+	size_t ext_len;		/* bytes of extension after fuse_entry_out */
+	struct fuse_entry_bpf_out ext;
+	int write_err;		/* what the daemon's write() returned */
+};
+
+static struct bad_reply bad;
+
+static int bad_lookup(struct td *d, const struct fuse_in_header *in,
+		      const void *arg, size_t arglen)
+{
+	struct {
+		struct fuse_entry_out e;
+		char ext[64];
+	} r = { };
+
+	if (in->opcode != FUSE_LOOKUP || strcmp(arg, "bad"))
+		return TD_DEFAULT;
+	r.e.nodeid = bad.nodeid;
+	r.e.entry_valid = 60;
+	r.e.attr_valid = 60;
+	r.e.attr.ino = bad.nodeid;
+	r.e.attr.mode = S_IFDIR | 0755;
+	r.e.attr.nlink = 2;
+	memcpy(r.ext, &bad.ext, sizeof(bad.ext));
+	bad.write_err = td_reply(d, in->unique, 0, &r,
+				 sizeof(r.e) + bad.ext_len);
+	return 0;
+}
+
+TEST_F(backing, malformed_extension)
+{
+	const size_t full = sizeof(struct fuse_entry_bpf_out);
+	const struct {
+		const char *what;
+		uint64_t nodeid;
+		size_t len;
+		struct fuse_entry_bpf_out ext;
+		int write_err, err;
+	} cases[] = {
+		{ "truncated", 100, 16, { .backing_action = 1 }, 0, EIO },
+		{ "too long", 100, full + 16, { }, -EINVAL, EIO },
+		{ "unknown action", 100, full, { .backing_action = 7 }, 0, EIO },
+		{ "flags", 100, full, { .flags = 1 }, 0, EIO },
+		{ "reserved", 100, full, { .reserved = 1 }, 0, EIO },
+		{ "filter", 100, full, { .filter_action = 1 }, 0, EIO },
+		{ "keep with id", 100, full, { .backing_id = 3 }, 0, EIO },
+		{ "kernel node id", FUSE_NODEID_KERNEL | 5, full, { }, 0, EIO },
+		{ "negative entry with SET", 0, full,
+		  { .backing_action = 1, .backing_id = 1 }, 0, EIO },
+	};
+	char path[128];
+	struct stat st;
+	size_t i;
+
+	snprintf(path, sizeof(path), "%s/bad", self->mnt);
+	self->d->handler = bad_lookup;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		bad.nodeid = cases[i].nodeid;
+		bad.ext_len = cases[i].len;
+		bad.ext = cases[i].ext;
+		bad.write_err = 1;
+		errno = 0;
+		ASSERT_EQ(-1, stat(path, &st)) TH_LOG("%s", cases[i].what);
+		ASSERT_EQ(cases[i].err, errno) TH_LOG("%s", cases[i].what);
+		ASSERT_TRUE(td_settle(self->d, 5000));
+		ASSERT_EQ(cases[i].write_err, bad.write_err)
+			TH_LOG("%s", cases[i].what);
+	}
+	/* A well-formed plain reply for the same name still works. */
+	bad.nodeid = 100;
+	bad.ext_len = 0;
+	ASSERT_EQ(0, stat(path, &st));
+	ASSERT_TRUE(S_ISDIR(st.st_mode));
+	/* And the bound subtree was never disturbed. */
+	ASSERT_EQ(0, stat(mpath(self, "sub/inner"), &st));
+}
+
 TEST_HARNESS_MAIN
