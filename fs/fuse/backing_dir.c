@@ -141,3 +141,413 @@ bool fuse_bpf_readdir(struct file *file, struct dir_context *ctx, int *err)
 	revert_creds(old);
 	return true;
 }
+
+/* What to create: the type is in @mode, a symlink's target in @link. */
+struct fuse_bpf_cattr {
+	umode_t mode;
+	dev_t rdev;
+	const char *link;
+};
+
+/*
+ * New objects belong to the caller, as on a native filesystem: the
+ * daemon's credentials with the caller's fsuid and fsgid.  The backing
+ * filesystem applies the setgid-directory rule itself.
+ */
+struct fuse_bpf_creator {
+	const struct cred *saved;
+	struct cred *cred;
+};
+
+static int fuse_bpf_creator_begin(struct fuse_backing *dfb,
+				  struct fuse_bpf_creator *c)
+{
+	kuid_t fsuid = current_fsuid();
+	kgid_t fsgid = current_fsgid();
+
+	c->saved = override_creds(dfb->cred);
+	c->cred = prepare_creds();
+	revert_creds(c->saved);
+	if (!c->cred)
+		return -ENOMEM;
+	c->cred->fsuid = fsuid;
+	c->cred->fsgid = fsgid;
+	c->saved = override_creds(c->cred);
+	return 0;
+}
+
+static void fuse_bpf_creator_end(struct fuse_bpf_creator *c)
+{
+	revert_creds(c->saved);
+	put_cred(c->cred);
+}
+
+static int fuse_bpf_create_object(struct inode *dir, struct fuse_backing *dfb,
+				  struct dentry *entry,
+				  const struct fuse_bpf_cattr *attr)
+{
+	const struct path *parent = &dfb->file->f_path;
+	struct mnt_idmap *idmap = mnt_idmap(parent->mnt);
+	struct inode *bdir = d_inode(parent->dentry);
+	struct fuse_entry_out outarg;
+	struct fuse_bpf_creator c;
+	struct inode *inode = NULL;
+	struct dentry *bdentry;
+	int err;
+
+	err = mnt_want_write(parent->mnt);
+	if (err)
+		return err;
+	err = fuse_bpf_creator_begin(dfb, &c);
+	if (err)
+		goto out_drop_write;
+	inode_lock_nested(bdir, I_MUTEX_PARENT);
+	bdentry = lookup_one(idmap, entry->d_name.name, parent->dentry,
+			     entry->d_name.len);
+	err = PTR_ERR(bdentry);
+	if (IS_ERR(bdentry))
+		goto out_unlock;
+	err = -EEXIST;
+	if (d_is_positive(bdentry))
+		goto out_dput;
+	switch (attr->mode & S_IFMT) {
+	case S_IFDIR:
+		err = vfs_mkdir(idmap, bdir, bdentry, attr->mode);
+		break;
+	case S_IFLNK:
+		err = vfs_symlink(idmap, bdir, bdentry, attr->link);
+		break;
+	case S_IFREG:
+		err = vfs_create(idmap, bdir, bdentry, attr->mode, true);
+		break;
+	default:
+		err = vfs_mknod(idmap, bdir, bdentry, attr->mode, attr->rdev);
+		break;
+	}
+	if (!err && (d_unhashed(bdentry) || d_is_negative(bdentry)))
+		err = -EIO;	/* not for tmpfs, ext4 and other local fs */
+	if (!err)
+		err = fuse_bpf_node_iget(dir, dfb, bdentry, &outarg, &inode);
+out_dput:
+	dput(bdentry);
+out_unlock:
+	inode_unlock(bdir);
+	fuse_bpf_creator_end(&c);
+out_drop_write:
+	mnt_drop_write(parent->mnt);
+	if (!err)
+		err = fuse_entry_instantiate(dir, entry, inode, &outarg);
+	return err;
+}
+
+static bool fuse_bpf_create(struct inode *dir, struct dentry *entry,
+			    const struct fuse_bpf_cattr *attr, int *err)
+{
+	struct fuse_backing *dfb = fuse_bpf_backing_get(dir);
+
+	if (!dfb)
+		return false;
+	*err = fuse_bpf_create_object(dir, dfb, entry, attr);
+	fuse_backing_put(dfb);
+	return true;
+}
+
+/**
+ * fuse_bpf_mknod() - create a file, device, fifo or socket on the backing
+ * @dir: FUSE directory
+ * @entry: negative dentry of the new name
+ * @mode: type and permissions (umask applied)
+ * @rdev: device number
+ * @err: 0 or -errno
+ *
+ * Also serves O_CREAT opens: fuse_atomic_open() creates through mknod in
+ * backed directories, and the file is then opened like any backed file.
+ *
+ * Return: true when @dir is backed.
+ */
+bool fuse_bpf_mknod(struct inode *dir, struct dentry *entry, umode_t mode,
+		    dev_t rdev, int *err)
+{
+	struct fuse_bpf_cattr attr = { .mode = mode, .rdev = rdev };
+
+	return fuse_bpf_create(dir, entry, &attr, err);
+}
+
+/**
+ * fuse_bpf_mkdir() - make a directory on the backing
+ * @dir: FUSE directory
+ * @entry: negative dentry of the new name
+ * @mode: permissions
+ * @err: 0 or -errno
+ *
+ * Return: true when @dir is backed.
+ */
+bool fuse_bpf_mkdir(struct inode *dir, struct dentry *entry, umode_t mode,
+		    int *err)
+{
+	struct fuse_bpf_cattr attr = { .mode = S_IFDIR | (mode & ~S_IFMT) };
+
+	return fuse_bpf_create(dir, entry, &attr, err);
+}
+
+/**
+ * fuse_bpf_symlink() - make a symbolic link on the backing
+ * @dir: FUSE directory
+ * @entry: negative dentry of the new name
+ * @link: its target
+ * @err: 0 or -errno
+ *
+ * Return: true when @dir is backed.
+ */
+bool fuse_bpf_symlink(struct inode *dir, struct dentry *entry,
+		      const char *link, int *err)
+{
+	struct fuse_bpf_cattr attr = { .mode = S_IFLNK | 0777, .link = link };
+
+	return fuse_bpf_create(dir, entry, &attr, err);
+}
+
+/* Both backings on one mount, as link and rename need; else -EXDEV. */
+static int fuse_bpf_same_mnt(struct fuse_backing *a, struct fuse_backing *b)
+{
+	if (!a || !b || a->file->f_path.mnt != b->file->f_path.mnt)
+		return -EXDEV;
+	return 0;
+}
+
+/**
+ * fuse_bpf_link() - make a hard link on the backing
+ * @entry: the existing node
+ * @newdir: FUSE directory of the new name
+ * @newent: negative dentry of the new name
+ * @err: 0 or -errno; -EXDEV when only one side is backed
+ *
+ * The new name gets a node of its own, as a lookup would give it.
+ *
+ * Return: true when @newdir or @entry is backed.
+ */
+bool fuse_bpf_link(struct dentry *entry, struct inode *newdir,
+		   struct dentry *newent, int *err)
+{
+	struct fuse_backing *dfb = fuse_bpf_backing_get(newdir);
+	struct fuse_backing *fb = fuse_bpf_backing_get(d_inode(entry));
+	struct fuse_entry_out outarg;
+	struct inode *inode = NULL;
+	const struct path *parent;
+	struct mnt_idmap *idmap;
+	struct dentry *bdentry;
+	const struct cred *old;
+	struct inode *bdir;
+
+	if (!dfb && !fb)
+		return false;
+	*err = fuse_bpf_same_mnt(dfb, fb);
+	if (*err)
+		goto out;
+	parent = &dfb->file->f_path;
+	idmap = mnt_idmap(parent->mnt);
+	bdir = d_inode(parent->dentry);
+	*err = mnt_want_write(parent->mnt);
+	if (*err)
+		goto out;
+	old = override_creds(dfb->cred);
+	inode_lock_nested(bdir, I_MUTEX_PARENT);
+	bdentry = lookup_one(idmap, newent->d_name.name, parent->dentry,
+			     newent->d_name.len);
+	*err = PTR_ERR(bdentry);
+	if (!IS_ERR(bdentry)) {
+		*err = d_is_positive(bdentry) ? -EEXIST :
+			vfs_link(fb->file->f_path.dentry, idmap, bdir, bdentry,
+				 NULL);
+		if (!*err)
+			*err = fuse_bpf_node_iget(newdir, dfb, bdentry, &outarg,
+						  &inode);
+		dput(bdentry);
+	}
+	inode_unlock(bdir);
+	revert_creds(old);
+	mnt_drop_write(parent->mnt);
+	if (!*err)
+		*err = fuse_entry_instantiate(newdir, newent, inode, &outarg);
+out:
+	fuse_backing_put(fb);
+	fuse_backing_put(dfb);
+	return true;
+}
+
+/*
+ * Look @name up in the locked backing directory @parent and check that it
+ * still leads to @fb's backing, as it did when the FUSE dentry was
+ * revalidated: the backing filesystem may have changed behind our back.
+ */
+static struct dentry *fuse_bpf_lookup_locked(const struct path *parent,
+					     const struct qstr *name,
+					     struct fuse_backing *fb)
+{
+	struct dentry *bdentry;
+
+	bdentry = lookup_one(mnt_idmap(parent->mnt), name->name,
+			     parent->dentry, name->len);
+	if (IS_ERR(bdentry))
+		return bdentry;
+	if ((fb && bdentry != fb->file->f_path.dentry) ||
+	    (!fb && d_is_positive(bdentry))) {
+		dput(bdentry);
+		return ERR_PTR(-ESTALE);
+	}
+	return bdentry;
+}
+
+static bool fuse_bpf_remove(struct inode *dir, struct dentry *entry,
+			    bool isdir, int *err)
+{
+	struct fuse_backing *dfb = fuse_bpf_backing_get(dir);
+	struct fuse_backing *fb;
+	const struct path *parent;
+	struct mnt_idmap *idmap;
+	struct dentry *bdentry;
+	const struct cred *old;
+	struct inode *bdir;
+
+	if (!dfb)
+		return false;
+	fb = fuse_bpf_backing_get(d_inode(entry));
+	*err = -ESTALE;
+	if (!fb)
+		goto out;
+	parent = &dfb->file->f_path;
+	idmap = mnt_idmap(parent->mnt);
+	bdir = d_inode(parent->dentry);
+	*err = mnt_want_write(parent->mnt);
+	if (*err)
+		goto out;
+	old = override_creds(dfb->cred);
+	inode_lock_nested(bdir, I_MUTEX_PARENT);
+	bdentry = fuse_bpf_lookup_locked(parent, &entry->d_name, fb);
+	*err = PTR_ERR(bdentry);
+	if (!IS_ERR(bdentry)) {
+		if (isdir)
+			*err = vfs_rmdir(idmap, bdir, bdentry);
+		else
+			*err = vfs_unlink(idmap, bdir, bdentry, NULL);
+		dput(bdentry);
+	}
+	inode_unlock(bdir);
+	revert_creds(old);
+	mnt_drop_write(parent->mnt);
+out:
+	fuse_backing_put(fb);
+	fuse_backing_put(dfb);
+	return true;
+}
+
+/**
+ * fuse_bpf_unlink() - unlink a name of a backed directory
+ * @dir: FUSE directory
+ * @entry: the name
+ * @err: 0 or -errno; -ESTALE when the backing changed under the name
+ *
+ * Return: true when @dir is backed.
+ */
+bool fuse_bpf_unlink(struct inode *dir, struct dentry *entry, int *err)
+{
+	return fuse_bpf_remove(dir, entry, false, err);
+}
+
+/**
+ * fuse_bpf_rmdir() - remove a directory of a backed directory
+ * @dir: FUSE directory
+ * @entry: the name
+ * @err: 0 or -errno; -ESTALE when the backing changed under the name
+ *
+ * Return: true when @dir is backed.
+ */
+bool fuse_bpf_rmdir(struct inode *dir, struct dentry *entry, int *err)
+{
+	return fuse_bpf_remove(dir, entry, true, err);
+}
+
+/**
+ * fuse_bpf_rename() - rename within backed directories
+ * @olddir: FUSE directory of the old name
+ * @oldent: the old name
+ * @newdir: FUSE directory of the new name
+ * @newent: the new name, negative or the node it replaces
+ * @flags: RENAME_NOREPLACE, RENAME_EXCHANGE, RENAME_WHITEOUT
+ * @err: 0 or -errno; -EXDEV when only one directory is backed or the
+ *	backings are on different mounts
+ *
+ * Both names are looked up again under lock_rename() and must still lead
+ * to the nodes' backings.
+ *
+ * Return: true when either directory is backed.
+ */
+bool fuse_bpf_rename(struct inode *olddir, struct dentry *oldent,
+		     struct inode *newdir, struct dentry *newent,
+		     unsigned int flags, int *err)
+{
+	struct fuse_backing *ofb = fuse_bpf_backing_get(olddir);
+	struct fuse_backing *nfb = fuse_bpf_backing_get(newdir);
+	struct fuse_backing *src = NULL, *dst = NULL;
+	struct dentry *bold, *bnew, *trap;
+	struct renamedata rd = { .flags = flags };
+	const struct cred *old;
+	struct vfsmount *mnt;
+
+	if (!ofb && !nfb)
+		return false;
+	*err = fuse_bpf_same_mnt(ofb, nfb);
+	if (*err)
+		goto out;
+	src = fuse_bpf_backing_get(d_inode(oldent));
+	if (d_really_is_positive(newent))
+		dst = fuse_bpf_backing_get(d_inode(newent));
+	*err = -ESTALE;
+	if (!src || (d_really_is_positive(newent) && !dst))
+		goto out;
+	mnt = ofb->file->f_path.mnt;
+	*err = mnt_want_write(mnt);
+	if (*err)
+		goto out;
+	old = override_creds(ofb->cred);
+	trap = lock_rename(ofb->file->f_path.dentry, nfb->file->f_path.dentry);
+	*err = PTR_ERR(trap);
+	if (IS_ERR(trap))
+		goto out_revert;
+	bold = fuse_bpf_lookup_locked(&ofb->file->f_path, &oldent->d_name, src);
+	*err = PTR_ERR(bold);
+	if (IS_ERR(bold))
+		goto out_unlock;
+	bnew = fuse_bpf_lookup_locked(&nfb->file->f_path, &newent->d_name, dst);
+	*err = PTR_ERR(bnew);
+	if (IS_ERR(bnew))
+		goto out_dput_old;
+	*err = -EINVAL;
+	if (bold == trap)
+		goto out_dput_new;
+	*err = -ENOTEMPTY;
+	if (bnew == trap)
+		goto out_dput_new;
+	rd.old_mnt_idmap = mnt_idmap(mnt);
+	rd.old_dir = d_inode(ofb->file->f_path.dentry);
+	rd.old_dentry = bold;
+	rd.new_mnt_idmap = mnt_idmap(mnt);
+	rd.new_dir = d_inode(nfb->file->f_path.dentry);
+	rd.new_dentry = bnew;
+	*err = vfs_rename(&rd);
+out_dput_new:
+	dput(bnew);
+out_dput_old:
+	dput(bold);
+out_unlock:
+	unlock_rename(ofb->file->f_path.dentry, nfb->file->f_path.dentry);
+out_revert:
+	revert_creds(old);
+	mnt_drop_write(mnt);
+out:
+	fuse_backing_put(dst);
+	fuse_backing_put(src);
+	fuse_backing_put(nfb);
+	fuse_backing_put(ofb);
+	return true;
+}

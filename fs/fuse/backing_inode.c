@@ -8,7 +8,9 @@
 #include <linux/backing-file.h>
 #include <linux/cred.h>
 #include <linux/fs.h>
+#include <linux/magic.h>
 #include <linux/mount.h>
+#include <linux/statfs.h>
 #include <linux/xattr.h>
 
 /**
@@ -260,5 +262,230 @@ bool fuse_bpf_removexattr(struct inode *inode, const char *name, int *err)
 	if (!*err)
 		fuse_invalidate_attr(inode);
 	fuse_backing_put(fb);
+	return true;
+}
+
+/**
+ * fuse_bpf_get_link() - the target of a backed symlink
+ * @dentry: the symlink, or NULL in RCU path walk
+ * @inode: its FUSE inode
+ * @done: how the caller releases the target
+ * @link: the target or an ERR_PTR
+ *
+ * Return: true when @inode is backed.
+ */
+bool fuse_bpf_get_link(struct dentry *dentry, struct inode *inode,
+		       struct delayed_call *done, const char **link)
+{
+	struct fuse_backing *fb;
+	const struct cred *old;
+
+	fb = fuse_bpf_backing_get(inode);
+	if (!fb)
+		return false;
+	if (!dentry) {
+		*link = ERR_PTR(-ECHILD);
+	} else {
+		old = override_creds(fb->cred);
+		*link = vfs_get_link(fb->file->f_path.dentry, done);
+		revert_creds(old);
+	}
+	fuse_backing_put(fb);
+	return true;
+}
+
+/**
+ * fuse_bpf_setattr() - chmod, chown, truncate, utimes on the backing
+ * @entry: FUSE dentry
+ * @attr: the change; ATTR_FILE names a FUSE file
+ * @err: 0 or -errno
+ *
+ * The caller's right to the change is checked on the FUSE inode, with
+ * attributes just read from the backing; the change is then made with the
+ * daemon's credentials.
+ *
+ * Return: true when the node is backed.
+ */
+bool fuse_bpf_setattr(struct dentry *entry, struct iattr *attr, int *err)
+{
+	struct inode *inode = d_inode(entry);
+	struct fuse_backing *fb = fuse_bpf_backing_get(inode);
+	struct iattr battr = *attr;
+	const struct cred *old;
+	const struct path *path;
+	int ignored;
+
+	if (!fb)
+		return false;
+	path = &fb->file->f_path;
+	fuse_bpf_getattr(inode, NULL, err);
+	if (!*err)
+		*err = setattr_prepare(&nop_mnt_idmap, entry, attr);
+	if (*err)
+		goto out;
+	/* The backing filesystem recomputes the mode for these itself. */
+	if (battr.ia_valid & (ATTR_KILL_SUID | ATTR_KILL_SGID))
+		battr.ia_valid &= ~ATTR_MODE;
+	if (battr.ia_valid & ATTR_FILE) {
+		struct fuse_file *ff = attr->ia_file->private_data;
+		struct file *backing = fuse_file_passthrough(ff);
+
+		if (ff->bpf_opened && backing)
+			battr.ia_file = backing;
+		else
+			battr.ia_valid &= ~ATTR_FILE;
+	}
+	*err = mnt_want_write(path->mnt);
+	if (*err)
+		goto out;
+	old = override_creds(fb->cred);
+	inode_lock(d_inode(path->dentry));
+	*err = notify_change(mnt_idmap(path->mnt), path->dentry, &battr, NULL);
+	inode_unlock(d_inode(path->dentry));
+	revert_creds(old);
+	mnt_drop_write(path->mnt);
+	fuse_bpf_getattr(inode, NULL, &ignored);
+out:
+	fuse_backing_put(fb);
+	return true;
+}
+
+/**
+ * fuse_bpf_statfs() - statfs of the backing filesystem
+ * @dentry: FUSE dentry
+ * @buf: result; f_type stays FUSE_SUPER_MAGIC
+ * @err: 0 or -errno
+ *
+ * Return: true when the node is backed.
+ */
+bool fuse_bpf_statfs(struct dentry *dentry, struct kstatfs *buf, int *err)
+{
+	struct fuse_backing *fb = fuse_bpf_backing_get(d_inode(dentry));
+	const struct cred *old;
+
+	if (!fb)
+		return false;
+	old = override_creds(fb->cred);
+	*err = vfs_statfs(&fb->file->f_path, buf);
+	revert_creds(old);
+	if (!*err)
+		buf->f_type = FUSE_SUPER_MAGIC;
+	fuse_backing_put(fb);
+	return true;
+}
+
+/* The backing file of a FUSE file that fuse_bpf_open() opened, or NULL. */
+static struct file *fuse_bpf_file(struct file *file)
+{
+	struct fuse_file *ff = file->private_data;
+
+	return ff->bpf_opened ? fuse_file_passthrough(ff) : NULL;
+}
+
+/**
+ * fuse_bpf_fsync() - fsync or fdatasync of a backed file or directory
+ * @file: FUSE file
+ * @start: first byte
+ * @end: last byte
+ * @datasync: fdatasync
+ * @err: 0 or -errno
+ *
+ * Return: true when @file was opened by fuse-bpf.
+ */
+bool fuse_bpf_fsync(struct file *file, loff_t start, loff_t end,
+		    int datasync, int *err)
+{
+	struct file *backing = fuse_bpf_file(file);
+	struct fuse_file *ff = file->private_data;
+	const struct cred *old;
+
+	if (!backing)
+		return false;
+	old = override_creds(ff->cred);
+	*err = vfs_fsync_range(backing, start, end, datasync);
+	revert_creds(old);
+	return true;
+}
+
+/**
+ * fuse_bpf_lseek() - SEEK_DATA and SEEK_HOLE on the backing file
+ * @file: FUSE file
+ * @offset: where to start
+ * @whence: SEEK_DATA or SEEK_HOLE
+ * @pos: the new position of @file, or -errno
+ *
+ * Return: true when @file was opened by fuse-bpf.
+ */
+bool fuse_bpf_lseek(struct file *file, loff_t offset, int whence,
+		    loff_t *pos)
+{
+	struct file *backing = fuse_bpf_file(file);
+
+	if (!backing)
+		return false;
+	*pos = vfs_llseek(backing, offset, whence);
+	if (*pos >= 0)
+		*pos = vfs_setpos(file, *pos, file_inode(file)->i_sb->s_maxbytes);
+	return true;
+}
+
+/**
+ * fuse_bpf_fallocate() - fallocate on the backing file
+ * @file: FUSE file
+ * @mode: FALLOC_FL_* flags
+ * @offset: start of the range
+ * @length: its length
+ * @err: 0 or -errno
+ *
+ * Return: true when @file was opened by fuse-bpf.
+ */
+bool fuse_bpf_fallocate(struct file *file, int mode, loff_t offset,
+			loff_t length, int *err)
+{
+	struct file *backing = fuse_bpf_file(file);
+	struct fuse_file *ff = file->private_data;
+	const struct cred *old;
+
+	if (!backing)
+		return false;
+	old = override_creds(ff->cred);
+	*err = vfs_fallocate(backing, mode, offset, length);
+	revert_creds(old);
+	fuse_invalidate_attr(file_inode(file));
+	return true;
+}
+
+/**
+ * fuse_bpf_copy_file_range() - copy between backed files on the backing
+ * @file_in: source FUSE file
+ * @pos_in: source offset
+ * @file_out: destination FUSE file
+ * @pos_out: destination offset
+ * @len: bytes to copy
+ * @flags: copy_file_range(2) flags
+ * @ret: bytes copied or -errno; -EXDEV when only one file is backed, and
+ *	the caller falls back to splice
+ *
+ * Return: true when either file was opened by fuse-bpf.
+ */
+bool fuse_bpf_copy_file_range(struct file *file_in, loff_t pos_in,
+			      struct file *file_out, loff_t pos_out,
+			      size_t len, unsigned int flags, ssize_t *ret)
+{
+	struct file *in = fuse_bpf_file(file_in);
+	struct file *out = fuse_bpf_file(file_out);
+	struct fuse_file *ff = file_out->private_data;
+	const struct cred *old;
+
+	if (!in && !out)
+		return false;
+	if (!in || !out) {
+		*ret = -EXDEV;
+		return true;
+	}
+	old = override_creds(ff->cred);
+	*ret = vfs_copy_file_range(in, pos_in, out, pos_out, len, flags);
+	revert_creds(old);
+	fuse_invalidate_attr(file_inode(file_out));
 	return true;
 }

@@ -23,6 +23,27 @@ static inline void fuse_bpf_inode_init(struct fuse_inode *fi)
 	RCU_INIT_POINTER(fi->bpf_backing, NULL);
 }
 
+/* Is a backing bound to @inode right now? */
+static inline bool fuse_bpf_inode_backed(struct inode *inode)
+{
+	return rcu_access_pointer(get_fuse_inode(inode)->bpf_backing);
+}
+
+/*
+ * A request about a kernel node would name an id the daemon never saw:
+ * refuse it.  Every operation on kernel nodes is served by the hooks, so
+ * this only catches operations fuse-bpf does not serve yet.
+ */
+static inline bool fuse_bpf_unserved(struct fuse_conn *fc,
+				     const struct fuse_args *args)
+{
+	if (likely(!(args->nodeid & FUSE_NODEID_KERNEL) || !fc->bpf))
+		return false;
+	pr_warn_ratelimited("fuse-bpf: opcode %u on kernel node 0x%llx is not served\n",
+			    args->opcode, args->nodeid);
+	return true;
+}
+
 /* backing_core.c */
 struct fuse_backing *fuse_bpf_backing_get(struct inode *inode);
 void fuse_bpf_inode_evict(struct fuse_inode *fi);
@@ -46,6 +67,19 @@ bool fuse_bpf_lookup(struct inode *dir, struct dentry *entry,
 		     int *err);
 bool fuse_bpf_revalidate(struct dentry *entry, unsigned int flags, int *ret);
 bool fuse_bpf_readdir(struct file *file, struct dir_context *ctx, int *err);
+bool fuse_bpf_mknod(struct inode *dir, struct dentry *entry, umode_t mode,
+		    dev_t rdev, int *err);
+bool fuse_bpf_mkdir(struct inode *dir, struct dentry *entry, umode_t mode,
+		    int *err);
+bool fuse_bpf_symlink(struct inode *dir, struct dentry *entry,
+		      const char *link, int *err);
+bool fuse_bpf_link(struct dentry *entry, struct inode *newdir,
+		   struct dentry *newent, int *err);
+bool fuse_bpf_unlink(struct inode *dir, struct dentry *entry, int *err);
+bool fuse_bpf_rmdir(struct inode *dir, struct dentry *entry, int *err);
+bool fuse_bpf_rename(struct inode *olddir, struct dentry *oldent,
+		     struct inode *newdir, struct dentry *newent,
+		     unsigned int flags, int *err);
 
 /* backing_inode.c */
 bool fuse_bpf_getattr(struct inode *inode, struct kstat *stat, int *err);
@@ -60,11 +94,35 @@ bool fuse_bpf_listxattr(struct inode *inode, char *list, size_t size,
 bool fuse_bpf_setxattr(struct inode *inode, const char *name,
 		       const void *value, size_t size, int flags, int *err);
 bool fuse_bpf_removexattr(struct inode *inode, const char *name, int *err);
+bool fuse_bpf_get_link(struct dentry *dentry, struct inode *inode,
+		       struct delayed_call *done, const char **link);
+bool fuse_bpf_setattr(struct dentry *entry, struct iattr *attr, int *err);
+bool fuse_bpf_statfs(struct dentry *dentry, struct kstatfs *buf, int *err);
+bool fuse_bpf_fsync(struct file *file, loff_t start, loff_t end,
+		    int datasync, int *err);
+bool fuse_bpf_lseek(struct file *file, loff_t offset, int whence,
+		    loff_t *pos);
+bool fuse_bpf_fallocate(struct file *file, int mode, loff_t offset,
+			loff_t length, int *err);
+bool fuse_bpf_copy_file_range(struct file *file_in, loff_t pos_in,
+			      struct file *file_out, loff_t pos_out,
+			      size_t len, unsigned int flags, ssize_t *ret);
 
 #else /* !CONFIG_FUSE_BPF */
 
 static inline void fuse_bpf_inode_init(struct fuse_inode *fi)
 {
+}
+
+static inline bool fuse_bpf_inode_backed(struct inode *inode)
+{
+	return false;
+}
+
+static inline bool fuse_bpf_unserved(struct fuse_conn *fc,
+				     const struct fuse_args *args)
+{
+	return false;
 }
 
 static inline struct fuse_backing *fuse_bpf_backing_get(struct inode *inode)
@@ -126,6 +184,51 @@ static inline bool fuse_bpf_readdir(struct file *file,
 	return false;
 }
 
+static inline bool fuse_bpf_mknod(struct inode *dir, struct dentry *entry,
+				  umode_t mode, dev_t rdev, int *err)
+{
+	return false;
+}
+
+static inline bool fuse_bpf_mkdir(struct inode *dir, struct dentry *entry,
+				  umode_t mode, int *err)
+{
+	return false;
+}
+
+static inline bool fuse_bpf_symlink(struct inode *dir, struct dentry *entry,
+				    const char *link, int *err)
+{
+	return false;
+}
+
+static inline bool fuse_bpf_link(struct dentry *entry, struct inode *newdir,
+				 struct dentry *newent, int *err)
+{
+	return false;
+}
+
+static inline bool fuse_bpf_unlink(struct inode *dir, struct dentry *entry,
+				   int *err)
+{
+	return false;
+}
+
+static inline bool fuse_bpf_rmdir(struct inode *dir, struct dentry *entry,
+				  int *err)
+{
+	return false;
+}
+
+static inline bool fuse_bpf_rename(struct inode *olddir,
+				   struct dentry *oldent,
+				   struct inode *newdir,
+				   struct dentry *newent,
+				   unsigned int flags, int *err)
+{
+	return false;
+}
+
 static inline bool fuse_bpf_getattr(struct inode *inode, struct kstat *stat,
 				    int *err)
 {
@@ -166,6 +269,53 @@ static inline bool fuse_bpf_setxattr(struct inode *inode, const char *name,
 
 static inline bool fuse_bpf_removexattr(struct inode *inode,
 					const char *name, int *err)
+{
+	return false;
+}
+
+static inline bool fuse_bpf_get_link(struct dentry *dentry,
+				     struct inode *inode,
+				     struct delayed_call *done,
+				     const char **link)
+{
+	return false;
+}
+
+static inline bool fuse_bpf_setattr(struct dentry *entry, struct iattr *attr,
+				    int *err)
+{
+	return false;
+}
+
+static inline bool fuse_bpf_statfs(struct dentry *dentry,
+				   struct kstatfs *buf, int *err)
+{
+	return false;
+}
+
+static inline bool fuse_bpf_fsync(struct file *file, loff_t start,
+				  loff_t end, int datasync, int *err)
+{
+	return false;
+}
+
+static inline bool fuse_bpf_lseek(struct file *file, loff_t offset,
+				  int whence, loff_t *pos)
+{
+	return false;
+}
+
+static inline bool fuse_bpf_fallocate(struct file *file, int mode,
+				      loff_t offset, loff_t length, int *err)
+{
+	return false;
+}
+
+static inline bool fuse_bpf_copy_file_range(struct file *file_in,
+					    loff_t pos_in,
+					    struct file *file_out,
+					    loff_t pos_out, size_t len,
+					    unsigned int flags, ssize_t *ret)
 {
 	return false;
 }
