@@ -12,7 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/falloc.h>
+#include <pthread.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -662,6 +665,386 @@ TEST_F(backing, malformed_extension)
 	ASSERT_TRUE(S_ISDIR(st.st_mode));
 	/* And the bound subtree was never disturbed. */
 	ASSERT_EQ(0, stat(mpath(self, "sub/inner"), &st));
+}
+
+/* ---- namespace operations in a backed directory ---- */
+
+TEST_F(backing, create_family)
+{
+	char p[256], q[256], buf[256];
+	struct stat st, bst;
+	int fd;
+
+	/* O_CREAT through atomic_open, then write and read it back. */
+	fd = open(mpath(self, "created"), O_CREAT | O_EXCL | O_RDWR, 0640);
+	ASSERT_LE(0, fd) TH_LOG("create: %s", strerror(errno));
+	ASSERT_EQ(3, write(fd, "abc", 3));
+	ASSERT_EQ(0, close(fd));
+	ASSERT_EQ(-1, open(mpath(self, "created"), O_CREAT | O_EXCL, 0640));
+	ASSERT_EQ(EEXIST, errno);
+	ASSERT_EQ(3, read_file(bpath(self, "created", p), buf, sizeof(buf)));
+	ASSERT_STREQ("abc", buf);
+	ASSERT_EQ(0, stat(p, &bst));
+	ASSERT_EQ(S_IFREG | 0640, bst.st_mode);
+
+	ASSERT_EQ(0, mkdir(mpath(self, "newdir"), 0751));
+	ASSERT_EQ(0, stat(bpath(self, "newdir", p), &bst));
+	ASSERT_EQ(S_IFDIR | 0751, bst.st_mode);
+	ASSERT_EQ(-1, mkdir(mpath(self, "newdir"), 0755));
+	ASSERT_EQ(EEXIST, errno);
+	ASSERT_EQ(0, write_file(mpath(self, "newdir/f"), "in new dir\n",
+				0644));
+	ASSERT_EQ(11, read_file(bpath(self, "newdir/f", p), buf, sizeof(buf)));
+
+	ASSERT_EQ(0, mknod(mpath(self, "fifo"), S_IFIFO | 0600, 0));
+	ASSERT_EQ(0, stat(bpath(self, "fifo", p), &bst));
+	ASSERT_TRUE(S_ISFIFO(bst.st_mode));
+	ASSERT_EQ(0, stat(mpath(self, "fifo"), &st));
+	ASSERT_EQ(bst.st_mode, st.st_mode);
+
+	ASSERT_EQ(0, symlink("sub/inner", mpath(self, "link")));
+	ASSERT_EQ(9, readlink(bpath(self, "link", p), buf, sizeof(buf)));
+	memset(buf, 0, sizeof(buf));
+	ASSERT_EQ(9, readlink(mpath(self, "link"), buf, sizeof(buf)));
+	ASSERT_STREQ("sub/inner", buf);
+	ASSERT_EQ(6, read_file(mpath(self, "link"), buf, sizeof(buf)));
+	ASSERT_STREQ("inner\n", buf);
+	ASSERT_EQ(0, lstat(mpath(self, "link"), &st));
+	ASSERT_TRUE(S_ISLNK(st.st_mode));
+
+	strcpy(q, mpath(self, "hello"));
+	ASSERT_EQ(0, link(q, mpath(self, "hardlink")));
+	ASSERT_EQ(0, stat(bpath(self, "hardlink", p), &bst));
+	ASSERT_EQ(2, bst.st_nlink);
+	ASSERT_EQ(0, stat(mpath(self, "hardlink"), &st));
+	ASSERT_EQ(bst.st_ino, st.st_ino);
+	ASSERT_EQ(2, st.st_nlink);
+	ASSERT_LOG("INIT LOOKUP(dir)");
+}
+
+/* New objects belong to the caller; umask and setgid directories apply. */
+TEST_F(backing, create_ownership)
+{
+	char p[256];
+	struct stat bst;
+	pid_t pid;
+	int status;
+
+	ASSERT_EQ(0, mkdir(bpath(self, "pub", p), 0777));
+	ASSERT_EQ(0, chmod(p, 0777));
+	ASSERT_EQ(0, mkdir(bpath(self, "sgid", p), 0777));
+	ASSERT_EQ(0, chown(p, 0, 1234));
+	ASSERT_EQ(0, chmod(p, 02777));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		if (setresgid(65534, 65534, 65534) ||
+		    setresuid(65534, 65534, 65534))
+			_exit(10);
+		umask(027);
+		if (write_file(mpath(self, "pub/mine"), "x", 0666))
+			_exit(11);
+		if (mkdir(mpath(self, "pub/mydir"), 0777))
+			_exit(12);
+		if (symlink("target", mpath(self, "pub/mylink")))
+			_exit(13);
+		if (write_file(mpath(self, "sgid/f"), "x", 0666))
+			_exit(14);
+		if (mkdir(mpath(self, "sgid/d"), 0777))
+			_exit(15);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+
+	ASSERT_EQ(0, stat(bpath(self, "pub/mine", p), &bst));
+	ASSERT_EQ(65534, bst.st_uid);
+	ASSERT_EQ(65534, bst.st_gid);
+	ASSERT_EQ(S_IFREG | 0640, bst.st_mode);
+	ASSERT_EQ(0, stat(bpath(self, "pub/mydir", p), &bst));
+	ASSERT_EQ(65534, bst.st_uid);
+	ASSERT_EQ(S_IFDIR | 0750, bst.st_mode);
+	ASSERT_EQ(0, lstat(bpath(self, "pub/mylink", p), &bst));
+	ASSERT_EQ(65534, bst.st_uid);
+	ASSERT_EQ(0, stat(bpath(self, "sgid/f", p), &bst));
+	ASSERT_EQ(65534, bst.st_uid);
+	ASSERT_EQ(1234, bst.st_gid);
+	ASSERT_EQ(0, stat(bpath(self, "sgid/d", p), &bst));
+	ASSERT_EQ(1234, bst.st_gid);
+	ASSERT_TRUE(bst.st_mode & S_ISGID);
+	ASSERT_LOG("INIT LOOKUP(dir)");
+}
+
+TEST_F(backing, unlink_rmdir)
+{
+	char p[256];
+	struct stat st;
+
+	ASSERT_EQ(0, unlink(mpath(self, "hello")));
+	ASSERT_EQ(-1, stat(bpath(self, "hello", p), &st));
+	ASSERT_EQ(ENOENT, errno);
+	ASSERT_EQ(-1, stat(mpath(self, "hello"), &st));
+	ASSERT_EQ(ENOENT, errno);
+	ASSERT_EQ(-1, unlink(mpath(self, "hello")));
+	ASSERT_EQ(ENOENT, errno);
+	ASSERT_EQ(-1, rmdir(mpath(self, "sub")));
+	ASSERT_EQ(ENOTEMPTY, errno);
+	ASSERT_EQ(-1, unlink(mpath(self, "sub")));
+	ASSERT_EQ(EISDIR, errno);
+	ASSERT_EQ(-1, rmdir(mpath(self, "sub/inner")));
+	ASSERT_EQ(ENOTDIR, errno);
+	ASSERT_EQ(0, unlink(mpath(self, "sub/deeper/leaf")));
+	ASSERT_EQ(0, rmdir(mpath(self, "sub/deeper")));
+	ASSERT_EQ(-1, stat(bpath(self, "sub/deeper", p), &st));
+	ASSERT_EQ(ENOENT, errno);
+	/* Removed behind our back: the name is gone for us too. */
+	ASSERT_EQ(0, stat(mpath(self, "sub/inner"), &st));
+	ASSERT_EQ(0, unlink(bpath(self, "sub/inner", p)));
+	ASSERT_EQ(-1, unlink(mpath(self, "sub/inner")));
+	ASSERT_EQ(ENOENT, errno);
+	ASSERT_EQ(0, rmdir(mpath(self, "sub")));
+	ASSERT_LOG("INIT LOOKUP(dir)");
+}
+
+TEST_F(backing, rename_and_rename2)
+{
+	char p[256], q[256], buf[64];
+	struct stat st;
+
+	ASSERT_EQ(0, write_file(bpath(self, "a", p), "A\n", 0644));
+	ASSERT_EQ(0, write_file(bpath(self, "b", p), "B\n", 0644));
+	ASSERT_EQ(0, stat(mpath(self, "a"), &st));
+
+	/* Plain rename, then over an existing file. */
+	strcpy(q, mpath(self, "a"));
+	ASSERT_EQ(0, rename(q, mpath(self, "c")));
+	ASSERT_EQ(-1, stat(bpath(self, "a", p), &st));
+	ASSERT_EQ(2, read_file(bpath(self, "c", p), buf, sizeof(buf)));
+	ASSERT_STREQ("A\n", buf);
+	strcpy(q, mpath(self, "c"));
+	ASSERT_EQ(0, rename(q, mpath(self, "b")));
+	ASSERT_EQ(2, read_file(mpath(self, "b"), buf, sizeof(buf)));
+	ASSERT_STREQ("A\n", buf);
+	ASSERT_EQ(-1, stat(mpath(self, "c"), &st));
+	ASSERT_EQ(ENOENT, errno);
+
+	/* NOREPLACE and EXCHANGE. */
+	strcpy(q, mpath(self, "b"));
+	ASSERT_EQ(-1, renameat2(AT_FDCWD, q, AT_FDCWD, mpath(self, "hello"),
+				RENAME_NOREPLACE));
+	ASSERT_EQ(EEXIST, errno);
+	ASSERT_EQ(0, renameat2(AT_FDCWD, q, AT_FDCWD, mpath(self, "hello"),
+			       RENAME_EXCHANGE));
+	ASSERT_EQ(2, read_file(bpath(self, "hello", p), buf, sizeof(buf)));
+	ASSERT_STREQ("A\n", buf);
+	ASSERT_EQ((ssize_t)strlen(hello), read_file(mpath(self, "b"), buf,
+						    sizeof(buf)));
+
+	/* A directory into another one, and its children follow. */
+	strcpy(q, mpath(self, "sub/deeper"));
+	ASSERT_EQ(0, rename(q, mpath(self, "moved")));
+	ASSERT_EQ(5, read_file(mpath(self, "moved/leaf"), buf, sizeof(buf)));
+	ASSERT_EQ(0, stat(bpath(self, "moved/leaf", p), &st));
+	ASSERT_EQ(-1, stat(mpath(self, "sub/deeper/leaf"), &st));
+	ASSERT_EQ(ENOENT, errno);
+	/* Into itself. */
+	strcpy(q, mpath(self, "sub"));
+	ASSERT_EQ(-1, rename(q, mpath(self, "sub/inside")));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_LOG("INIT LOOKUP(dir)");
+}
+
+TEST_F(backing, rename_across_backing_edge)
+{
+	char to[128];
+	uint64_t plain;
+
+	plain = td_add_dir(self->d, TD_ROOT_ID, "plain", 0755);
+	ASSERT_NE(0, plain);
+	snprintf(to, sizeof(to), "%s/plain/hello", self->mnt);
+	ASSERT_EQ(-1, rename(mpath(self, "hello"), to));
+	ASSERT_EQ(EXDEV, errno);
+	ASSERT_LOG("INIT LOOKUP(dir) LOOKUP(plain) LOOKUP(hello)");
+}
+
+TEST_F(backing, setattr)
+{
+	char p[256];
+	struct stat st, bst;
+	struct timespec ts[2] = { { .tv_sec = 1000000, .tv_nsec = 5 },
+				  { .tv_sec = 2000000, .tv_nsec = 7 } };
+	pid_t pid;
+	int fd, status;
+
+	ASSERT_EQ(0, chmod(mpath(self, "hello"), 0600));
+	ASSERT_EQ(0, stat(bpath(self, "hello", p), &bst));
+	ASSERT_EQ(S_IFREG | 0600, bst.st_mode);
+	ASSERT_EQ(0, chown(mpath(self, "hello"), 4321, 8765));
+	ASSERT_EQ(0, stat(p, &bst));
+	ASSERT_EQ(4321, bst.st_uid);
+	ASSERT_EQ(8765, bst.st_gid);
+	ASSERT_EQ(0, utimensat(AT_FDCWD, mpath(self, "hello"), ts, 0));
+	ASSERT_EQ(0, stat(p, &bst));
+	ASSERT_EQ(1000000, bst.st_atim.tv_sec);
+	ASSERT_EQ(2000000, bst.st_mtim.tv_sec);
+	ASSERT_EQ(7, bst.st_mtim.tv_nsec);
+	ASSERT_EQ(0, truncate(mpath(self, "hello"), 4));
+	ASSERT_EQ(0, stat(p, &bst));
+	ASSERT_EQ(4, bst.st_size);
+	ASSERT_EQ(0, stat(mpath(self, "hello"), &st));
+	ASSERT_EQ(4, st.st_size);
+	ASSERT_EQ(bst.st_mtim.tv_sec, st.st_mtim.tv_sec);
+
+	fd = open(mpath(self, "sub/inner"), O_RDWR);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ftruncate(fd, 100));
+	ASSERT_EQ(0, fstat(fd, &st));
+	ASSERT_EQ(100, st.st_size);
+	ASSERT_EQ(0, fchmod(fd, 0604));
+	close(fd);
+	ASSERT_EQ(0, stat(bpath(self, "sub/inner", p), &bst));
+	ASSERT_EQ(100, bst.st_size);
+	ASSERT_EQ(S_IFREG | 0604, bst.st_mode);
+
+	fd = open(mpath(self, "sub/inner"), O_WRONLY | O_TRUNC);
+	ASSERT_LE(0, fd);
+	close(fd);
+	ASSERT_EQ(0, stat(p, &bst));
+	ASSERT_EQ(0, bst.st_size);
+
+	/* Not the owner: no chmod, no chown, no utimes. */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		if (setresgid(65534, 65534, 65534) ||
+		    setresuid(65534, 65534, 65534))
+			_exit(10);
+		if (chmod(mpath(self, "sub/inner"), 0666) != -1 ||
+		    errno != EPERM)
+			_exit(11);
+		if (chown(mpath(self, "sub/inner"), 65534, 65534) != -1 ||
+		    errno != EPERM)
+			_exit(12);
+		if (utimensat(AT_FDCWD, mpath(self, "sub/inner"), ts, 0) != -1 ||
+		    errno != EPERM)
+			_exit(13);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+	ASSERT_EQ(0, stat(p, &bst));
+	ASSERT_EQ(S_IFREG | 0604, bst.st_mode);
+	ASSERT_LOG("INIT LOOKUP(dir)");
+}
+
+TEST_F(backing, file_ops)
+{
+	char p[256], q[256], buf[64];
+	struct statfs sfs, bsfs;
+	struct stat st;
+	int fd, fd2, bfd;
+	off_t off;
+
+	ASSERT_EQ(0, statfs(mpath(self, "hello"), &sfs));
+	ASSERT_EQ(0, statfs(self->root, &bsfs));
+	ASSERT_EQ(0x65735546, sfs.f_type);
+	ASSERT_EQ(bsfs.f_bsize, sfs.f_bsize);
+	ASSERT_EQ(bsfs.f_blocks, sfs.f_blocks);
+	ASSERT_EQ(bsfs.f_namelen, sfs.f_namelen);
+
+	fd = open(mpath(self, "sparse"), O_CREAT | O_RDWR, 0644);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, fallocate(fd, 0, 0, 4096));
+	ASSERT_EQ(0, fallocate(fd, FALLOC_FL_KEEP_SIZE, 4096, 4096));
+	ASSERT_EQ(0, fstat(fd, &st));
+	ASSERT_EQ(4096, st.st_size);
+	ASSERT_EQ(4, pwrite(fd, "data", 4, 1 << 20));
+	ASSERT_EQ(0, fsync(fd));
+	ASSERT_EQ(0, fdatasync(fd));
+	/* SEEK_DATA/SEEK_HOLE answer as the backing file does. */
+	bfd = open(bpath(self, "sparse", p), O_RDONLY);
+	ASSERT_LE(0, bfd);
+	for (off = 0; off < (1 << 20) + 8192; off += 4000) {
+		ASSERT_EQ(lseek(bfd, off, SEEK_DATA), lseek(fd, off, SEEK_DATA));
+		ASSERT_EQ(lseek(bfd, off, SEEK_HOLE), lseek(fd, off, SEEK_HOLE));
+	}
+	close(bfd);
+	ASSERT_EQ((1 << 20) + 4, lseek(fd, 0, SEEK_END));
+	ASSERT_EQ(-1, lseek(fd, (1 << 20) + 100, SEEK_DATA));
+	ASSERT_EQ(ENXIO, errno);
+	ASSERT_EQ(0, fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			       0, 4096));
+	ASSERT_EQ(0, fstat(fd, &st));
+	ASSERT_EQ((1 << 20) + 4, st.st_size);
+
+	fd2 = open(mpath(self, "copy"), O_CREAT | O_RDWR, 0644);
+	ASSERT_LE(0, fd2);
+	ASSERT_EQ(4, copy_file_range(fd, (loff_t[]){ 1 << 20 }, fd2,
+				     (loff_t[]){ 0 }, 4, 0));
+	ASSERT_EQ(0, fsync(fd2));
+	close(fd2);
+	close(fd);
+	ASSERT_EQ(4, read_file(bpath(self, "copy", q), buf, sizeof(buf)));
+	ASSERT_STREQ("data", buf);
+
+	fd = open(mpath(self, "sub"), O_RDONLY | O_DIRECTORY);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, fsync(fd));
+	close(fd);
+	ASSERT_LOG("INIT LOOKUP(dir)");
+}
+
+struct churn {
+	FIXTURE_DATA(backing) *self;
+	int id;
+	int errors;
+};
+
+static void *churn_thread(void *arg)
+{
+	struct churn *c = arg;
+	char a[256], b[256], d[256];
+	int i, fd;
+
+	for (i = 0; i < 100; i++) {
+		snprintf(a, sizeof(a), "%s/dir/c%d-%d", c->self->mnt, c->id, i);
+		snprintf(b, sizeof(b), "%s/dir/r%d-%d", c->self->mnt, c->id, i);
+		snprintf(d, sizeof(d), "%s/dir/d%d", c->self->mnt, c->id);
+		fd = open(a, O_CREAT | O_EXCL | O_WRONLY, 0644);
+		if (fd < 0 || write(fd, "x", 1) != 1) {
+			c->errors++;
+			continue;
+		}
+		close(fd);
+		c->errors += rename(a, b) != 0;
+		c->errors += mkdir(d, 0755) != 0;
+		c->errors += rmdir(d) != 0;
+		c->errors += unlink(b) != 0;
+	}
+	return NULL;
+}
+
+/* Several threads create, rename and remove in one backed directory. */
+TEST_F_TIMEOUT(backing, concurrent_namespace_ops, 120)
+{
+	struct churn c[4];
+	pthread_t t[4];
+	char names[512];
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		c[i] = (struct churn){ .self = self, .id = i };
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, churn_thread, &c[i]));
+	}
+	for (i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		ASSERT_EQ(0, c[i].errors);
+	}
+	ASSERT_EQ(2, list_dir(mpath(self, ""), names, sizeof(names)));
+	ASSERT_STREQ("hello sub ", names);
+	ASSERT_LOG("INIT LOOKUP(dir)");
 }
 
 TEST_HARNESS_MAIN
