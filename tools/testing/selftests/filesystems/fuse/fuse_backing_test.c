@@ -113,13 +113,13 @@ FIXTURE_VARIANT_ADD(backing, ext4) {
 	.fs_default = NULL,
 };
 
-static char *mpath(FIXTURE_DATA(backing) *self, const char *rel)
+static char *mpath(struct _test_data_backing *self, const char *rel)
 {
 	snprintf(self->path, sizeof(self->path), "%s/dir/%s", self->mnt, rel);
 	return self->path;
 }
 
-static char *bpath(FIXTURE_DATA(backing) *self, const char *rel, char *buf)
+static char *bpath(struct _test_data_backing *self, const char *rel, char *buf)
 {
 	sprintf(buf, "%s/%s", self->root, rel);
 	return buf;
@@ -234,7 +234,7 @@ TEST_F(backing, subtree_walk_served_by_kernel)
 	ASSERT_EQ(1, list_dir(mpath(self, "sub/deeper"), names,
 			      sizeof(names)));
 	ASSERT_STREQ("leaf ", names);
-	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(files); i++) {
 		ASSERT_EQ(0, stat(mpath(self, files[i]), &st));
 		ASSERT_EQ(0, stat(bpath(self, files[i], p), &bst));
 		ASSERT_EQ(bst.st_mode, st.st_mode);
@@ -372,8 +372,7 @@ TEST_F(backing, remove_and_replace_backing)
 	ASSERT_EQ(2, list_dir(mpath(self, ""), names, sizeof(names)));
 	ASSERT_STREQ("deeper inner ", names);
 	ASSERT_EQ(0, td_backing_close(self->d, id2));
-	ASSERT_LOG("INIT LOOKUP(dir) LOOKUP(dir) OPENDIR READDIR READDIR "
-		   "RELEASEDIR LOOKUP(dir)");
+	ASSERT_LOG("INIT LOOKUP(dir) LOOKUP(dir) OPENDIR READDIR READDIR RELEASEDIR LOOKUP(dir)");
 }
 
 /* Backed and unbacked siblings: only the unbacked one reaches the daemon. */
@@ -583,8 +582,7 @@ TEST_F(backing, bind_bad_ids)
 	ASSERT_EQ(0, stat(path, &st));
 	ASSERT_EQ(6, st.st_size);
 	ASSERT_EQ(0, td_backing_close(self->d, did));
-	ASSERT_LOG("INIT LOOKUP(dir2) LOOKUP(dir2) LOOKUP(file) LOOKUP(file) "
-		   "LOOKUP(dir2)");
+	ASSERT_LOG("INIT LOOKUP(dir2) LOOKUP(dir2) LOOKUP(file) LOOKUP(file) LOOKUP(dir2)");
 }
 
 /* What the handler below sends for LOOKUP("bad"). */
@@ -646,7 +644,7 @@ TEST_F(backing, malformed_extension)
 
 	snprintf(path, sizeof(path), "%s/bad", self->mnt);
 	self->d->handler = bad_lookup;
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
 		bad.nodeid = cases[i].nodeid;
 		bad.ext_len = cases[i].len;
 		bad.ext = cases[i].ext;
@@ -712,7 +710,7 @@ TEST_F(backing, create_family)
 	ASSERT_EQ(0, lstat(mpath(self, "link"), &st));
 	ASSERT_TRUE(S_ISLNK(st.st_mode));
 
-	strcpy(q, mpath(self, "hello"));
+	snprintf(q, sizeof(q), "%s", mpath(self, "hello"));
 	ASSERT_EQ(0, link(q, mpath(self, "hardlink")));
 	ASSERT_EQ(0, stat(bpath(self, "hardlink", p), &bst));
 	ASSERT_EQ(2, bst.st_nlink);
@@ -817,12 +815,12 @@ TEST_F(backing, rename_and_rename2)
 	ASSERT_EQ(0, stat(mpath(self, "a"), &st));
 
 	/* Plain rename, then over an existing file. */
-	strcpy(q, mpath(self, "a"));
+	snprintf(q, sizeof(q), "%s", mpath(self, "a"));
 	ASSERT_EQ(0, rename(q, mpath(self, "c")));
 	ASSERT_EQ(-1, stat(bpath(self, "a", p), &st));
 	ASSERT_EQ(2, read_file(bpath(self, "c", p), buf, sizeof(buf)));
 	ASSERT_STREQ("A\n", buf);
-	strcpy(q, mpath(self, "c"));
+	snprintf(q, sizeof(q), "%s", mpath(self, "c"));
 	ASSERT_EQ(0, rename(q, mpath(self, "b")));
 	ASSERT_EQ(2, read_file(mpath(self, "b"), buf, sizeof(buf)));
 	ASSERT_STREQ("A\n", buf);
@@ -830,7 +828,7 @@ TEST_F(backing, rename_and_rename2)
 	ASSERT_EQ(ENOENT, errno);
 
 	/* NOREPLACE and EXCHANGE. */
-	strcpy(q, mpath(self, "b"));
+	snprintf(q, sizeof(q), "%s", mpath(self, "b"));
 	ASSERT_EQ(-1, renameat2(AT_FDCWD, q, AT_FDCWD, mpath(self, "hello"),
 				RENAME_NOREPLACE));
 	ASSERT_EQ(EEXIST, errno);
@@ -842,14 +840,14 @@ TEST_F(backing, rename_and_rename2)
 						    sizeof(buf)));
 
 	/* A directory into another one, and its children follow. */
-	strcpy(q, mpath(self, "sub/deeper"));
+	snprintf(q, sizeof(q), "%s", mpath(self, "sub/deeper"));
 	ASSERT_EQ(0, rename(q, mpath(self, "moved")));
 	ASSERT_EQ(5, read_file(mpath(self, "moved/leaf"), buf, sizeof(buf)));
 	ASSERT_EQ(0, stat(bpath(self, "moved/leaf", p), &st));
 	ASSERT_EQ(-1, stat(mpath(self, "sub/deeper/leaf"), &st));
 	ASSERT_EQ(ENOENT, errno);
 	/* Into itself. */
-	strcpy(q, mpath(self, "sub"));
+	snprintf(q, sizeof(q), "%s", mpath(self, "sub"));
 	ASSERT_EQ(-1, rename(q, mpath(self, "sub/inside")));
 	ASSERT_EQ(EINVAL, errno);
 	ASSERT_LOG("INIT LOOKUP(dir)");
@@ -997,7 +995,7 @@ TEST_F(backing, file_ops)
 }
 
 struct churn {
-	FIXTURE_DATA(backing) *self;
+	struct _test_data_backing *self;
 	int id;
 	int errors;
 };
