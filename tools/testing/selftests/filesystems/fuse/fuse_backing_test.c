@@ -14,6 +14,7 @@
 #include <string.h>
 #include <linux/falloc.h>
 #include <pthread.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/wait.h>
@@ -1042,6 +1043,40 @@ TEST_F_TIMEOUT(backing, concurrent_namespace_ops, 120)
 	}
 	ASSERT_EQ(2, list_dir(mpath(self, ""), names, sizeof(names)));
 	ASSERT_STREQ("hello sub ", names);
+	ASSERT_LOG("INIT LOOKUP(dir)");
+}
+
+/* mmap and splice of a backed file go to the backing file (passthrough). */
+TEST_F(backing, mmap_and_splice)
+{
+	char p[256], buf[64];
+	int fd, pipefd[2];
+	loff_t off = 0;
+	char *map;
+
+	fd = open(mpath(self, "hello"), O_RDWR);
+	ASSERT_LE(0, fd);
+	map = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	ASSERT_EQ(0, memcmp(map, hello, strlen(hello)));
+	memcpy(map, "MMAP!", 5);
+	ASSERT_EQ(0, msync(map, 4096, MS_SYNC));
+	ASSERT_EQ(0, munmap(map, 4096));
+	ASSERT_LE(0, read_file(bpath(self, "hello", p), buf, sizeof(buf)));
+	ASSERT_EQ(0, strncmp(buf, "MMAP! from", 10));
+
+	ASSERT_EQ(0, pipe(pipefd));
+	ASSERT_EQ(10, splice(fd, &off, pipefd[1], NULL, 10, 0));
+	ASSERT_EQ(10, read(pipefd[0], buf, 10));
+	ASSERT_EQ(0, memcmp(buf, "MMAP! from", 10));
+	ASSERT_EQ(6, write(pipefd[1], "SPLICE", 6));
+	off = 0;
+	ASSERT_EQ(6, splice(pipefd[0], NULL, fd, &off, 6, 0));
+	close(pipefd[0]);
+	close(pipefd[1]);
+	close(fd);
+	ASSERT_LE(0, read_file(bpath(self, "hello", p), buf, sizeof(buf)));
+	ASSERT_EQ(0, strncmp(buf, "SPLICEfrom", 10));
 	ASSERT_LOG("INIT LOOKUP(dir)");
 }
 
