@@ -15,6 +15,8 @@
 #include <linux/cred.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/fs_context.h>
+#include <linux/mount.h>
 #include <linux/namei.h>
 
 /* Kernel nodes' dentries are revalidated on the backing, never timed out. */
@@ -309,4 +311,93 @@ int fuse_bpf_node_iget(struct inode *dir, struct fuse_backing *parent,
 	spin_unlock(&fi->lock);
 	fuse_bpf_bind(*inode, fb);
 	return 0;
+}
+
+/**
+ * fuse_bpf_root_param() - the backing_root_fd= mount option
+ * @fsc: the mount's context
+ * @fd: a directory in the mounter's file table; O_PATH is enough
+ * @fbp: where the backing goes until the INIT reply
+ *
+ * The descriptor is resolved here, in the mounter's context, and the
+ * mounter's credentials are captured for the backing operations.
+ *
+ * Return: 0, -EPERM without CAP_SYS_ADMIN, -EBADF, -ENOTDIR, -EINVAL.
+ */
+int fuse_bpf_root_param(struct fs_context *fsc, unsigned int fd,
+			struct fuse_backing **fbp)
+{
+	struct fuse_backing *fb;
+	struct file *file;
+	int err;
+
+	if (*fbp)
+		return invalfc(fsc, "backing_root_fd given twice");
+	if (!capable(CAP_SYS_ADMIN)) {
+		errorfc(fsc, "backing_root_fd needs CAP_SYS_ADMIN");
+		return -EPERM;
+	}
+	file = fget_raw(fd);
+	if (!file) {
+		errorfc(fsc, "backing_root_fd: bad file descriptor");
+		return -EBADF;
+	}
+	err = -ENOTDIR;
+	if (!d_is_dir(file->f_path.dentry))
+		goto out_fput;
+	err = -EINVAL;
+	if (is_idmapped_mnt(file->f_path.mnt))
+		goto out_fput;
+	err = -ENOMEM;
+	fb = kmalloc(sizeof(*fb), GFP_KERNEL);
+	if (!fb)
+		goto out_fput;
+	fb->file = file;
+	fb->cred = prepare_creds();
+	if (!fb->cred) {
+		kfree(fb);
+		goto out_fput;
+	}
+	refcount_set(&fb->count, 1);
+	*fbp = fb;
+	return 0;
+
+out_fput:
+	fput(file);
+	errorfc(fsc, "backing_root_fd: not a usable directory");
+	return err;
+}
+
+/**
+ * fuse_bpf_root_init() - bind the mount's root backing after INIT
+ * @fm: the mount
+ *
+ * Called from process_init_reply().  A root backing needs FUSE_BPF and a
+ * backing no deeper than the negotiated max_stack_depth allows; otherwise
+ * the connection fails rather than run half-configured.
+ *
+ * Return: false when the connection must fail.
+ */
+bool fuse_bpf_root_init(struct fuse_mount *fm)
+{
+	struct fuse_conn *fc = fm->fc;
+	struct fuse_backing *fb = fc->bpf_root;
+
+	if (!fb)
+		return true;
+	fc->bpf_root = NULL;
+	if (!fc->bpf) {
+		pr_warn_ratelimited("fuse-bpf: backing_root_fd, but the daemon did not negotiate FUSE_BPF\n");
+		goto fail;
+	}
+	if (file_inode(fb->file)->i_sb->s_stack_depth >= fc->max_stack_depth) {
+		pr_warn_ratelimited("fuse-bpf: backing_root_fd is stacked too deep\n");
+		goto fail;
+	}
+	fuse_bpf_bind(d_inode(fm->sb->s_root), fb);
+	return true;
+
+fail:
+	fuse_backing_put(fb);
+	return false;
 }

@@ -15,6 +15,7 @@
 #define _FS_FUSE_BPF_H
 
 struct fuse_entry_bpf_out;
+struct fs_context;
 
 #if IS_ENABLED(CONFIG_FUSE_BPF)
 
@@ -57,6 +58,9 @@ int fuse_bpf_backing_check(struct fuse_conn *fc, struct file *file,
 			   unsigned int flags);
 void fuse_bpf_fill_attr(struct fuse_conn *fc, const struct kstat *st,
 			struct fuse_attr *attr);
+int fuse_bpf_root_param(struct fs_context *fsc, unsigned int fd,
+			struct fuse_backing **fbp);
+bool fuse_bpf_root_init(struct fuse_mount *fm);
 int fuse_bpf_node_iget(struct inode *dir, struct fuse_backing *parent,
 		       struct dentry *bdentry, struct fuse_entry_out *outarg,
 		       struct inode **inode);
@@ -163,6 +167,17 @@ static inline int fuse_bpf_backing_check(struct fuse_conn *fc,
 	if (d_is_reg(file->f_path.dentry))
 		return 0;
 	return d_is_dir(file->f_path.dentry) ? -EISDIR : -EINVAL;
+}
+
+static inline int fuse_bpf_root_param(struct fs_context *fsc, unsigned int fd,
+				      struct fuse_backing **fbp)
+{
+	return -EINVAL;
+}
+
+static inline bool fuse_bpf_root_init(struct fuse_mount *fm)
+{
+	return true;
 }
 
 static inline bool fuse_bpf_lookup(struct inode *dir, struct dentry *entry,

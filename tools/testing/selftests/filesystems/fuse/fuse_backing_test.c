@@ -1080,4 +1080,134 @@ TEST_F(backing, mmap_and_splice)
 	ASSERT_LOG("INIT LOOKUP(dir)");
 }
 
+/* ---- the root backed at mount time: backing_root_fd= ---- */
+
+FIXTURE(root) {
+	char mnt[64];
+	char root[128];
+	int rootfd;
+};
+
+FIXTURE_VARIANT(root) {
+	const char *fs_env;
+	const char *fs_default;
+};
+
+FIXTURE_VARIANT_ADD(root, tmpfs) {
+	.fs_env = "FBPF_TMPFS",
+	.fs_default = "/tmp",
+};
+
+FIXTURE_VARIANT_ADD(root, ext4) {
+	.fs_env = "FBPF_EXT4",
+	.fs_default = NULL,
+};
+
+FIXTURE_SETUP(root)
+{
+	const char *fs = getenv(variant->fs_env);
+	char p[256];
+
+	self->rootfd = -1;
+	if (!fs)
+		fs = variant->fs_default;
+	if (!fs || access(fs, W_OK))
+		SKIP(return, "no %s backing filesystem", variant->fs_env);
+	ASSERT_EQ(0, td_isolate());
+	snprintf(self->root, sizeof(self->root), "%s/rt-XXXXXX", fs);
+	ASSERT_NE(NULL, mkdtemp(self->root));
+	snprintf(p, sizeof(p), "%s/top", self->root);
+	ASSERT_EQ(0, write_file(p, "top\n", 0644));
+	snprintf(p, sizeof(p), "%s/d", self->root);
+	ASSERT_EQ(0, mkdir(p, 0755));
+	self->rootfd = open(self->root, O_PATH | O_DIRECTORY);
+	ASSERT_LE(0, self->rootfd);
+	snprintf(self->mnt, sizeof(self->mnt), "/tmp/fuse-rt-XXXXXX");
+	ASSERT_NE(NULL, mkdtemp(self->mnt));
+}
+
+FIXTURE_TEARDOWN(root)
+{
+	char cmd[256];
+
+	if (self->rootfd >= 0)
+		close(self->rootfd);
+	rmdir(self->mnt);
+	if (self->root[0] && !strchr(self->root, '\''))	{
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", self->root);
+		system(cmd);
+	}
+}
+
+static struct td *root_mount(struct _test_data_root *self, uint64_t flags,
+			     const char *fdopt)
+{
+	static char mo[64];
+	struct td_opts o;
+
+	td_default_opts(&o);
+	o.init_flags = flags;
+	o.max_stack_depth = 1;
+	snprintf(mo, sizeof(mo), "backing_root_fd=%s", fdopt);
+	o.mount_opts = mo;
+	return td_mount(self->mnt, &o);
+}
+
+TEST_F(root, whole_tree_without_daemon)
+{
+	char fdopt[16], path[128], buf[64], names[256], log[256];
+	struct td *d;
+	struct stat st;
+
+	snprintf(fdopt, sizeof(fdopt), "%d", self->rootfd);
+	d = root_mount(self, FUSE_PASSTHROUGH | FUSE_BPF, fdopt);
+	ASSERT_NE(NULL, d) TH_LOG("mount: %s", strerror(errno));
+	ASSERT_EQ(2, list_dir(self->mnt, names, sizeof(names)));
+	ASSERT_STREQ("d top ", names);
+	snprintf(path, sizeof(path), "%s/top", self->mnt);
+	ASSERT_EQ(4, read_file(path, buf, sizeof(buf)));
+	ASSERT_STREQ("top\n", buf);
+	snprintf(path, sizeof(path), "%s/d/new", self->mnt);
+	ASSERT_EQ(0, write_file(path, "new\n", 0600));
+	snprintf(path, sizeof(path), "%s/d/new", self->root);
+	ASSERT_EQ(0, stat(path, &st));
+	ASSERT_EQ(S_IFREG | 0600, st.st_mode);
+	/* Only INIT reached the daemon: every request here is synchronous. */
+	ASSERT_STREQ("INIT", td_log_str(d, log, sizeof(log), async_ops));
+	ASSERT_EQ(0, d->kernel_ids);
+	td_umount(d);
+}
+
+TEST_F(root, refused_without_fuse_bpf)
+{
+	char fdopt[16], path[128], log[256];
+	struct td *d;
+	struct stat st;
+
+	snprintf(fdopt, sizeof(fdopt), "%d", self->rootfd);
+	d = root_mount(self, FUSE_PASSTHROUGH, fdopt);
+	ASSERT_NE(NULL, d) TH_LOG("mount: %s", strerror(errno));
+	snprintf(path, sizeof(path), "%s/top", self->mnt);
+	ASSERT_EQ(-1, stat(path, &st));
+	ASSERT_EQ(ECONNREFUSED, errno);
+	ASSERT_STREQ("INIT", td_log_str(d, log, sizeof(log), async_ops));
+	td_umount(d);
+}
+
+TEST_F(root, bad_descriptors)
+{
+	char fdopt[16], p[256];
+	int fd;
+
+	ASSERT_EQ(NULL, root_mount(self, FUSE_PASSTHROUGH | FUSE_BPF, "9999"));
+	ASSERT_EQ(EBADF, errno);
+	snprintf(p, sizeof(p), "%s/top", self->root);
+	fd = open(p, O_RDONLY);
+	ASSERT_LE(0, fd);
+	snprintf(fdopt, sizeof(fdopt), "%d", fd);
+	ASSERT_EQ(NULL, root_mount(self, FUSE_PASSTHROUGH | FUSE_BPF, fdopt));
+	ASSERT_EQ(ENOTDIR, errno);
+	close(fd);
+}
+
 TEST_HARNESS_MAIN
