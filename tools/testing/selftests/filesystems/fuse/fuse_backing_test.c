@@ -138,6 +138,8 @@ FIXTURE_SETUP(backing)
 	if (!fs || access(fs, W_OK))
 		SKIP(return, "no %s backing filesystem", variant->fs_env);
 	ASSERT_EQ(0, td_isolate());
+	if (!(td_kernel_init_flags() & FUSE_BPF))
+		SKIP(return, "kernel without CONFIG_FUSE_BPF");
 
 	snprintf(self->root, sizeof(self->root), "%s/bk-XXXXXX", fs);
 	ASSERT_NE(NULL, mkdtemp(self->root));
@@ -1114,6 +1116,8 @@ FIXTURE_SETUP(root)
 	if (!fs || access(fs, W_OK))
 		SKIP(return, "no %s backing filesystem", variant->fs_env);
 	ASSERT_EQ(0, td_isolate());
+	if (!(td_kernel_init_flags() & FUSE_BPF))
+		SKIP(return, "kernel without CONFIG_FUSE_BPF");
 	snprintf(self->root, sizeof(self->root), "%s/rt-XXXXXX", fs);
 	ASSERT_NE(NULL, mkdtemp(self->root));
 	snprintf(p, sizeof(p), "%s/top", self->root);

@@ -202,4 +202,62 @@ TEST_F(daemon, malformed_reply)
 	ASSERT_EQ(2, td_log_count(self->d, FUSE_LOOKUP));
 }
 
+/* Replies LOOKUP with a fuse-bpf extension appended. */
+static int lookup_with_extension(struct td *d, const struct fuse_in_header *in,
+				 const void *arg, size_t arglen)
+{
+	struct {
+		struct fuse_entry_out e;
+		struct fuse_entry_bpf_out x;
+	} r = { .e = { .nodeid = 2, .attr = { .ino = 2, .mode = S_IFREG } } };
+
+	if (in->opcode != FUSE_LOOKUP)
+		return TD_DEFAULT;
+	td_reply(d, in->unique, 0, &r, sizeof(r));
+	return 0;
+}
+
+/*
+ * The kernel offers FUSE_BPF exactly when it was built with it; without
+ * it, fuse answers fuse-bpf's uapi as upstream does.
+ */
+TEST(fuse_bpf_config)
+{
+	const char *kernel = getenv("FBPF_KERNEL");
+	char mnt[] = "/tmp/fuse-cfg-XXXXXX";
+	bool nobpf = kernel && !strcmp(kernel, "nobpf");
+	struct td_opts o;
+	struct stat st;
+	struct td *d;
+	char path[64];
+	int fd;
+
+	ASSERT_EQ(0, td_isolate());
+	ASSERT_NE(NULL, mkdtemp(mnt));
+	td_default_opts(&o);
+	o.init_flags = FUSE_PASSTHROUGH | FUSE_BPF;
+	o.max_stack_depth = 1;
+	d = td_mount(mnt, &o);
+	ASSERT_NE(NULL, d);
+	ASSERT_TRUE(td_barrier(d));
+	ASSERT_EQ(!nobpf, !!(d->kernel_flags & FUSE_BPF));
+	fd = open("/tmp", O_PATH | O_DIRECTORY);
+	ASSERT_LE(0, fd);
+	if (nobpf) {
+		ASSERT_EQ(-EINVAL, td_backing_open(d, fd, FUSE_BACKING_DIR));
+		ASSERT_EQ(-EISDIR, td_backing_open(d, fd, 0));
+		d->handler = lookup_with_extension;
+		snprintf(path, sizeof(path), "%s/x", mnt);
+		ASSERT_EQ(-1, stat(path, &st));
+		ASSERT_EQ(EIO, errno);
+		ASSERT_TRUE(td_settle(d, 5000));
+		ASSERT_EQ(EINVAL, d->last_write_errno);
+	} else {
+		ASSERT_LT(0, td_backing_open(d, fd, FUSE_BACKING_DIR));
+	}
+	close(fd);
+	td_umount(d);
+	rmdir(mnt);
+}
+
 TEST_HARNESS_MAIN

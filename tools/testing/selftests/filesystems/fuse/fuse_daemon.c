@@ -77,6 +77,24 @@ int td_isolate(void)
 	return 0;
 }
 
+uint64_t td_kernel_init_flags(void)
+{
+	char mnt[] = "/tmp/fuse-probe-XXXXXX";
+	uint64_t flags = 0;
+	struct td *d;
+
+	if (!mkdtemp(mnt))
+		return 0;
+	d = td_mount(mnt, NULL);
+	if (d) {
+		if (td_barrier(d))
+			flags = d->kernel_flags;
+		td_umount(d);
+	}
+	rmdir(mnt);
+	return flags;
+}
+
 void td_default_opts(struct td_opts *o)
 {
 	memset(o, 0, sizeof(*o));

@@ -105,6 +105,12 @@ struct td {
  */
 int td_isolate(void);
 
+/*
+ * The FUSE_INIT flags this kernel offers (0 on failure): mounts a
+ * throw-away daemon in the caller's mount namespace to ask.
+ */
+uint64_t td_kernel_init_flags(void);
+
 /* Default options: 1 s entry/attr timeouts, no flags. */
 void td_default_opts(struct td_opts *o);
 
