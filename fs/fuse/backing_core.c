@@ -369,35 +369,51 @@ out_fput:
 }
 
 /**
- * fuse_bpf_root_init() - bind the mount's root backing after INIT
+ * fuse_bpf_root_bind() - bind the backing_root_fd= backing to the root
+ * @root: the new root inode
+ * @fbp: the backing from fuse_bpf_root_param(), or NULL; taken over
+ *
+ * Bound when the superblock is set up, so that nothing can reach the
+ * root before it is backed: until INIT is answered, the root is served
+ * with the mounter's credentials as the mounter asked (opening a file
+ * waits for INIT, which negotiates passthrough).  fuse_bpf_root_init()
+ * unbinds it again if the INIT reply does not allow it.
+ */
+void fuse_bpf_root_bind(struct inode *root, struct fuse_backing **fbp)
+{
+	if (*fbp)
+		fuse_bpf_bind(root, *fbp);
+	*fbp = NULL;
+}
+
+/**
+ * fuse_bpf_root_init() - check the root's backing against the INIT reply
  * @fm: the mount
  *
- * Called from process_init_reply().  A root backing needs FUSE_BPF and a
- * backing no deeper than the negotiated max_stack_depth allows; otherwise
- * the connection fails rather than run half-configured.
+ * Called from process_init_reply().  Only the mount option backs the root
+ * (the daemon never looks the root up).  A backed root needs FUSE_BPF and
+ * a backing no deeper than the negotiated max_stack_depth admits;
+ * otherwise the root is unbound and the connection fails rather than run
+ * half-configured.
  *
  * Return: false when the connection must fail.
  */
 bool fuse_bpf_root_init(struct fuse_mount *fm)
 {
+	struct inode *root = d_inode(fm->sb->s_root);
 	struct fuse_conn *fc = fm->fc;
-	struct fuse_backing *fb = fc->bpf_root;
+	struct fuse_backing *fb;
+	bool ok;
 
+	fb = fuse_bpf_backing_get(root);
 	if (!fb)
 		return true;
-	fc->bpf_root = NULL;
-	if (!fc->bpf) {
-		pr_warn_ratelimited("fuse-bpf: backing_root_fd, but the daemon did not negotiate FUSE_BPF\n");
-		goto fail;
-	}
-	if (file_inode(fb->file)->i_sb->s_stack_depth >= fc->max_stack_depth) {
-		pr_warn_ratelimited("fuse-bpf: backing_root_fd is stacked too deep\n");
-		goto fail;
-	}
-	fuse_bpf_bind(d_inode(fm->sb->s_root), fb);
-	return true;
-
-fail:
+	ok = fc->bpf &&
+	     file_inode(fb->file)->i_sb->s_stack_depth < fc->max_stack_depth;
 	fuse_backing_put(fb);
-	return false;
+	if (!ok) {
+		pr_warn_ratelimited("fuse-bpf: backing_root_fd needs FUSE_BPF and a backing within max_stack_depth\n");
+		fuse_bpf_bind(root, NULL);
+	}
+	return ok;
 }

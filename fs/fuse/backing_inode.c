@@ -115,11 +115,21 @@ bool fuse_bpf_open(struct fuse_mount *fm, u64 nodeid, struct file *file,
 		   bool isdir, struct fuse_file **ffp)
 {
 	struct fuse_backing *fb = fuse_bpf_backing_get(file_inode(file));
+	struct fuse_conn *fc = fm->fc;
 	struct fuse_file *ff;
 	struct file *backing;
 
 	if (!fb)
 		return false;
+	/*
+	 * A root backed at mount is served before INIT is answered; files
+	 * are opened through passthrough, which INIT must have negotiated.
+	 */
+	if (!isdir && !READ_ONCE(fc->initialized) &&
+	    wait_event_killable(fc->blocked_waitq, READ_ONCE(fc->initialized))) {
+		*ffp = ERR_PTR(-EINTR);
+		goto out;
+	}
 	ff = fuse_file_alloc(fm, true);
 	if (!ff) {
 		*ffp = ERR_PTR(-ENOMEM);

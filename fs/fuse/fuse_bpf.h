@@ -60,6 +60,7 @@ void fuse_bpf_fill_attr(struct fuse_conn *fc, const struct kstat *st,
 			struct fuse_attr *attr);
 int fuse_bpf_root_param(struct fs_context *fsc, unsigned int fd,
 			struct fuse_backing **fbp);
+void fuse_bpf_root_bind(struct inode *root, struct fuse_backing **fbp);
 bool fuse_bpf_root_init(struct fuse_mount *fm);
 int fuse_bpf_node_iget(struct inode *dir, struct fuse_backing *parent,
 		       struct dentry *bdentry, struct fuse_entry_out *outarg,
@@ -173,6 +174,11 @@ static inline int fuse_bpf_root_param(struct fs_context *fsc, unsigned int fd,
 				      struct fuse_backing **fbp)
 {
 	return -EINVAL;
+}
+
+static inline void fuse_bpf_root_bind(struct inode *root,
+				      struct fuse_backing **fbp)
+{
 }
 
 static inline bool fuse_bpf_root_init(struct fuse_mount *fm)

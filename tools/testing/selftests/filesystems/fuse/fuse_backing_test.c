@@ -1191,6 +1191,9 @@ TEST_F(root, refused_without_fuse_bpf)
 	snprintf(fdopt, sizeof(fdopt), "%d", self->rootfd);
 	d = root_mount(self, FUSE_PASSTHROUGH, fdopt);
 	ASSERT_NE(NULL, d) TH_LOG("mount: %s", strerror(errno));
+	/* The reply to INIT is processed within the daemon's write(). */
+	ASSERT_TRUE(td_log_wait(d, FUSE_INIT, 1, 5000));
+	ASSERT_TRUE(td_settle(d, 5000));
 	snprintf(path, sizeof(path), "%s/top", self->mnt);
 	ASSERT_EQ(-1, stat(path, &st));
 	ASSERT_EQ(ECONNREFUSED, errno);
