@@ -41,6 +41,25 @@ struct fuse_backing *fuse_bpf_backing_get(struct inode *inode)
 	return fb;
 }
 
+/**
+ * fuse_bpf_wait_init() - wait until the daemon has answered INIT
+ * @fc: the connection
+ *
+ * A root backed at mount time is bound before INIT is answered.  Nodes
+ * below it, and open files, are made only once INIT has negotiated
+ * FUSE_BPF and passthrough; a failed INIT unbinds the root meanwhile.
+ *
+ * Context: may sleep.
+ * Return: 0, or -EINTR when a fatal signal came first.
+ */
+int fuse_bpf_wait_init(struct fuse_conn *fc)
+{
+	if (likely(READ_ONCE(fc->initialized)))
+		return 0;
+	return wait_event_killable(fc->blocked_waitq,
+				   READ_ONCE(fc->initialized)) ? -EINTR : 0;
+}
+
 /* Bind @fb (a reference the inode takes over, or NULL) to @fi. */
 static void fuse_bpf_bind_fi(struct fuse_inode *fi, struct fuse_backing *fb)
 {

@@ -27,11 +27,17 @@ bool fuse_bpf_lookup(struct inode *dir, struct dentry *entry,
 		     struct fuse_entry_out *outarg, struct inode **inode,
 		     int *err)
 {
-	struct fuse_backing *dfb = fuse_bpf_backing_get(dir);
+	struct fuse_backing *dfb;
 	const struct path *parent;
 	const struct cred *old;
 	struct dentry *bdentry;
 
+	if (!fuse_bpf_inode_backed(dir))
+		return false;
+	*err = fuse_bpf_wait_init(get_fuse_conn(dir));
+	if (*err)
+		return true;
+	dfb = fuse_bpf_backing_get(dir);
 	if (!dfb)
 		return false;
 	*inode = NULL;
@@ -99,11 +105,15 @@ bool fuse_bpf_revalidate(struct dentry *entry, unsigned int flags, int *ret)
 	if (!dir || IS_ROOT(entry))
 		return false;
 	dfb = fuse_bpf_backing_get(dir);
-	if (!dfb)
-		return false;
 	*ret = 0;
-	if (inode && (get_node_id(inode) & FUSE_NODEID_KERNEL))
+	if (inode && (get_node_id(inode) & FUSE_NODEID_KERNEL)) {
+		/* The parent lost its backing: look the name up again. */
+		if (!dfb)
+			return true;
 		fb = fuse_bpf_backing_get(inode);
+	} else if (!dfb) {
+		return false;
+	}
 	if (fb)
 		*ret = fuse_bpf_same_child(fb, dfb, &entry->d_name);
 	fuse_backing_put(fb);
@@ -247,7 +257,9 @@ static bool fuse_bpf_create(struct inode *dir, struct dentry *entry,
 
 	if (!dfb)
 		return false;
-	*err = fuse_bpf_create_object(dir, dfb, entry, attr);
+	*err = fuse_bpf_wait_init(get_fuse_conn(dir));
+	if (!*err)
+		*err = fuse_bpf_create_object(dir, dfb, entry, attr);
 	fuse_backing_put(dfb);
 	return true;
 }
@@ -342,6 +354,8 @@ bool fuse_bpf_link(struct dentry *entry, struct inode *newdir,
 	if (!dfb && !fb)
 		return false;
 	*err = fuse_bpf_same_mnt(dfb, fb);
+	if (!*err)
+		*err = fuse_bpf_wait_init(get_fuse_conn(newdir));
 	if (*err)
 		goto out;
 	parent = &dfb->file->f_path;

@@ -85,7 +85,13 @@ bool fuse_bpf_permission(struct mnt_idmap *idmap, struct inode *inode,
 		return false;
 	bidmap = mnt_idmap(fb->file->f_path.mnt);
 	binode = file_inode(fb->file);
-	*err = inode_permission(bidmap, binode, mask);
+	/* As for a read-only mount of our own; the backing sb checks itself */
+	if ((mask & MAY_WRITE) && __mnt_is_readonly(fb->file->f_path.mnt) &&
+	    (S_ISREG(binode->i_mode) || S_ISDIR(binode->i_mode) ||
+	     S_ISLNK(binode->i_mode)))
+		*err = -EROFS;
+	else
+		*err = inode_permission(bidmap, binode, mask);
 	if (!*err) {
 		old = override_creds(fb->cred);
 		*err = inode_permission(bidmap, binode, mask);
@@ -98,10 +104,9 @@ bool fuse_bpf_permission(struct mnt_idmap *idmap, struct inode *inode,
 /**
  * fuse_bpf_open() - open a backed node without asking the daemon
  * @fm: the mount
- * @nodeid: the node's id
- * @file: the FUSE file being opened
+ * @file: the FUSE file being opened; its private_data is set on success
  * @isdir: opendir rather than open
- * @ffp: the new fuse file, or an ERR_PTR
+ * @err: 0 or -errno
  *
  * A directory gets its backing directory opened for readdir.  A regular
  * file is marked FOPEN_PASSTHROUGH with backing id 0: fuse_finish_open()
@@ -111,38 +116,35 @@ bool fuse_bpf_permission(struct mnt_idmap *idmap, struct inode *inode,
  *
  * Return: true when the node is backed.
  */
-bool fuse_bpf_open(struct fuse_mount *fm, u64 nodeid, struct file *file,
-		   bool isdir, struct fuse_file **ffp)
+bool fuse_bpf_open(struct fuse_mount *fm, struct file *file, bool isdir,
+		   int *err)
 {
-	struct fuse_backing *fb = fuse_bpf_backing_get(file_inode(file));
-	struct fuse_conn *fc = fm->fc;
+	struct inode *inode = file_inode(file);
+	struct fuse_backing *fb;
 	struct fuse_file *ff;
 	struct file *backing;
 
+	if (!fuse_bpf_inode_backed(inode))
+		return false;
+	/* Passthrough must have been negotiated, and the root may be unbound */
+	*err = fuse_bpf_wait_init(fm->fc);
+	if (*err)
+		return true;
+	fb = fuse_bpf_backing_get(inode);
 	if (!fb)
 		return false;
-	/*
-	 * A root backed at mount is served before INIT is answered; files
-	 * are opened through passthrough, which INIT must have negotiated.
-	 */
-	if (!isdir && !READ_ONCE(fc->initialized) &&
-	    wait_event_killable(fc->blocked_waitq, READ_ONCE(fc->initialized))) {
-		*ffp = ERR_PTR(-EINTR);
-		goto out;
-	}
+	*err = -ENOMEM;
 	ff = fuse_file_alloc(fm, true);
-	if (!ff) {
-		*ffp = ERR_PTR(-ENOMEM);
+	if (!ff)
 		goto out;
-	}
-	ff->nodeid = nodeid;
+	ff->nodeid = get_node_id(inode);
 	ff->bpf_opened = true;
 	if (isdir) {
 		backing = backing_file_open(file, file->f_flags,
 					    &fb->file->f_path, fb->cred);
+		*err = PTR_ERR(backing);
 		if (IS_ERR(backing)) {
 			fuse_file_free(ff);
-			*ffp = ERR_CAST(backing);
 			goto out;
 		}
 		ff->passthrough = backing;
@@ -151,7 +153,8 @@ bool fuse_bpf_open(struct fuse_mount *fm, u64 nodeid, struct file *file,
 		ff->open_flags = FOPEN_PASSTHROUGH | FOPEN_NOFLUSH;
 		ff->args->open_outarg.backing_id = 0;
 	}
-	*ffp = ff;
+	file->private_data = ff;
+	*err = 0;
 out:
 	fuse_backing_put(fb);
 	return true;

@@ -38,7 +38,9 @@ static inline bool fuse_bpf_inode_backed(struct inode *inode)
 static inline bool fuse_bpf_unserved(struct fuse_conn *fc,
 				     const struct fuse_args *args)
 {
-	if (likely(!(args->nodeid & FUSE_NODEID_KERNEL) || !fc->bpf))
+	/* Before INIT is answered, no daemon id can have the bit. */
+	if (likely(!(args->nodeid & FUSE_NODEID_KERNEL) ||
+		   !(fc->bpf || !READ_ONCE(fc->initialized))))
 		return false;
 	pr_warn_ratelimited("fuse-bpf: opcode %u on kernel node 0x%llx is not served\n",
 			    args->opcode, args->nodeid);
@@ -47,6 +49,7 @@ static inline bool fuse_bpf_unserved(struct fuse_conn *fc,
 
 /* backing_core.c */
 struct fuse_backing *fuse_bpf_backing_get(struct inode *inode);
+int fuse_bpf_wait_init(struct fuse_conn *fc);
 void fuse_bpf_inode_evict(struct fuse_inode *fi);
 void fuse_bpf_entry_args(struct fuse_conn *fc, struct fuse_args *args,
 			 struct fuse_entry_bpf_out *ext);
@@ -90,8 +93,8 @@ bool fuse_bpf_rename(struct inode *olddir, struct dentry *oldent,
 bool fuse_bpf_getattr(struct inode *inode, struct kstat *stat, int *err);
 bool fuse_bpf_permission(struct mnt_idmap *idmap, struct inode *inode,
 			 int mask, int *err);
-bool fuse_bpf_open(struct fuse_mount *fm, u64 nodeid, struct file *file,
-		   bool isdir, struct fuse_file **ffp);
+bool fuse_bpf_open(struct fuse_mount *fm, struct file *file, bool isdir,
+		   int *err);
 bool fuse_bpf_getxattr(struct inode *inode, const char *name, void *value,
 		       size_t size, ssize_t *ret);
 bool fuse_bpf_listxattr(struct inode *inode, char *list, size_t size,
@@ -262,9 +265,8 @@ static inline bool fuse_bpf_permission(struct mnt_idmap *idmap,
 	return false;
 }
 
-static inline bool fuse_bpf_open(struct fuse_mount *fm, u64 nodeid,
-				 struct file *file, bool isdir,
-				 struct fuse_file **ffp)
+static inline bool fuse_bpf_open(struct fuse_mount *fm, struct file *file,
+				 bool isdir, int *err)
 {
 	return false;
 }

@@ -15,6 +15,7 @@
 #include <linux/falloc.h>
 #include <pthread.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/wait.h>
@@ -217,6 +218,13 @@ TEST_F(backing, lookup_binds_backing)
 	ASSERT_EQ((ssize_t)strlen(hello),
 		  read_file(mpath(self, "hello"), buf, sizeof(buf)));
 	ASSERT_STREQ(hello, buf);
+	/* The bound node itself shows the backing's attributes. */
+	ASSERT_EQ(0, chmod(self->root, 0751));
+	ASSERT_EQ(0, stat(mpath(self, ""), &st));
+	ASSERT_EQ(0, stat(self->root, &bst));
+	ASSERT_EQ(bst.st_ino, st.st_ino);
+	ASSERT_EQ(S_IFDIR | 0751, st.st_mode);
+	ASSERT_EQ(bst.st_nlink, st.st_nlink);
 	/* One LOOKUP for the bound node; nothing below it. */
 	ASSERT_LOG("INIT LOOKUP(dir)");
 }
@@ -1215,6 +1223,45 @@ TEST_F(root, bad_descriptors)
 	ASSERT_EQ(NULL, root_mount(self, FUSE_PASSTHROUGH | FUSE_BPF, fdopt));
 	ASSERT_EQ(ENOTDIR, errno);
 	close(fd);
+}
+
+/* A read-only backing mount: writes fail with EROFS, not EIO. */
+TEST_F(backing, read_only_backing_mount)
+{
+	char ro[] = "/tmp/fuse-ro-XXXXXX", path[128], buf[64];
+	struct stat st;
+	uint64_t node;
+	int fd, id;
+
+	ASSERT_NE(NULL, mkdtemp(ro));
+	ASSERT_EQ(0, mount(self->root, ro, NULL, MS_BIND, NULL));
+	ASSERT_EQ(0, mount(NULL, ro, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY,
+			   NULL));
+	fd = open(ro, O_PATH | O_DIRECTORY);
+	ASSERT_LE(0, fd);
+	id = td_backing_open(self->d, fd, FUSE_BACKING_DIR);
+	close(fd);
+	ASSERT_LT(0, id);
+	node = td_add_dir(self->d, TD_ROOT_ID, "ro", 0755);
+	td_set_backing(self->d, node, FUSE_BPF_ACTION_SET, id);
+
+	snprintf(path, sizeof(path), "%s/ro/hello", self->mnt);
+	ASSERT_LE(0, read_file(path, buf, sizeof(buf)));
+	ASSERT_EQ(-1, open(path, O_WRONLY));
+	ASSERT_EQ(EROFS, errno);
+	ASSERT_EQ(-1, truncate(path, 0));
+	ASSERT_EQ(EROFS, errno);
+	ASSERT_EQ(-1, unlink(path));
+	ASSERT_EQ(EROFS, errno);
+	snprintf(path, sizeof(path), "%s/ro/newdir", self->mnt);
+	ASSERT_EQ(-1, mkdir(path, 0755));
+	ASSERT_EQ(EROFS, errno);
+	ASSERT_EQ(-1, stat(path, &st));
+	ASSERT_EQ(0, td_backing_close(self->d, id));
+	td_umount(self->d);
+	self->d = NULL;
+	ASSERT_EQ(0, umount2(ro, MNT_DETACH));
+	rmdir(ro);
 }
 
 TEST_HARNESS_MAIN
