@@ -10,6 +10,8 @@
 #include <linux/fs.h>
 #include <linux/magic.h>
 #include <linux/mount.h>
+#include <linux/posix_acl.h>
+#include <linux/posix_acl_xattr.h>
 #include <linux/statfs.h>
 #include <linux/xattr.h>
 
@@ -500,5 +502,87 @@ bool fuse_bpf_copy_file_range(struct file *file_in, loff_t pos_in,
 	*ret = vfs_copy_file_range(in, pos_in, out, pos_out, len, flags);
 	revert_creds(old);
 	fuse_invalidate_attr(file_inode(file_out));
+	return true;
+}
+
+static const char *fuse_bpf_acl_name(int type)
+{
+	return type == ACL_TYPE_ACCESS ? XATTR_NAME_POSIX_ACL_ACCESS :
+					 XATTR_NAME_POSIX_ACL_DEFAULT;
+}
+
+/**
+ * fuse_bpf_get_acl() - a POSIX ACL of a backed node, from the backing
+ * @inode: FUSE inode
+ * @type: ACL_TYPE_ACCESS or ACL_TYPE_DEFAULT
+ * @acl: the ACL (a reference), NULL when there is none, or an ERR_PTR
+ *
+ * Access decisions do not use it: fuse_bpf_permission() asks the backing
+ * inode, whose own ACLs apply.
+ *
+ * Return: true when @inode is backed.
+ */
+bool fuse_bpf_get_acl(struct inode *inode, int type, struct posix_acl **acl)
+{
+	struct fuse_backing *fb = fuse_bpf_backing_get(inode);
+	const struct path *path;
+	const struct cred *old;
+
+	if (!fb)
+		return false;
+	path = &fb->file->f_path;
+	old = override_creds(fb->cred);
+	*acl = vfs_get_acl(mnt_idmap(path->mnt), path->dentry,
+			   fuse_bpf_acl_name(type));
+	revert_creds(old);
+	if (*acl == ERR_PTR(-ENODATA))
+		*acl = NULL;
+	fuse_backing_put(fb);
+	return true;
+}
+
+/**
+ * fuse_bpf_set_acl() - set or remove a POSIX ACL of a backed node
+ * @dentry: FUSE dentry
+ * @acl: the ACL, or NULL to remove it
+ * @type: ACL_TYPE_ACCESS or ACL_TYPE_DEFAULT
+ * @err: 0 or -errno; -EPERM unless the caller owns the node
+ *
+ * Return: true when the node is backed.
+ */
+bool fuse_bpf_set_acl(struct dentry *dentry, struct posix_acl *acl, int type,
+		      int *err)
+{
+	struct inode *inode = d_inode(dentry);
+	struct fuse_backing *fb = fuse_bpf_backing_get(inode);
+	const struct path *path;
+	const struct cred *old;
+	const char *name;
+
+	if (!fb)
+		return false;
+	path = &fb->file->f_path;
+	name = fuse_bpf_acl_name(type);
+	fuse_bpf_getattr(inode, NULL, err);
+	if (!*err && !inode_owner_or_capable(&nop_mnt_idmap, inode))
+		*err = -EPERM;
+	if (!*err)
+		*err = mnt_want_write(path->mnt);
+	if (*err)
+		goto out;
+	old = override_creds(fb->cred);
+	if (acl) {
+		*err = vfs_set_acl(mnt_idmap(path->mnt), path->dentry, name, acl);
+	} else {
+		*err = vfs_remove_acl(mnt_idmap(path->mnt), path->dentry, name);
+		if (*err == -ENODATA)
+			*err = 0;
+	}
+	revert_creds(old);
+	mnt_drop_write(path->mnt);
+	forget_cached_acl(inode, type);
+	fuse_invalidate_attr(inode);
+out:
+	fuse_backing_put(fb);
 	return true;
 }

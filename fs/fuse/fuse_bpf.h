@@ -102,6 +102,9 @@ bool fuse_bpf_listxattr(struct inode *inode, char *list, size_t size,
 bool fuse_bpf_setxattr(struct inode *inode, const char *name,
 		       const void *value, size_t size, int flags, int *err);
 bool fuse_bpf_removexattr(struct inode *inode, const char *name, int *err);
+bool fuse_bpf_get_acl(struct inode *inode, int type, struct posix_acl **acl);
+bool fuse_bpf_set_acl(struct dentry *dentry, struct posix_acl *acl, int type,
+		      int *err);
 bool fuse_bpf_get_link(struct dentry *dentry, struct inode *inode,
 		       struct delayed_call *done, const char **link);
 bool fuse_bpf_setattr(struct dentry *entry, struct iattr *attr, int *err);
@@ -292,6 +295,18 @@ static inline bool fuse_bpf_setxattr(struct inode *inode, const char *name,
 
 static inline bool fuse_bpf_removexattr(struct inode *inode,
 					const char *name, int *err)
+{
+	return false;
+}
+
+static inline bool fuse_bpf_get_acl(struct inode *inode, int type,
+				    struct posix_acl **acl)
+{
+	return false;
+}
+
+static inline bool fuse_bpf_set_acl(struct dentry *dentry,
+				    struct posix_acl *acl, int type, int *err)
 {
 	return false;
 }

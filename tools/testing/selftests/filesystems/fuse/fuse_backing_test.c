@@ -1264,4 +1264,76 @@ TEST_F(backing, read_only_backing_mount)
 	rmdir(ro);
 }
 
+/* POSIX ACLs: set, read and removed on the backing; they govern access. */
+struct acl_entry_x {
+	uint16_t tag, perm;
+	uint32_t id;
+};
+
+TEST_F(backing, posix_acls)
+{
+	const struct {
+		uint32_t version;
+		struct acl_entry_x e[5];
+	} acl = { 2, {
+		{ 0x01, 6, -1 },	/* ACL_USER_OBJ rw- */
+		{ 0x02, 4, 1234 },	/* ACL_USER 1234 r-- */
+		{ 0x04, 0, -1 },	/* ACL_GROUP_OBJ --- */
+		{ 0x10, 4, -1 },	/* ACL_MASK r-- */
+		{ 0x20, 0, -1 },	/* ACL_OTHER --- */
+	} };
+	char p[256], buf[256];
+	pid_t pid;
+	int status;
+
+	ASSERT_EQ(0, chmod(mpath(self, "hello"), 0600));
+	ASSERT_EQ(0, setxattr(mpath(self, "hello"), "system.posix_acl_access",
+			      &acl, sizeof(acl), 0))
+		TH_LOG("setxattr: %s", strerror(errno));
+	ASSERT_EQ(sizeof(acl), getxattr(bpath(self, "hello", p),
+					"system.posix_acl_access", buf,
+					sizeof(buf)));
+	ASSERT_EQ(0, memcmp(buf, &acl, sizeof(acl)));
+	memset(buf, 0, sizeof(buf));
+	ASSERT_EQ(sizeof(acl), getxattr(mpath(self, "hello"),
+					"system.posix_acl_access", buf,
+					sizeof(buf)));
+	ASSERT_EQ(0, memcmp(buf, &acl, sizeof(acl)));
+
+	/* User 1234 may read through the ACL, user 1235 may not. */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		if (setresgid(5000, 5000, 5000) || setresuid(1234, 1234, 1234))
+			_exit(10);
+		if (read_file(mpath(self, "hello"), buf, sizeof(buf)) <= 0)
+			_exit(11);
+		if (open(mpath(self, "hello"), O_WRONLY) != -1 ||
+		    errno != EACCES)
+			_exit(12);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		if (setresgid(5000, 5000, 5000) || setresuid(1235, 1235, 1235))
+			_exit(10);
+		_exit(open(mpath(self, "hello"), O_RDONLY) == -1 &&
+		      errno == EACCES ? 0 : 11);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+
+	ASSERT_EQ(0, removexattr(mpath(self, "hello"),
+				 "system.posix_acl_access"));
+	ASSERT_EQ(-1, getxattr(p, "system.posix_acl_access", buf,
+			       sizeof(buf)));
+	ASSERT_EQ(ENODATA, errno);
+	ASSERT_LOG("INIT LOOKUP(dir)");
+}
+
 TEST_HARNESS_MAIN
