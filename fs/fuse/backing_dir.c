@@ -319,6 +319,31 @@ bool fuse_bpf_symlink(struct inode *dir, struct dentry *entry,
 	return fuse_bpf_create(dir, entry, &attr, err);
 }
 
+/*
+ * For link, unlink and rmdir: write access to the backing mount, the
+ * daemon's credentials, and the backing directory locked as a parent.
+ */
+static int fuse_bpf_dir_lock(struct fuse_backing *dfb,
+			     const struct cred **old)
+{
+	const struct path *parent = &dfb->file->f_path;
+	int err = mnt_want_write(parent->mnt);
+
+	if (err)
+		return err;
+	*old = override_creds(dfb->cred);
+	inode_lock_nested(d_inode(parent->dentry), I_MUTEX_PARENT);
+	return 0;
+}
+
+static void fuse_bpf_dir_unlock(struct fuse_backing *dfb,
+				const struct cred *old)
+{
+	inode_unlock(d_inode(dfb->file->f_path.dentry));
+	revert_creds(old);
+	mnt_drop_write(dfb->file->f_path.mnt);
+}
+
 /* Both backings on one mount, as link and rename need; else -EXDEV. */
 static int fuse_bpf_same_mnt(struct fuse_backing *a, struct fuse_backing *b)
 {
@@ -361,11 +386,9 @@ bool fuse_bpf_link(struct dentry *entry, struct inode *newdir,
 	parent = &dfb->file->f_path;
 	idmap = mnt_idmap(parent->mnt);
 	bdir = d_inode(parent->dentry);
-	*err = mnt_want_write(parent->mnt);
+	*err = fuse_bpf_dir_lock(dfb, &old);
 	if (*err)
 		goto out;
-	old = override_creds(dfb->cred);
-	inode_lock_nested(bdir, I_MUTEX_PARENT);
 	bdentry = lookup_one(idmap, newent->d_name.name, parent->dentry,
 			     newent->d_name.len);
 	*err = PTR_ERR(bdentry);
@@ -378,9 +401,7 @@ bool fuse_bpf_link(struct dentry *entry, struct inode *newdir,
 						  &inode);
 		dput(bdentry);
 	}
-	inode_unlock(bdir);
-	revert_creds(old);
-	mnt_drop_write(parent->mnt);
+	fuse_bpf_dir_unlock(dfb, old);
 	if (!*err)
 		*err = fuse_entry_instantiate(newdir, newent, inode, &outarg);
 out:
@@ -432,11 +453,9 @@ static bool fuse_bpf_remove(struct inode *dir, struct dentry *entry,
 	parent = &dfb->file->f_path;
 	idmap = mnt_idmap(parent->mnt);
 	bdir = d_inode(parent->dentry);
-	*err = mnt_want_write(parent->mnt);
+	*err = fuse_bpf_dir_lock(dfb, &old);
 	if (*err)
 		goto out;
-	old = override_creds(dfb->cred);
-	inode_lock_nested(bdir, I_MUTEX_PARENT);
 	bdentry = fuse_bpf_lookup_locked(parent, &entry->d_name, fb);
 	*err = PTR_ERR(bdentry);
 	if (!IS_ERR(bdentry)) {
@@ -446,9 +465,7 @@ static bool fuse_bpf_remove(struct inode *dir, struct dentry *entry,
 			*err = vfs_unlink(idmap, bdir, bdentry, NULL);
 		dput(bdentry);
 	}
-	inode_unlock(bdir);
-	revert_creds(old);
-	mnt_drop_write(parent->mnt);
+	fuse_bpf_dir_unlock(dfb, old);
 out:
 	fuse_backing_put(fb);
 	fuse_backing_put(dfb);
