@@ -7,6 +7,7 @@
 
 #include <linux/backing-file.h>
 #include <linux/cred.h>
+#include <linux/filelock.h>
 #include <linux/fs.h>
 #include <linux/magic.h>
 #include <linux/mount.h>
@@ -584,5 +585,64 @@ bool fuse_bpf_set_acl(struct dentry *dentry, struct posix_acl *acl, int type,
 	fuse_invalidate_attr(inode);
 out:
 	fuse_backing_put(fb);
+	return true;
+}
+
+/**
+ * fuse_bpf_flush() - close(2) of a backed file: flush and drop its locks
+ * @file: FUSE file
+ * @id: the closing files_struct
+ * @err: 0 or -errno from the backing's ->flush
+ *
+ * The caller's POSIX locks live on the backing file (fuse_bpf_lock()), so
+ * they go with every close, as they would on the backing itself.
+ *
+ * Return: true when @file was opened by fuse-bpf.
+ */
+bool fuse_bpf_flush(struct file *file, fl_owner_t id, int *err)
+{
+	struct file *backing = fuse_bpf_file(file);
+
+	if (!backing)
+		return false;
+	*err = 0;
+	if (backing->f_op->flush)
+		*err = backing->f_op->flush(backing, id);
+	locks_remove_posix(backing, id);
+	return true;
+}
+
+/**
+ * fuse_bpf_lock() - POSIX, OFD and flock locks on the backing file
+ * @file: FUSE file
+ * @cmd: F_GETLK, F_SETLK, F_SETLKW or F_CANCELLK
+ * @fl: the lock; retargeted to the backing file
+ * @flock: an flock(2) lock rather than a POSIX or OFD one
+ * @err: 0, FILE_LOCK_DEFERRED or -errno
+ *
+ * Locks taken through the FUSE mount and on the backing file directly
+ * see each other.  flock and OFD locks belong to the open file: they are
+ * owned by the backing file, which closes with the FUSE file.
+ *
+ * Return: true when @file was opened by fuse-bpf.
+ */
+bool fuse_bpf_lock(struct file *file, int cmd, struct file_lock *fl,
+		   bool flock, int *err)
+{
+	struct file *backing = fuse_bpf_file(file);
+
+	if (!backing)
+		return false;
+	fl->c.flc_file = backing;
+	if (flock || (fl->c.flc_flags & FL_OFDLCK))
+		fl->c.flc_owner = backing;
+	if (flock)
+		*err = locks_lock_file_wait(backing, fl);
+	else if (cmd == F_CANCELLK)
+		*err = 0;
+	else if (IS_GETLK(cmd))
+		*err = vfs_test_lock(backing, fl);
+	else
+		*err = vfs_lock_file(backing, cmd, fl, NULL);
 	return true;
 }

@@ -102,6 +102,9 @@ bool fuse_bpf_listxattr(struct inode *inode, char *list, size_t size,
 bool fuse_bpf_setxattr(struct inode *inode, const char *name,
 		       const void *value, size_t size, int flags, int *err);
 bool fuse_bpf_removexattr(struct inode *inode, const char *name, int *err);
+bool fuse_bpf_flush(struct file *file, fl_owner_t id, int *err);
+bool fuse_bpf_lock(struct file *file, int cmd, struct file_lock *fl,
+		   bool flock, int *err);
 bool fuse_bpf_get_acl(struct inode *inode, int type, struct posix_acl **acl);
 bool fuse_bpf_set_acl(struct dentry *dentry, struct posix_acl *acl, int type,
 		      int *err);
@@ -295,6 +298,17 @@ static inline bool fuse_bpf_setxattr(struct inode *inode, const char *name,
 
 static inline bool fuse_bpf_removexattr(struct inode *inode,
 					const char *name, int *err)
+{
+	return false;
+}
+
+static inline bool fuse_bpf_flush(struct file *file, fl_owner_t id, int *err)
+{
+	return false;
+}
+
+static inline bool fuse_bpf_lock(struct file *file, int cmd,
+				 struct file_lock *fl, bool flock, int *err)
 {
 	return false;
 }

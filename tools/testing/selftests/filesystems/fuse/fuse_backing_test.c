@@ -9,11 +9,13 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <linux/falloc.h>
 #include <pthread.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -1333,6 +1335,87 @@ TEST_F(backing, posix_acls)
 	ASSERT_EQ(-1, getxattr(p, "system.posix_acl_access", buf,
 			       sizeof(buf)));
 	ASSERT_EQ(ENODATA, errno);
+	ASSERT_LOG("INIT LOOKUP(dir)");
+}
+
+/* Locks taken through the mount are locks on the backing file. */
+TEST_F(backing, locks)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET,
+			    .l_start = 0, .l_len = 10 };
+	char p[256];
+	int fd, bfd, fd2;
+	pid_t pid;
+	int status;
+
+	bpath(self, "hello", p);
+	fd = open(mpath(self, "hello"), O_RDWR);
+	ASSERT_LE(0, fd);
+	bfd = open(p, O_RDWR);
+	ASSERT_LE(0, bfd);
+
+	/* flock(2): exclusive through the mount blocks the backing file. */
+	ASSERT_EQ(0, flock(fd, LOCK_EX));
+	ASSERT_EQ(-1, flock(bfd, LOCK_EX | LOCK_NB));
+	ASSERT_EQ(EWOULDBLOCK, errno);
+	ASSERT_EQ(0, flock(fd, LOCK_UN));
+	ASSERT_EQ(0, flock(bfd, LOCK_EX | LOCK_NB));
+	ASSERT_EQ(0, flock(bfd, LOCK_UN));
+
+	/* POSIX: a child's lock through the mount is seen on the backing... */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		int cfd = open(mpath(self, "hello"), O_RDWR);
+
+		if (cfd < 0 || fcntl(cfd, F_SETLK, &fl))
+			_exit(10);
+		pause();
+		_exit(0);
+	}
+	for (int i = 0; i < 500; i++) {
+		struct flock q = fl;
+
+		ASSERT_EQ(0, fcntl(bfd, F_GETLK, &q));
+		if (q.l_type == F_WRLCK) {
+			ASSERT_EQ(pid, q.l_pid);
+			break;
+		}
+		usleep(10000);
+		ASSERT_LT(i, 499) TH_LOG("the child's lock never showed");
+	}
+	/* ...and through the mount, and goes when the child exits. */
+	fl.l_type = F_WRLCK;
+	ASSERT_EQ(-1, fcntl(fd, F_SETLK, &fl));
+	ASSERT_EQ(EAGAIN, errno);
+	kill(pid, SIGKILL);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_EQ(0, fcntl(fd, F_SETLK, &fl));
+
+	/* Our own POSIX lock goes with any close of the file. */
+	fd2 = open(mpath(self, "hello"), O_RDONLY);
+	ASSERT_LE(0, fd2);
+	close(fd2);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		struct flock q = fl;
+
+		_exit(fcntl(bfd, F_SETLK, &q) == 0 ? 0 : 11);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+
+	/* OFD: belongs to the open file, conflicts with the backing's OFD. */
+	fl.l_pid = 0;
+	ASSERT_EQ(0, fcntl(fd, F_OFD_SETLK, &fl));
+	ASSERT_EQ(-1, fcntl(bfd, F_OFD_SETLK, &fl));
+	ASSERT_EQ(EAGAIN, errno);
+	close(fd);
+	fl.l_pid = 0;
+	ASSERT_EQ(0, fcntl(bfd, F_OFD_SETLK, &fl));
+	close(bfd);
 	ASSERT_LOG("INIT LOOKUP(dir)");
 }
 
