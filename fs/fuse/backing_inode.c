@@ -7,7 +7,9 @@
 
 #include <linux/backing-file.h>
 #include <linux/cred.h>
+#include <linux/fileattr.h>
 #include <linux/filelock.h>
+#include <linux/poll.h>
 #include <linux/fs.h>
 #include <linux/magic.h>
 #include <linux/mount.h>
@@ -644,5 +646,67 @@ bool fuse_bpf_lock(struct file *file, int cmd, struct file_lock *fl,
 		*err = vfs_test_lock(backing, fl);
 	else
 		*err = vfs_lock_file(backing, cmd, fl, NULL);
+	return true;
+}
+
+/**
+ * fuse_bpf_poll() - poll a backed file
+ * @file: FUSE file
+ * @wait: the poll table
+ * @mask: the events of the backing file
+ *
+ * Return: true when @file was opened by fuse-bpf.
+ */
+bool fuse_bpf_poll(struct file *file, poll_table *wait, __poll_t *mask)
+{
+	struct file *backing = fuse_bpf_file(file);
+
+	if (!backing)
+		return false;
+	*mask = vfs_poll(backing, wait);
+	return true;
+}
+
+/**
+ * fuse_bpf_fileattr() - FS_IOC_[GS]ETFLAGS and FS_IOC_FS[GS]ETXATTR
+ * @dentry: FUSE dentry
+ * @idmap: the FUSE mount's idmap to set, or NULL to get
+ * @fa: the attributes
+ * @err: 0 or -errno
+ *
+ * The VFS checked the caller (ownership, CAP_LINUX_IMMUTABLE for the
+ * append-only and immutable flags) on the FUSE inode; the backing applies
+ * them with the daemon's credentials.  Other ioctls of backed files fail
+ * with ENOTTY: they would run with the daemon's credentials.
+ *
+ * Return: true when the node is backed.
+ */
+bool fuse_bpf_fileattr(struct dentry *dentry, struct mnt_idmap *idmap,
+		       struct fileattr *fa, int *err)
+{
+	struct inode *inode = d_inode(dentry);
+	struct fuse_backing *fb = fuse_bpf_backing_get(inode);
+	const struct path *path;
+	const struct cred *old;
+
+	if (!fb)
+		return false;
+	path = &fb->file->f_path;
+	if (!idmap) {
+		old = override_creds(fb->cred);
+		*err = vfs_fileattr_get(path->dentry, fa);
+		revert_creds(old);
+		goto out;
+	}
+	*err = mnt_want_write(path->mnt);
+	if (*err)
+		goto out;
+	old = override_creds(fb->cred);
+	*err = vfs_fileattr_set(mnt_idmap(path->mnt), path->dentry, fa);
+	revert_creds(old);
+	mnt_drop_write(path->mnt);
+	fuse_invalidate_attr(inode);
+out:
+	fuse_backing_put(fb);
 	return true;
 }

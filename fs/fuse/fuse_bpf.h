@@ -103,6 +103,9 @@ bool fuse_bpf_setxattr(struct inode *inode, const char *name,
 		       const void *value, size_t size, int flags, int *err);
 bool fuse_bpf_removexattr(struct inode *inode, const char *name, int *err);
 bool fuse_bpf_flush(struct file *file, fl_owner_t id, int *err);
+bool fuse_bpf_poll(struct file *file, poll_table *wait, __poll_t *mask);
+bool fuse_bpf_fileattr(struct dentry *dentry, struct mnt_idmap *idmap,
+		       struct fileattr *fa, int *err);
 bool fuse_bpf_lock(struct file *file, int cmd, struct file_lock *fl,
 		   bool flock, int *err);
 bool fuse_bpf_get_acl(struct inode *inode, int type, struct posix_acl **acl);
@@ -303,6 +306,19 @@ static inline bool fuse_bpf_removexattr(struct inode *inode,
 }
 
 static inline bool fuse_bpf_flush(struct file *file, fl_owner_t id, int *err)
+{
+	return false;
+}
+
+static inline bool fuse_bpf_poll(struct file *file, poll_table *wait,
+				 __poll_t *mask)
+{
+	return false;
+}
+
+static inline bool fuse_bpf_fileattr(struct dentry *dentry,
+				     struct mnt_idmap *idmap,
+				     struct fileattr *fa, int *err)
 {
 	return false;
 }

@@ -14,6 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/falloc.h>
+#include <linux/fs.h>
+#include <poll.h>
+#include <sys/ioctl.h>
 #include <pthread.h>
 #include <sys/file.h>
 #include <sys/mman.h>
@@ -1416,6 +1419,40 @@ TEST_F(backing, locks)
 	fl.l_pid = 0;
 	ASSERT_EQ(0, fcntl(bfd, F_OFD_SETLK, &fl));
 	close(bfd);
+	ASSERT_LOG("INIT LOOKUP(dir)");
+}
+
+/* poll, the fileattr ioctls, and no other ioctl, on a backed file. */
+TEST_F(backing, poll_and_ioctls)
+{
+	struct pollfd pfd = { .events = POLLIN | POLLOUT };
+	char p[256];
+	int flags, bflags, fd, bfd;
+
+	fd = open(mpath(self, "hello"), O_RDWR);
+	ASSERT_LE(0, fd);
+	pfd.fd = fd;
+	ASSERT_EQ(1, poll(&pfd, 1, 0));
+	ASSERT_EQ(POLLIN | POLLOUT, pfd.revents);
+
+	bfd = open(bpath(self, "hello", p), O_RDONLY);
+	ASSERT_LE(0, bfd);
+	ASSERT_EQ(0, ioctl(fd, FS_IOC_GETFLAGS, &flags));
+	ASSERT_EQ(0, ioctl(bfd, FS_IOC_GETFLAGS, &bflags));
+	ASSERT_EQ(bflags, flags);
+	flags |= FS_NOATIME_FL;
+	ASSERT_EQ(0, ioctl(fd, FS_IOC_SETFLAGS, &flags));
+	ASSERT_EQ(0, ioctl(bfd, FS_IOC_GETFLAGS, &bflags));
+	ASSERT_TRUE(bflags & FS_NOATIME_FL);
+	flags &= ~FS_NOATIME_FL;
+	ASSERT_EQ(0, ioctl(fd, FS_IOC_SETFLAGS, &flags));
+	ASSERT_EQ(0, ioctl(bfd, FS_IOC_GETFLAGS, &bflags));
+	ASSERT_FALSE(bflags & FS_NOATIME_FL);
+	/* Any other ioctl would run with the daemon's credentials: refused. */
+	ASSERT_EQ(-1, ioctl(fd, FS_IOC_GETVERSION, &flags));
+	ASSERT_EQ(ENOTTY, errno);
+	close(bfd);
+	close(fd);
 	ASSERT_LOG("INIT LOOKUP(dir)");
 }
 
