@@ -7,6 +7,7 @@
 
 #include <linux/cred.h>
 #include <linux/dcache.h>
+#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/namei.h>
 
@@ -317,6 +318,61 @@ bool fuse_bpf_symlink(struct inode *dir, struct dentry *entry,
 	struct fuse_bpf_cattr attr = { .mode = S_IFLNK | 0777, .link = link };
 
 	return fuse_bpf_create(dir, entry, &attr, err);
+}
+
+/**
+ * fuse_bpf_tmpfile() - O_TMPFILE in a backed directory
+ * @dir: FUSE directory
+ * @file: the FUSE file being opened, with its unhashed dentry
+ * @mode: permissions
+ * @err: 0 or -errno
+ *
+ * The unnamed file is made on the backing directory, owned by the caller,
+ * and gets a kernel node; the FUSE file is then opened on it like any
+ * backed file.  Without O_EXCL it can be linked in with linkat().
+ *
+ * Return: true when @dir is backed.
+ */
+bool fuse_bpf_tmpfile(struct inode *dir, struct file *file, umode_t mode,
+		      int *err)
+{
+	struct fuse_backing *dfb = fuse_bpf_backing_get(dir);
+	struct fuse_entry_out outarg;
+	struct fuse_bpf_creator c;
+	struct inode *inode = NULL;
+	const struct path *parent;
+	struct file *tmp;
+
+	if (!dfb)
+		return false;
+	parent = &dfb->file->f_path;
+	*err = fuse_bpf_wait_init(get_fuse_conn(dir));
+	if (!*err)
+		*err = mnt_want_write(parent->mnt);
+	if (*err)
+		goto out;
+	*err = fuse_bpf_creator_begin(dfb, &c);
+	if (!*err) {
+		tmp = kernel_tmpfile_open(mnt_idmap(parent->mnt), parent, mode,
+					  O_RDWR | (file->f_flags & O_EXCL),
+					  dfb->cred);
+		*err = PTR_ERR_OR_ZERO(tmp);
+		if (!*err) {
+			*err = fuse_bpf_node_iget(dir, dfb, tmp->f_path.dentry,
+						  &outarg, &inode);
+			fput(tmp);
+		}
+		fuse_bpf_creator_end(&c);
+	}
+	mnt_drop_write(parent->mnt);
+	if (!*err) {
+		/* nlink is already the backing's 0; vfs_tmpfile() marks it linkable */
+		d_instantiate(file->f_path.dentry, inode);
+		*err = finish_open_simple(file, 0);
+	}
+out:
+	fuse_backing_put(dfb);
+	return true;
 }
 
 /*

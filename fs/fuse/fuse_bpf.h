@@ -81,6 +81,8 @@ bool fuse_bpf_mkdir(struct inode *dir, struct dentry *entry, umode_t mode,
 		    int *err);
 bool fuse_bpf_symlink(struct inode *dir, struct dentry *entry,
 		      const char *link, int *err);
+bool fuse_bpf_tmpfile(struct inode *dir, struct file *file, umode_t mode,
+		      int *err);
 bool fuse_bpf_link(struct dentry *entry, struct inode *newdir,
 		   struct dentry *newent, int *err);
 bool fuse_bpf_unlink(struct inode *dir, struct dentry *entry, int *err);
@@ -231,6 +233,12 @@ static inline bool fuse_bpf_mkdir(struct inode *dir, struct dentry *entry,
 
 static inline bool fuse_bpf_symlink(struct inode *dir, struct dentry *entry,
 				    const char *link, int *err)
+{
+	return false;
+}
+
+static inline bool fuse_bpf_tmpfile(struct inode *dir, struct file *file,
+				    umode_t mode, int *err)
 {
 	return false;
 }

@@ -1456,4 +1456,36 @@ TEST_F(backing, poll_and_ioctls)
 	ASSERT_LOG("INIT LOOKUP(dir)");
 }
 
+/* O_TMPFILE in a backed directory, linked in later or never. */
+TEST_F(backing, tmpfile)
+{
+	char p[256], buf[64];
+	struct stat st;
+	int fd;
+
+	fd = open(mpath(self, "sub"), O_TMPFILE | O_RDWR, 0640);
+	ASSERT_LE(0, fd) TH_LOG("O_TMPFILE: %s", strerror(errno));
+	ASSERT_EQ(4, write(fd, "tmp\n", 4));
+	ASSERT_EQ(0, fstat(fd, &st));
+	ASSERT_EQ(0, st.st_nlink);
+	ASSERT_EQ(S_IFREG | 0640, st.st_mode);
+	ASSERT_EQ(0, linkat(fd, "", AT_FDCWD, mpath(self, "sub/linked"),
+			    AT_EMPTY_PATH));
+	close(fd);
+	ASSERT_EQ(4, read_file(bpath(self, "sub/linked", p), buf, sizeof(buf)));
+	ASSERT_STREQ("tmp\n", buf);
+	ASSERT_EQ(0, stat(p, &st));
+	ASSERT_EQ(1, st.st_nlink);
+
+	/* O_EXCL: never linkable. */
+	fd = open(mpath(self, "sub"), O_TMPFILE | O_RDWR | O_EXCL, 0600);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(-1, linkat(fd, "", AT_FDCWD, mpath(self, "sub/excl"),
+			     AT_EMPTY_PATH));
+	ASSERT_EQ(ENOENT, errno);
+	close(fd);
+	ASSERT_EQ(2, list_dir(bpath(self, "sub", p), buf, sizeof(buf)) - 1);
+	ASSERT_LOG("INIT LOOKUP(dir)");
+}
+
 TEST_HARNESS_MAIN
