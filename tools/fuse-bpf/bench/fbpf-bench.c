@@ -1,0 +1,298 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fbpf-bench: the metadata workloads of the fuse-bpf benchmark suite.
+ *
+ * Each subcommand runs one timed loop of system calls on a directory and
+ * prints one line, "OPS SECONDS RATE", where RATE = OPS / SECONDS (per
+ * second) is measured with clock_gettime(CLOCK_MONOTONIC) around the loop
+ * only; setup and clean-up are not timed.  Cache state (cold or warm) is the
+ * caller's business: run-bench.sh drops caches where it says so.
+ *
+ * A "tree" is DIR/dNNN/fNNNNN, FILES_PER_DIR files per directory, the shape
+ * of a source tree whose files git status lstat()s one by one.
+ *
+ *   fbpf-bench create DIR N SIZE   create+write(SIZE bytes)+close N files (tree)
+ *   fbpf-bench stat DIR N          lstat() the N files of a tree
+ *   fbpf-bench open DIR N          open(O_RDONLY)+close() the N files of a tree
+ *   fbpf-bench unlink DIR N        unlink() the N files of a tree (then rmdir, untimed)
+ *   fbpf-bench mkflat DIR N        create N empty files in DIR itself
+ *   fbpf-bench readdir DIR         list DIR with getdents64; OPS = entries
+ *   fbpf-bench run CMD [ARG...]    run a command; OPS = 1
+ *
+ * Every failing system call is fatal: a benchmark that skipped work would
+ * report a rate for work it did not do.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define FILES_PER_DIR 100
+
+static const char *prog = "fbpf-bench";
+
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+	int e = errno;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, ": %s\n", strerror(e));
+	exit(1);
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void report(long ops, double t0)
+{
+	double s = now() - t0;
+
+	if (s <= 0)
+		s = 1e-9;
+	printf("%ld %.6f %.2f\n", ops, s, ops / s);
+}
+
+static long parse_n(const char *s)
+{
+	char *end;
+	long n = strtol(s, &end, 10);
+
+	if (*s == '\0' || *end != '\0' || n < 0) {
+		fprintf(stderr, "%s: bad number '%s'\n", prog, s);
+		exit(2);
+	}
+	return n;
+}
+
+/* Paths of a tree, computed up front so the timed loop only does syscalls. */
+static char **tree_paths(const char *dir, long n)
+{
+	char **p = calloc(n ? n : 1, sizeof(*p));
+	long i;
+
+	if (!p)
+		die("calloc");
+	for (i = 0; i < n; i++)
+		if (asprintf(&p[i], "%s/d%03ld/f%05ld", dir,
+			     i / FILES_PER_DIR, i) < 0)
+			die("asprintf");
+	return p;
+}
+
+static void tree_mkdirs(const char *dir, long n)
+{
+	char path[4096];
+	long d;
+
+	if (mkdir(dir, 0755) && errno != EEXIST)
+		die("mkdir %s", dir);
+	for (d = 0; d * FILES_PER_DIR < n; d++) {
+		snprintf(path, sizeof(path), "%s/d%03ld", dir, d);
+		if (mkdir(path, 0755) && errno != EEXIST)
+			die("mkdir %s", path);
+	}
+}
+
+static int cmd_create(const char *dir, long n, long size)
+{
+	char **p = tree_paths(dir, n);
+	char *buf = malloc(size ? size : 1);
+	double t0;
+	long i;
+
+	if (!buf)
+		die("malloc");
+	memset(buf, 'x', size);
+	tree_mkdirs(dir, n);
+	t0 = now();
+	for (i = 0; i < n; i++) {
+		int fd = open(p[i], O_WRONLY | O_CREAT | O_EXCL, 0644);
+
+		if (fd < 0)
+			die("create %s", p[i]);
+		if (size && write(fd, buf, size) != size)
+			die("write %s", p[i]);
+		if (close(fd))
+			die("close %s", p[i]);
+	}
+	report(n, t0);
+	return 0;
+}
+
+static int cmd_stat(const char *dir, long n)
+{
+	char **p = tree_paths(dir, n);
+	struct stat st;
+	double t0 = now();
+	long i;
+
+	for (i = 0; i < n; i++)
+		if (lstat(p[i], &st))
+			die("lstat %s", p[i]);
+	report(n, t0);
+	return 0;
+}
+
+static int cmd_open(const char *dir, long n)
+{
+	char **p = tree_paths(dir, n);
+	double t0 = now();
+	long i;
+
+	for (i = 0; i < n; i++) {
+		int fd = open(p[i], O_RDONLY);
+
+		if (fd < 0)
+			die("open %s", p[i]);
+		if (close(fd))
+			die("close %s", p[i]);
+	}
+	report(n, t0);
+	return 0;
+}
+
+static int cmd_unlink(const char *dir, long n)
+{
+	char **p = tree_paths(dir, n);
+	char path[4096];
+	double t0 = now();
+	long i, d;
+
+	for (i = 0; i < n; i++)
+		if (unlink(p[i]))
+			die("unlink %s", p[i]);
+	report(n, t0);
+	for (d = 0; d * FILES_PER_DIR < n; d++) {
+		snprintf(path, sizeof(path), "%s/d%03ld", dir, d);
+		if (rmdir(path))
+			die("rmdir %s", path);
+	}
+	return 0;
+}
+
+static int cmd_mkflat(const char *dir, long n)
+{
+	char path[4096];
+	double t0 = now();
+	long i;
+
+	for (i = 0; i < n; i++) {
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/entry-%06ld", dir, i);
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+		if (fd < 0)
+			die("create %s", path);
+		if (close(fd))
+			die("close %s", path);
+	}
+	report(n, t0);
+	return 0;
+}
+
+static int cmd_readdir(const char *dir)
+{
+	static char buf[64 * 1024];
+	long entries = 0;
+	double t0 = now();
+	int fd = open(dir, O_RDONLY | O_DIRECTORY);
+
+	if (fd < 0)
+		die("open %s", dir);
+	for (;;) {
+		long got = syscall(SYS_getdents64, fd, buf, sizeof(buf));
+		long off = 0;
+
+		if (got < 0)
+			die("getdents64 %s", dir);
+		if (got == 0)
+			break;
+		while (off < got) {
+			struct dirent64 *de = (struct dirent64 *)(buf + off);
+
+			entries++;
+			off += de->d_reclen;
+		}
+	}
+	close(fd);
+	report(entries, t0);
+	return 0;
+}
+
+static int cmd_run(char **argv)
+{
+	double t0 = now();
+	pid_t pid = fork();
+	int status;
+
+	if (pid < 0)
+		die("fork");
+	if (pid == 0) {
+		execvp(argv[0], argv);
+		die("exec %s", argv[0]);
+	}
+	if (waitpid(pid, &status, 0) < 0)
+		die("waitpid");
+	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+		fprintf(stderr, "%s: %s failed (status 0x%x)\n", prog, argv[0], status);
+		return 1;
+	}
+	report(1, t0);
+	return 0;
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: %s create DIR N SIZE | stat DIR N | open DIR N | unlink DIR N\n"
+		"       %s mkflat DIR N | readdir DIR | run CMD [ARG...]\n"
+		"Prints \"OPS SECONDS OPS_PER_SECOND\" for the timed loop.\n",
+		prog, prog);
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd;
+
+	if (argc < 3)
+		usage();
+	cmd = argv[1];
+	if (!strcmp(cmd, "run"))
+		return cmd_run(argv + 2);
+	if (!strcmp(cmd, "readdir") && argc == 3)
+		return cmd_readdir(argv[2]);
+	if (!strcmp(cmd, "create") && argc == 5)
+		return cmd_create(argv[2], parse_n(argv[3]), parse_n(argv[4]));
+	if (argc != 4)
+		usage();
+	if (!strcmp(cmd, "stat"))
+		return cmd_stat(argv[2], parse_n(argv[3]));
+	if (!strcmp(cmd, "open"))
+		return cmd_open(argv[2], parse_n(argv[3]));
+	if (!strcmp(cmd, "unlink"))
+		return cmd_unlink(argv[2], parse_n(argv[3]));
+	if (!strcmp(cmd, "mkflat"))
+		return cmd_mkflat(argv[2], parse_n(argv[3]));
+	usage();
+	return 2;
+}
