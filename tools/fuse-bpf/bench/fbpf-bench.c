@@ -12,11 +12,15 @@
  * of a source tree whose files git status lstat()s one by one.
  *
  *   fbpf-bench create DIR N SIZE   create+write(SIZE bytes)+close N files (tree)
- *   fbpf-bench stat DIR N          lstat() the N files of a tree
- *   fbpf-bench open DIR N          open(O_RDONLY)+close() the N files of a tree
+ *   fbpf-bench stat DIR N [MIN]    lstat() the N files of a tree
+ *   fbpf-bench open DIR N [MIN]    open(O_RDONLY)+close() the N files of a tree
  *   fbpf-bench unlink DIR N        unlink() the N files of a tree (then rmdir, untimed)
  *   fbpf-bench mkflat DIR N        create N empty files in DIR itself
- *   fbpf-bench readdir DIR         list DIR with getdents64; OPS = entries
+ *   fbpf-bench readdir DIR [MIN]   list DIR with getdents64; OPS = entries
+ *
+ * With MIN (seconds), stat, open and readdir repeat their whole pass until
+ * at least that long has passed: a warm pass can take a few milliseconds,
+ * too short to time on a shared TCG host.
  *   fbpf-bench run CMD [ARG...]    run a command; OPS = 1
  *
  * Every failing system call is fatal: a benchmark that skipped work would
@@ -66,8 +70,12 @@ static void report(long ops, double t0)
 {
 	double s = now() - t0;
 
-	if (s <= 0)
-		s = 1e-9;
+	if (s <= 0) {
+		/* a jiffies clocksource: no rate can be told */
+		fprintf(stderr, "%s: the clock did not advance over %ld operations\n",
+			prog, ops);
+		exit(1);
+	}
 	printf("%ld %.6f %.2f\n", ops, s, ops / s);
 }
 
@@ -138,35 +146,41 @@ static int cmd_create(const char *dir, long n, long size)
 	return 0;
 }
 
-static int cmd_stat(const char *dir, long n)
+static int cmd_stat(const char *dir, long n, double min_secs)
 {
 	char **p = tree_paths(dir, n);
 	struct stat st;
 	double t0 = now();
-	long i;
+	long i, ops = 0;
 
-	for (i = 0; i < n; i++)
-		if (lstat(p[i], &st))
-			die("lstat %s", p[i]);
-	report(n, t0);
+	do {
+		for (i = 0; i < n; i++)
+			if (lstat(p[i], &st))
+				die("lstat %s", p[i]);
+		ops += n;
+	} while (now() - t0 < min_secs);
+	report(ops, t0);
 	return 0;
 }
 
-static int cmd_open(const char *dir, long n)
+static int cmd_open(const char *dir, long n, double min_secs)
 {
 	char **p = tree_paths(dir, n);
 	double t0 = now();
-	long i;
+	long i, ops = 0;
 
-	for (i = 0; i < n; i++) {
-		int fd = open(p[i], O_RDONLY);
+	do {
+		for (i = 0; i < n; i++) {
+			int fd = open(p[i], O_RDONLY);
 
-		if (fd < 0)
-			die("open %s", p[i]);
-		if (close(fd))
-			die("close %s", p[i]);
-	}
-	report(n, t0);
+			if (fd < 0)
+				die("open %s", p[i]);
+			if (close(fd))
+				die("close %s", p[i]);
+		}
+		ops += n;
+	} while (now() - t0 < min_secs);
+	report(ops, t0);
 	return 0;
 }
 
@@ -209,11 +223,10 @@ static int cmd_mkflat(const char *dir, long n)
 	return 0;
 }
 
-static int cmd_readdir(const char *dir)
+static long list_dir(const char *dir)
 {
 	static char buf[64 * 1024];
 	long entries = 0;
-	double t0 = now();
 	int fd = open(dir, O_RDONLY | O_DIRECTORY);
 
 	if (fd < 0)
@@ -233,8 +246,20 @@ static int cmd_readdir(const char *dir)
 			off += de->d_reclen;
 		}
 	}
-	close(fd);
-	report(entries, t0);
+	if (close(fd))
+		die("close %s", dir);
+	return entries;
+}
+
+static int cmd_readdir(const char *dir, double min_secs)
+{
+	double t0 = now();
+	long ops = 0;
+
+	do
+		ops += list_dir(dir);
+	while (now() - t0 < min_secs);
+	report(ops, t0);
 	return 0;
 }
 
@@ -260,12 +285,25 @@ static int cmd_run(char **argv)
 	return 0;
 }
 
+static double parse_secs(const char *s)
+{
+	char *end;
+	double d = strtod(s, &end);
+
+	if (*s == '\0' || *end != '\0' || d < 0) {
+		fprintf(stderr, "%s: bad number of seconds '%s'\n", prog, s);
+		exit(2);
+	}
+	return d;
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: %s create DIR N SIZE | stat DIR N | open DIR N | unlink DIR N\n"
-		"       %s mkflat DIR N | readdir DIR | run CMD [ARG...]\n"
-		"Prints \"OPS SECONDS OPS_PER_SECOND\" for the timed loop.\n",
+		"usage: %s create DIR N SIZE | stat DIR N [MIN_SECS] | open DIR N [MIN_SECS]\n"
+		"       %s unlink DIR N | mkflat DIR N | readdir DIR [MIN_SECS] | run CMD [ARG...]\n"
+		"Prints \"OPS SECONDS OPS_PER_SECOND\" for the timed loop.  With MIN_SECS,\n"
+		"stat, open and readdir repeat their whole pass until that much time passed.\n",
 		prog, prog);
 	exit(2);
 }
@@ -279,16 +317,19 @@ int main(int argc, char **argv)
 	cmd = argv[1];
 	if (!strcmp(cmd, "run"))
 		return cmd_run(argv + 2);
-	if (!strcmp(cmd, "readdir") && argc == 3)
-		return cmd_readdir(argv[2]);
+	if (!strcmp(cmd, "readdir") && argc <= 4)
+		return cmd_readdir(argv[2], argc == 4 ? parse_secs(argv[3]) : 0);
 	if (!strcmp(cmd, "create") && argc == 5)
 		return cmd_create(argv[2], parse_n(argv[3]), parse_n(argv[4]));
+	if ((!strcmp(cmd, "stat") || !strcmp(cmd, "open")) && (argc == 4 || argc == 5)) {
+		double min = argc == 5 ? parse_secs(argv[4]) : 0;
+
+		if (!strcmp(cmd, "stat"))
+			return cmd_stat(argv[2], parse_n(argv[3]), min);
+		return cmd_open(argv[2], parse_n(argv[3]), min);
+	}
 	if (argc != 4)
 		usage();
-	if (!strcmp(cmd, "stat"))
-		return cmd_stat(argv[2], parse_n(argv[3]));
-	if (!strcmp(cmd, "open"))
-		return cmd_open(argv[2], parse_n(argv[3]));
 	if (!strcmp(cmd, "unlink"))
 		return cmd_unlink(argv[2], parse_n(argv[3]));
 	if (!strcmp(cmd, "mkflat"))
