@@ -1,0 +1,209 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Summarise a `dev/fbpf bench` run.
+
+Reads the guest's results log (lines written by run-bench.sh), and writes:
+  - a table on stdout: per workload and configuration, the median over the
+    repetitions, its spread and its ratio to the native backing file system;
+  - OUTDIR/results.csv: one row per workload and configuration;
+  - OUTDIR/results.png: ratios to native (log scale), with gnuplot.
+
+usage: report.py RESULTS_LOG OUTDIR [--baseline CONFIG]
+"""
+import csv
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+
+CONFIG_ORDER = ["tmpfs", "ext4", "bpf", "bpf-filter", "passthrough", "plain"]
+CONFIG_TITLE = {
+    "tmpfs": "native tmpfs",
+    "ext4": "native ext4",
+    "bpf": "fuse-bpf",
+    "bpf-filter": "fuse-bpf+filter",
+    "passthrough": "passthrough",
+    "plain": "plain FUSE",
+}
+WORKLOAD_NOTE = {
+    "create": "create+write 4K+close, tree",
+    "stat-cold": "lstat walk, after drop_caches",
+    "stat-warm": "lstat walk, dcache warm",
+    "open-close": "open+close, warm",
+    "unlink": "unlink, warm",
+    "readdir-cold": "getdents, after drop_caches",
+    "readdir-warm": "getdents, warm",
+    "untar": "tar -x of a source tree",
+    "seq-write": "fio 1M write + fsync",
+    "seq-read": "fio 1M read, cold",
+    "rand-read": "fio 4K randread, warm",
+    "rand-write": "fio 4K randwrite, warm",
+}
+
+
+def parse(path):
+    values, units, order = {}, {}, []
+    skips, fails, infos = {}, [], []
+    with open(path, errors="replace") as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if line.startswith("bench: "):
+                parts = line.split()
+                if len(parts) != 6:
+                    continue
+                _, cfg, wl, _rep, val, unit = parts
+                try:
+                    v = float(val)
+                except ValueError:
+                    fails.append(line)
+                    continue
+                values.setdefault((wl, cfg), []).append(v)
+                units[wl] = unit
+                if wl not in order:
+                    order.append(wl)
+            elif line.startswith("bench-skip: "):
+                cfg, _, why = line[len("bench-skip: "):].partition(" ")
+                skips[cfg] = why
+            elif line.startswith("bench-fail: "):
+                fails.append(line[len("bench-fail: "):])
+            elif line.startswith("bench-info: "):
+                infos.append(line[len("bench-info: "):])
+    return values, units, order, skips, fails, infos
+
+
+def quartiles(v):
+    if len(v) < 2:
+        return v[0], v[0]
+    q = statistics.quantiles(v, n=4, method="inclusive")
+    return q[0], q[2]
+
+
+def si(x):
+    for div, suf in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(x) >= div:
+            return f"{x / div:.3g}{suf}"
+    return f"{x:.3g}"
+
+
+def main():
+    if len(sys.argv) < 3:
+        sys.exit(__doc__)
+    log, outdir = sys.argv[1], sys.argv[2]
+    base = "ext4"
+    if "--baseline" in sys.argv:
+        base = sys.argv[sys.argv.index("--baseline") + 1]
+    values, units, order, skips, fails, infos = parse(log)
+    configs = [c for c in CONFIG_ORDER if any(k[1] == c for k in values)]
+    configs += sorted({k[1] for k in values} - set(configs))
+    os.makedirs(outdir, exist_ok=True)
+
+    rows = []
+    for wl in order:
+        b = values.get((wl, base))
+        bmed = statistics.median(b) if b else None
+        for cfg in configs:
+            v = values.get((wl, cfg))
+            if not v:
+                continue
+            med = statistics.median(v)
+            q1, q3 = quartiles(v)
+            rows.append({
+                "workload": wl, "config": cfg, "unit": units[wl],
+                "reps": len(v), "median": round(med, 2),
+                "min": round(min(v), 2), "max": round(max(v), 2),
+                "q1": round(q1, 2), "q3": round(q3, 2),
+                "ratio_to_native": round(med / bmed, 4) if bmed else "",
+                "values": " ".join(f"{x:g}" for x in v),
+            })
+
+    csv_path = os.path.join(outdir, "results.csv")
+    with open(csv_path, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0].keys()) if rows else
+                           ["workload", "config"])
+        w.writeheader()
+        w.writerows(rows)
+        for cfg, why in skips.items():
+            w.writerow({"workload": "*", "config": cfg, "unit": "skipped: " + why})
+
+    for i in infos:
+        print("# " + i)
+    byk = {(r["workload"], r["config"]): r for r in rows}
+    print()
+    print(f"Median over repetitions (higher is better) and ratio to native "
+          f"{base} (x); [min-max] spread below each row.")
+    cw = 17
+    head = f"{'workload':<13}{'unit':<10}" + "".join(
+        f"{CONFIG_TITLE.get(c, c):>{cw}}" for c in configs)
+    print(head)
+    print("-" * len(head))
+    for wl in order:
+        line = f"{wl:<13}{units[wl]:<10}"
+        spread = f"{'':<23}"
+        for cfg in configs:
+            r = byk.get((wl, cfg))
+            if not r:
+                line += f"{'-':>{cw}}"
+                spread += f"{'':>{cw}}"
+                continue
+            ratio = r["ratio_to_native"]
+            cell = si(r["median"]) + (f" {ratio:.2f}x" if ratio != "" else "")
+            line += f"{cell:>{cw}}"
+            spread += f"{'[' + si(r['min']) + '-' + si(r['max']) + ']':>{cw}}"
+        print(line)
+        print(spread)
+    print()
+    for wl in order:
+        print(f"  {wl:<13} {WORKLOAD_NOTE.get(wl, '')}")
+    for cfg, why in skips.items():
+        print(f"skipped: {CONFIG_TITLE.get(cfg, cfg)} ({cfg}): {why}")
+    for fl in fails:
+        print(f"failed: {fl}")
+    print(f"\nCSV: {csv_path}")
+
+    plot(outdir, order, configs, byk, base)
+
+
+def plot(outdir, order, configs, byk, base):
+    """Grouped bars: ratio to native per workload, one bar per configuration."""
+    gp = shutil.which("gnuplot")
+    png = os.path.join(outdir, "results.png")
+    if not gp or not order:
+        print("no plot: gnuplot is missing (apt-get install gnuplot-nox)"
+              if not gp else "no plot: no results")
+        return
+    dat = os.path.join(outdir, "ratios.dat")
+    with open(dat, "w") as f:
+        f.write("workload " + " ".join(f'"{CONFIG_TITLE.get(c, c)}"' for c in configs) + "\n")
+        for wl in order:
+            cells = []
+            for cfg in configs:
+                r = byk.get((wl, cfg))
+                cells.append(str(r["ratio_to_native"]) if r and r["ratio_to_native"] != "" else "NaN")
+            f.write(f'"{wl}" ' + " ".join(cells) + "\n")
+    script = f"""
+set terminal pngcairo size 1400,700 font ",10"
+set output "{png}"
+set title "fuse-bpf benchmark: median throughput relative to native {base} (higher is better)"
+set style data histogram
+set style histogram clustered gap 1
+set style fill solid 0.85 border -1
+set boxwidth 0.9
+set logscale y 10
+set yrange [0.005:*]
+set ylabel "ratio to native {base} (log scale)"
+set grid ytics
+set xtics rotate by -30
+set key outside right top
+set arrow from graph 0, first 1 to graph 1, first 1 nohead lc rgb "black" dt 2
+plot for [i=2:{len(configs) + 1}] "{dat}" using i:xtic(1) title columnheader(i)
+"""
+    res = subprocess.run([gp], input=script, text=True, capture_output=True)
+    if res.returncode != 0:
+        print("gnuplot failed:\n" + res.stderr)
+    else:
+        print(f"plot: {png}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,296 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# run-bench.sh: the guest side of `dev/fbpf bench`.  Runs every workload on
+# every configuration, REPS times, and prints one line per measurement:
+#
+#   bench: CONFIG WORKLOAD REP VALUE UNIT
+#   bench-skip: CONFIG REASON            (a configuration that cannot run)
+#   bench-fail: CONFIG WORKLOAD REP WHY  (a measurement that failed)
+#   bench-info: TEXT
+#
+# The host (dev/fbpf) turns those into medians, spreads and ratios.  Nothing
+# here judges a number.
+#
+# Arguments (from fbpf.tests= on the kernel command line):
+#   reps=N  quick=0|1  backing=ext4|tmpfs  configs=a+b+c
+#
+# Configurations: tmpfs and ext4 (native), then the FUSE ones, each served by
+# fuse-bpf-passthrough at /mnt/fuse-CONFIG from its own backing directory on
+# the `backing` file system:
+#   bpf          fuse-bpf, root bound with backing_root_fd=, no filter
+#   bpf-filter   the same with --filter (a BPF filter on every operation)
+#   passthrough  upstream passthrough: the daemon answers every metadata
+#                request, reads and writes go to the backing file
+#   plain        plain FUSE: the daemon answers everything
+set -u
+
+REPS=5 QUICK=0 BACKING=ext4 CONFIGS="tmpfs ext4 bpf bpf-filter passthrough plain"
+for a in "$@"; do
+	case "$a" in
+	reps=*) REPS=${a#*=};;
+	quick=*) QUICK=${a#*=};;
+	backing=*) BACKING=${a#*=};;
+	configs=*) CONFIGS=$(echo "${a#*=}" | tr + ' ');;
+	'') ;;
+	*) echo "bench-info: ignoring unknown argument '$a'";;
+	esac
+done
+
+DAEMON=${FBPF_DAEMON:-/usr/bin/fuse-bpf-passthrough}
+FILTER=${FBPF_FILTER:-/bench/filter.bpf.o}
+TARBALL=/bench/src.tar
+B=fbpf-bench
+# A hung file system must not eat the whole run: one step gets this long.
+STEP_TIMEOUT=600
+
+# Sizes (see README.md, "Benchmarks").  TCG is slow: these keep a full run of
+# six configurations under about 25 minutes.
+if [ "$QUICK" = 1 ]; then
+	N_TREE=1000 N_FLAT=2000 FIO_MB=32 FIO_SECS=1 WARM_SECS=0.2
+else
+	N_TREE=5000 N_FLAT=10000 FIO_MB=128 FIO_SECS=3 WARM_SECS=0.5
+fi
+FILE_SIZE=4096
+
+# Twice: the first pass frees FUSE dentries and inodes, whose eviction
+# (and the daemon's FORGET handling) only then unpins the backing ones.
+drop_caches() {
+	sync
+	echo 3 > /proc/sys/vm/drop_caches
+	sleep 0.2
+	echo 3 > /proc/sys/vm/drop_caches
+}
+
+out() { echo "bench: $cfg $1 $rep $2 $3"; }
+fail() { echo "bench-fail: $cfg $1 $rep $2"; }
+
+# timed WORKLOAD UNIT fbpf-bench ARGS...: one measurement from fbpf-bench's
+# "OPS SECONDS RATE" line.
+timed() {
+	w=$1 unit=$2
+	shift 2
+	if r=$(timeout $STEP_TIMEOUT "$@" 2>/tmp/bench.err); then
+		out "$w" "$(echo "$r" | awk '{ print $3 }')" "$unit"
+	else
+		fail "$w" "$(tr '\n' ' ' < /tmp/bench.err)"
+		return 1
+	fi
+}
+
+# fio_job WORKLOAD RW BS EXTRA...: one fio job on $DIR/fio.dat.  Buffered
+# I/O, one job, psync; fio's own cache invalidation is off (invalidate=0)
+# so that this script decides what is cold.
+fio_job() {
+	w=$1 rw=$2 bs=$3
+	shift 3
+	if r=$(timeout $STEP_TIMEOUT fio --minimal --name="$w" --filename="$DIR/fio.dat" \
+		--rw="$rw" --bs="$bs" --size="${FIO_MB}M" --ioengine=psync \
+		--invalidate=0 "$@" 2>/tmp/bench.err); then
+		# Terse v3: field 7/8 read KiB/s and IOPS, 48/49 the same for writes.
+		case "$rw" in
+		read) out "$w" "$(echo "$r" | awk -F';' '{ printf "%.2f", $7 / 1024 }')" MB/s;;
+		write) out "$w" "$(echo "$r" | awk -F';' '{ printf "%.2f", $48 / 1024 }')" MB/s;;
+		randread) out "$w" "$(echo "$r" | awk -F';' '{ print $8 }')" IOPS;;
+		randwrite) out "$w" "$(echo "$r" | awk -F';' '{ print $49 }')" IOPS;;
+		esac
+	else
+		fail "$w" "$(echo "$r" | head -c 300 | tr '\n' ' ') $(tr '\n' ' ' < /tmp/bench.err)"
+	fi
+}
+
+tar_entries=$(tar -tf $TARBALL 2>/dev/null | wc -l)
+
+# One repetition of every workload in $DIR.
+run_rep() {
+	# Small files in a tree: create+write 4 KiB+close, then the lstat walk
+	# (cold: after drop_caches, every lookup misses the dcache; warm: the
+	# same walk again, repeated for WARM_SECS), open+close, unlink.
+	timed create files/s $B create "$DIR/tree" $N_TREE $FILE_SIZE
+	drop_caches
+	timed stat-cold files/s $B stat "$DIR/tree" $N_TREE
+	timed stat-warm files/s $B stat "$DIR/tree" $N_TREE $WARM_SECS
+	timed open-close files/s $B open "$DIR/tree" $N_TREE $WARM_SECS
+	sync
+	timed unlink files/s $B unlink "$DIR/tree" $N_TREE
+	sync
+
+	# A directory of N_FLAT entries, made once per configuration.
+	drop_caches
+	timed readdir-cold entries/s $B readdir "$DIR/flat"
+	timed readdir-warm entries/s $B readdir "$DIR/flat" $WARM_SECS
+
+	# Untar a source tree (the archive is in the initramfs, in memory):
+	# files+directories per second, tar's own time, writeback excluded.
+	drop_caches
+	if r=$(timeout $STEP_TIMEOUT $B run tar -xf $TARBALL -C "$DIR/untar" 2>/tmp/bench.err); then
+		out untar "$(echo "$r" | awk -v n="$tar_entries" '{ printf "%.2f", n / $2 }')" files/s
+	else
+		fail untar "$(tr '\n' ' ' < /tmp/bench.err)"
+	fi
+	rm -rf "$DIR/untar"
+	mkdir -p "$DIR/untar"
+	sync
+
+	# fio, 1 MiB sequential, 4 KiB random.  seq-write lays the file out
+	# (end_fsync: writeback included); seq-read starts cold; the random
+	# jobs run on the file seq-read just cached (warm), for FIO_SECS each.
+	rm -f "$DIR/fio.dat"
+	fio_job seq-write write 1M --end_fsync=1
+	drop_caches
+	fio_job seq-read read 1M
+	fio_job rand-read randread 4k --time_based --runtime="$FIO_SECS"
+	fio_job rand-write randwrite 4k --time_based --runtime="$FIO_SECS" --end_fsync=1
+	rm -f "$DIR/fio.dat"
+	sync
+}
+
+# Per configuration: the mount point, the backing directory, the daemon.
+mnt() { echo "/mnt/fuse-$1"; }
+backdir() { echo "/mnt/$BACKING/backing-$1"; }
+workdir() {
+	case "$1" in
+	tmpfs|ext4) echo "/mnt/$1/bench";;
+	*) echo "$(mnt "$1")/bench";;
+	esac
+}
+
+# start_daemon MODE [ARGS...]: mount $(mnt $cfg) over $(backdir $cfg) and
+# check that it works.
+start_daemon() {
+	mode=$1
+	shift
+	m=$(mnt "$cfg") bd=$(backdir "$cfg")
+	mkdir -p "$m" "$bd"
+	# In the foreground (-f), so that it is ours to wait for; entries and
+	# attributes cached for a day, the best case for the daemon-served modes.
+	"$DAEMON" "$bd" "$m" -f --mode "$mode" --timeout 86400 \
+		--stats "/tmp/stats-$cfg" "$@" > "/tmp/daemon-$cfg.log" 2>&1 &
+	echo $! > "/tmp/pid-$cfg"
+	# Up to 30 s; a daemon that forks away and exits 0 is waited for too.
+	i=0
+	while ! grep -q " $m fuse" /proc/mounts; do
+		i=$((i + 1))
+		st=0
+		pid=$(cat "/tmp/pid-$cfg")
+		if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+			wait "$pid" || st=$?
+			: > "/tmp/pid-$cfg"
+		fi
+		if [ $i -gt 300 ] || [ $st != 0 ]; then
+			skip_reason="the daemon did not mount (--mode $mode $*, exit status $st): $(tail -n 3 "/tmp/daemon-$cfg.log" | tr '\n' ' ')"
+			stop_daemon
+			return 1
+		fi
+		sleep 0.1
+	done
+	# Something written through the mount must land in the backing dir.
+	if ! { mkdir "$m/probe" && echo probe > "$m/probe/f" &&
+	       [ "$(cat "$m/probe/f")" = probe ] &&
+	       [ "$(cat "$bd/probe/f")" = probe ] &&
+	       rm -r "$m/probe"; } 2>/tmp/bench.err; then
+		skip_reason="the $mode mount does not pass through to the backing dir: $(tr '\n' ' ' < /tmp/bench.err)"
+		stop_daemon
+		return 1
+	fi
+	return 0
+}
+
+stop_daemon() {
+	m=$(mnt "$cfg")
+	if grep -q " $m fuse" /proc/mounts; then
+		umount "$m" 2>/dev/null || umount -l "$m"
+	fi
+	pid=$(cat "/tmp/pid-$cfg" 2>/dev/null)
+	if [ -n "$pid" ]; then
+		i=0
+		while kill -0 "$pid" 2>/dev/null && [ $i -lt 50 ]; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+		kill -9 "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	fi
+	rm -f "/tmp/pid-$cfg"
+}
+
+# setup_config: mounts what $cfg needs and fills its directory of N_FLAT
+# entries, or sets skip_reason and returns 1.
+setup_config() {
+	skip_reason=
+	case "$cfg" in
+	tmpfs|ext4) ;;
+	bpf|bpf-filter|passthrough|plain)
+		if [ ! -x "$DAEMON" ]; then
+			skip_reason="no $DAEMON in the guest (the example daemon is not built)"
+			return 1
+		fi
+		;;
+	*) skip_reason="unknown configuration"; return 1;;
+	esac
+	case "$cfg" in
+	bpf) start_daemon bpf || return 1;;
+	bpf-filter)
+		if [ ! -f "$FILTER" ]; then
+			skip_reason="no BPF filter object (dev/fbpf bench --filter PROG.bpf.o; the BPF filter part is not there yet)"
+			return 1
+		fi
+		start_daemon bpf --filter "$FILTER" || return 1
+		;;
+	passthrough) start_daemon passthrough || return 1;;
+	plain) start_daemon plain || return 1;;
+	esac
+	DIR=$(workdir "$cfg")
+	mkdir -p "$DIR/untar" "$DIR/flat"
+	if ! $B mkflat "$DIR/flat" $N_FLAT > /tmp/bench.err 2>&1; then
+		skip_reason="cannot fill a directory of $N_FLAT entries: $(tr '\n' ' ' < /tmp/bench.err)"
+		teardown_config
+		return 1
+	fi
+}
+
+teardown_config() {
+	case "$cfg" in
+	tmpfs|ext4) ;;
+	*)
+		stop_daemon
+		if [ -s "/tmp/stats-$cfg" ]; then
+			echo "bench-info: $cfg daemon requests: $(tr '\n' ' ' < "/tmp/stats-$cfg" | head -c 2000)"
+		fi
+		;;
+	esac
+	rm -rf "$(workdir "$cfg")" "$(backdir "$cfg")"
+}
+
+echo "bench-info: kernel $(uname -r), $(nproc) CPUs, $(awk '/MemTotal/ { print $2 / 1024 " MiB" }' /proc/meminfo), clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
+echo "bench-info: reps=$REPS quick=$QUICK backing=$BACKING tree=$N_TREE files of $FILE_SIZE B, flat dir=$N_FLAT, untar=$tar_entries entries ($(($(wc -c < $TARBALL) / 1048576)) MiB), fio=${FIO_MB} MiB file, random ${FIO_SECS}s, warm passes >= ${WARM_SECS}s"
+case "$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)" in
+*jiffies*) echo "bench-info: WARNING: the clocksource is jiffies: timings have a resolution of 1/HZ";;
+esac
+start=$(cut -d. -f1 /proc/uptime)
+# Every configuration is set up first; each repetition then runs them all
+# in turn, so that a slow spell of the host hits all of them alike.
+active=
+rep=0
+for cfg in $CONFIGS; do
+	if setup_config; then
+		active="$active $cfg"
+	else
+		echo "bench-skip: $cfg $skip_reason"
+	fi
+done
+echo "bench-info: measuring:$active (set up in $(($(cut -d. -f1 /proc/uptime) - start)) s)"
+rep=1
+while [ $rep -le "$REPS" ]; do
+	t0=$(cut -d. -f1 /proc/uptime)
+	for cfg in $active; do
+		DIR=$(workdir "$cfg")
+		run_rep
+	done
+	echo "bench-info: repetition $rep took $(($(cut -d. -f1 /proc/uptime) - t0)) s"
+	rep=$((rep + 1))
+done
+for cfg in $active; do
+	teardown_config
+done
+echo "bench-info: the whole run took $(($(cut -d. -f1 /proc/uptime) - start)) s"
