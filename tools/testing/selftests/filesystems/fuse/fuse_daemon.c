@@ -411,6 +411,8 @@ static void td_default(struct td *d, const struct fuse_in_header *in,
 			ex.e = e;
 			ex.x.backing_action = c->bpf_action;
 			ex.x.backing_id = c->bpf_id;
+			ex.x.filter_action = c->bpf_filter_action;
+			ex.x.filter_id = c->bpf_filter_id;
 		}
 		pthread_mutex_unlock(&d->lock);
 		if (c && ext)
@@ -677,6 +679,37 @@ void td_set_backing(struct td *d, uint64_t nodeid, uint32_t action,
 		n->bpf_ext = true;
 		n->bpf_action = action;
 		n->bpf_id = id;
+	}
+	pthread_mutex_unlock(&d->lock);
+}
+
+int td_filter_open(struct td *d, const char *name)
+{
+	struct fuse_bpf_filter_map map = { 0 };
+	int id;
+
+	strncpy(map.name, name, sizeof(map.name) - 1);
+	id = ioctl(d->fuse_fd, FUSE_DEV_IOC_BPF_FILTER_OPEN, &map);
+	return id < 0 ? -errno : id;
+}
+
+int td_filter_close(struct td *d, uint32_t id)
+{
+	return ioctl(d->fuse_fd, FUSE_DEV_IOC_BPF_FILTER_CLOSE, &id) ?
+		-errno : 0;
+}
+
+void td_set_filter(struct td *d, uint64_t nodeid, uint32_t action,
+		   uint32_t id)
+{
+	struct td_node *n;
+
+	pthread_mutex_lock(&d->lock);
+	n = td_node(d, nodeid);
+	if (n) {
+		n->bpf_ext = true;
+		n->bpf_filter_action = action;
+		n->bpf_filter_id = id;
 	}
 	pthread_mutex_unlock(&d->lock);
 }
