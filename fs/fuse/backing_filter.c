@@ -160,7 +160,7 @@ int fuse_bpf_filter_apply(struct inode *inode,
  * filter has that name.
  */
 static int fuse_bpf_filter_open(struct fuse_conn *fc,
-			 const struct fuse_bpf_filter_map *map)
+				const struct fuse_bpf_filter_map *map)
 {
 	struct fuse_bpf_filter *f;
 	int id;
@@ -317,6 +317,7 @@ void fuse_bpf_call_begin(struct fuse_bpf_call *call, struct inode *inode,
 	call->filter = fuse_bpf_filter_of(inode);
 	if (!call->filter)
 		return;
+	call->fm = get_fuse_mount(inode);
 	call->ctx.opcode = opcode;
 	call->ctx.phase = FUSE_BPF_PRE;
 	call->ctx.nodeid = get_node_id(inode);
@@ -348,8 +349,9 @@ void fuse_bpf_call_post(struct fuse_bpf_call *call, int err)
 
 /*
  * What a callback's return value means in the call's phase: in the pre
- * phase a verdict the hooks act on (BACKING, BACKING_POST, DAEMON) or
- * -errno; in the post phase the operation's result.
+ * phase a verdict (BACKING, BACKING_POST, DAEMON, USER_PRE, USER_POST) or
+ * -errno; in the post phase the operation's result, or SKIP for a
+ * directory entry.
  */
 static int fuse_bpf_verdict(const struct fuse_bpf_call *call, int ret)
 {
@@ -360,21 +362,127 @@ static int fuse_bpf_verdict(const struct fuse_bpf_call *call, int ret)
 			return call->ctx.error;
 		if (ret == FUSE_BPF_SKIP && call->entry)
 			return FUSE_BPF_SKIP;
-	} else {
-		switch (ret) {
-		case FUSE_BPF_BACKING:
-		case FUSE_BPF_BACKING_POST:
-		case FUSE_BPF_DAEMON:
-			return ret;
-		case FUSE_BPF_USER_PRE:
-		case FUSE_BPF_USER_POST:
-			return -EOPNOTSUPP;
-		}
+	} else if (ret >= FUSE_BPF_BACKING && ret <= FUSE_BPF_USER_POST) {
+		return ret;
 	}
 	pr_warn_ratelimited("fuse-bpf: filter %s returned %d for opcode %u (phase %u)\n",
 			    call->filter->name, ret, call->ctx.opcode,
 			    call->ctx.phase);
 	return -EIO;
+}
+
+/*
+ * The operation's arguments as a userspace filter request carries them:
+ * the FUSE in and out structures of the callback's argument.
+ */
+struct fuse_bpf_user_args {
+	void *in;
+	u32 in_size;
+	void *out;
+	u32 out_size;
+	bool in_writable;	/* a pre-filter reply may replace @in */
+	bool no_post;		/* no post-filter request (readdir entries) */
+};
+
+/*
+ * Send the daemon the pre- or post-filter request of the call's phase.
+ * Return: pre phase, FUSE_BPF_BACKING or -errno; post phase, the result.
+ */
+static int fuse_bpf_user_filter(struct fuse_bpf_call *call,
+				const struct fuse_bpf_user_args *ua)
+{
+	FUSE_ARGS(args);
+	bool post = call->ctx.phase == FUSE_BPF_POST;
+	u32 out_size = post ? ua->out_size : 0;
+	struct fuse_filter_in *fin;
+	size_t len, off;
+	void *reply;
+	u32 reply_size;
+	ssize_t ret;
+	char *buf;
+	int i;
+
+	/* Requests sleep: never from RCU path walk */
+	if (call->nonblock)
+		return -ECHILD;
+	len = sizeof(*fin) + ua->in_size + out_size;
+	for (i = 0; i < ARRAY_SIZE(call->name); i++)
+		if (call->name[i].name)
+			len += call->name[i].len + 1;
+	buf = kzalloc(len, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	fin = (struct fuse_filter_in *)buf;
+	fin->error = post ? call->ctx.error : 0;
+	fin->in_size = ua->in_size;
+	fin->out_size = out_size;
+	off = sizeof(*fin);
+	memcpy(buf + off, ua->in, ua->in_size);
+	off += ua->in_size;
+	memcpy(buf + off, ua->out, out_size);
+	off += out_size;
+	for (i = 0; i < ARRAY_SIZE(call->name); i++) {
+		if (!call->name[i].name)
+			continue;
+		memcpy(buf + off, call->name[i].name, call->name[i].len);
+		off += call->name[i].len + 1;
+		fin->names++;
+	}
+
+	args.opcode = call->ctx.opcode | (post ? FUSE_POSTFILTER :
+						 FUSE_PREFILTER);
+	args.nodeid = call->ctx.nodeid;
+	args.in_numargs = 1;
+	args.in_args[0].size = len;
+	args.in_args[0].value = buf;
+	reply = post ? ua->out : (ua->in_writable ? ua->in : NULL);
+	reply_size = post ? ua->out_size : (ua->in_writable ? ua->in_size : 0);
+	if (reply_size) {
+		args.out_numargs = 1;
+		args.out_argvar = true;
+		args.out_args[0].size = reply_size;
+		args.out_args[0].value = reply;
+	}
+	ret = fuse_simple_request(call->fm, &args);
+	kfree(buf);
+	if (ret < 0)
+		return ret;
+	if (ret && ret != reply_size) {
+		pr_warn_ratelimited("fuse-bpf: filter reply of %zd bytes for opcode %u, want 0 or %u\n",
+				    ret, call->ctx.opcode, reply_size);
+		return -EIO;
+	}
+	if (!post)
+		return FUSE_BPF_BACKING;
+	/* A body replaces the out-args of a success; else keep the result */
+	if (ret && call->ctx.error) {
+		pr_warn_ratelimited("fuse-bpf: post filter sent out-args for a failed opcode %u\n",
+				    call->ctx.opcode);
+		return -EIO;
+	}
+	return call->ctx.error;
+}
+
+/*
+ * The outcome of a callback's return value @ret: userspace filter requests
+ * are sent from here, so that the hooks see BACKING, BACKING_POST, DAEMON,
+ * a result or -errno only.
+ */
+static int fuse_bpf_outcome(struct fuse_bpf_call *call, int ret,
+			    const struct fuse_bpf_user_args *ua)
+{
+	if (call->ctx.phase == FUSE_BPF_POST && call->user_post)
+		return fuse_bpf_user_filter(call, ua);
+	ret = fuse_bpf_verdict(call, ret);
+	if (ret == FUSE_BPF_USER_PRE)
+		return fuse_bpf_user_filter(call, ua);
+	if (ret == FUSE_BPF_USER_POST) {
+		if (ua->no_post)
+			return -EOPNOTSUPP;
+		call->user_post = true;
+		return FUSE_BPF_BACKING_POST;
+	}
+	return ret;
 }
 
 /*
@@ -387,175 +495,258 @@ static const struct fuse_bpf_ops *fuse_bpf_ops_enter(struct fuse_bpf_call *call)
 	return rcu_dereference(call->filter->ops);
 }
 
-static int fuse_bpf_ops_exit(struct fuse_bpf_call *call, int ret)
+static int fuse_bpf_ops_exit(int ret)
 {
 	rcu_read_unlock();
-	return fuse_bpf_verdict(call, ret);
+	return ret;
 }
 
-/* The outcome of a call without filter: serve, keep the result. */
-static int fuse_bpf_no_filter(const struct fuse_bpf_call *call)
+/*
+ * Does the call skip its BPF callback?  Without a filter it is served as
+ * if there were none; a post phase the filter gave to userspace goes
+ * there without it.
+ */
+static bool fuse_bpf_skip_bpf(const struct fuse_bpf_call *call)
 {
+	return !call->filter ||
+	       (call->user_post && call->ctx.phase == FUSE_BPF_POST);
+}
+
+/* The outcome of a call that skipped its BPF callback. */
+static int fuse_bpf_skipped(struct fuse_bpf_call *call,
+			    const struct fuse_bpf_user_args *ua)
+{
+	if (call->filter)
+		return fuse_bpf_user_filter(call, ua);
 	return call->ctx.phase == FUSE_BPF_POST ? call->ctx.error :
 						  FUSE_BPF_BACKING;
 }
 
 /*
- * One typed caller per callback.  Each returns, in the pre phase, a verdict
- * or -errno; in the post phase, the operation's result.
+ * One typed caller per callback.  Each returns, in the pre phase,
+ * FUSE_BPF_BACKING, FUSE_BPF_BACKING_POST, FUSE_BPF_DAEMON or -errno; in
+ * the post phase, the operation's result (or FUSE_BPF_SKIP for a
+ * directory entry).
  */
 int fuse_bpf_run_lookup(struct fuse_bpf_call *call,
 			struct fuse_bpf_entry_args *args)
 {
+	const struct fuse_bpf_user_args ua = {
+		.out = &args->out, .out_size = sizeof(args->out),
+	};
 	const struct fuse_bpf_ops *ops;
+	int ret;
 
-	if (!call->filter)
-		return fuse_bpf_no_filter(call);
+	if (fuse_bpf_skip_bpf(call))
+		return fuse_bpf_skipped(call, &ua);
 	ops = fuse_bpf_ops_enter(call);
-	return fuse_bpf_ops_exit(call, ops && ops->lookup ?
-				 ops->lookup(&call->ctx, args) : 0);
+	ret = fuse_bpf_ops_exit(ops && ops->lookup ?
+				ops->lookup(&call->ctx, args) : 0);
+	return fuse_bpf_outcome(call, ret, &ua);
 }
 
 int fuse_bpf_run_getattr(struct fuse_bpf_call *call,
 			 struct fuse_bpf_attr_args *args)
 {
+	const struct fuse_bpf_user_args ua = {
+		.in = &args->in, .in_size = sizeof(args->in),
+		.out = &args->out, .out_size = sizeof(args->out),
+	};
 	const struct fuse_bpf_ops *ops;
+	int ret;
 
-	if (!call->filter)
-		return fuse_bpf_no_filter(call);
+	if (fuse_bpf_skip_bpf(call))
+		return fuse_bpf_skipped(call, &ua);
 	ops = fuse_bpf_ops_enter(call);
-	return fuse_bpf_ops_exit(call, ops && ops->getattr ?
-				 ops->getattr(&call->ctx, args) : 0);
+	ret = fuse_bpf_ops_exit(ops && ops->getattr ?
+				ops->getattr(&call->ctx, args) : 0);
+	return fuse_bpf_outcome(call, ret, &ua);
 }
 
 int fuse_bpf_run_setattr(struct fuse_bpf_call *call,
 			 struct fuse_bpf_setattr_args *args)
 {
+	const struct fuse_bpf_user_args ua = {
+		.in = &args->in, .in_size = sizeof(args->in),
+		.in_writable = true,
+	};
 	const struct fuse_bpf_ops *ops;
+	int ret;
 
-	if (!call->filter)
-		return fuse_bpf_no_filter(call);
+	if (fuse_bpf_skip_bpf(call))
+		return fuse_bpf_skipped(call, &ua);
 	ops = fuse_bpf_ops_enter(call);
-	return fuse_bpf_ops_exit(call, ops && ops->setattr ?
-				 ops->setattr(&call->ctx, args) : 0);
+	ret = fuse_bpf_ops_exit(ops && ops->setattr ?
+				ops->setattr(&call->ctx, args) : 0);
+	return fuse_bpf_outcome(call, ret, &ua);
 }
 
 int fuse_bpf_run_access(struct fuse_bpf_call *call,
 			struct fuse_bpf_access_args *args)
 {
+	const struct fuse_bpf_user_args ua = {
+		.in = &args->in, .in_size = sizeof(args->in),
+	};
 	const struct fuse_bpf_ops *ops;
+	int ret;
 
-	if (!call->filter)
-		return fuse_bpf_no_filter(call);
+	if (fuse_bpf_skip_bpf(call))
+		return fuse_bpf_skipped(call, &ua);
 	ops = fuse_bpf_ops_enter(call);
-	return fuse_bpf_ops_exit(call, ops && ops->access ?
-				 ops->access(&call->ctx, args) : 0);
+	ret = fuse_bpf_ops_exit(ops && ops->access ?
+				ops->access(&call->ctx, args) : 0);
+	return fuse_bpf_outcome(call, ret, &ua);
 }
 
 int fuse_bpf_run_open(struct fuse_bpf_call *call,
 		      struct fuse_bpf_open_args *args)
 {
+	const struct fuse_bpf_user_args ua = {
+		.in = &args->in, .in_size = sizeof(args->in),
+	};
 	const struct fuse_bpf_ops *ops;
+	int ret;
 
-	if (!call->filter)
-		return fuse_bpf_no_filter(call);
+	if (fuse_bpf_skip_bpf(call))
+		return fuse_bpf_skipped(call, &ua);
 	ops = fuse_bpf_ops_enter(call);
-	return fuse_bpf_ops_exit(call, ops && ops->open ?
-				 ops->open(&call->ctx, args) : 0);
+	ret = fuse_bpf_ops_exit(ops && ops->open ?
+				ops->open(&call->ctx, args) : 0);
+	return fuse_bpf_outcome(call, ret, &ua);
 }
 
 int fuse_bpf_run_create(struct fuse_bpf_call *call,
 			struct fuse_bpf_create_args *args)
 {
+	const struct fuse_bpf_user_args ua = {
+		.in = &args->in, .in_size = sizeof(args->in),
+		.out = &args->out, .out_size = sizeof(args->out),
+		.in_writable = true,
+	};
 	const struct fuse_bpf_ops *ops;
+	int ret;
 
-	if (!call->filter)
-		return fuse_bpf_no_filter(call);
+	if (fuse_bpf_skip_bpf(call))
+		return fuse_bpf_skipped(call, &ua);
 	ops = fuse_bpf_ops_enter(call);
-	return fuse_bpf_ops_exit(call, ops && ops->create ?
-				 ops->create(&call->ctx, args) : 0);
+	ret = fuse_bpf_ops_exit(ops && ops->create ?
+				ops->create(&call->ctx, args) : 0);
+	return fuse_bpf_outcome(call, ret, &ua);
 }
 
 int fuse_bpf_run_link(struct fuse_bpf_call *call,
 		      struct fuse_bpf_link_args *args)
 {
+	const struct fuse_bpf_user_args ua = {
+		.in = &args->in, .in_size = sizeof(args->in),
+	};
 	const struct fuse_bpf_ops *ops;
+	int ret;
 
-	if (!call->filter)
-		return fuse_bpf_no_filter(call);
+	if (fuse_bpf_skip_bpf(call))
+		return fuse_bpf_skipped(call, &ua);
 	ops = fuse_bpf_ops_enter(call);
-	return fuse_bpf_ops_exit(call, ops && ops->link ?
-				 ops->link(&call->ctx, args) : 0);
+	ret = fuse_bpf_ops_exit(ops && ops->link ?
+				ops->link(&call->ctx, args) : 0);
+	return fuse_bpf_outcome(call, ret, &ua);
 }
 
 int fuse_bpf_run_unlink(struct fuse_bpf_call *call)
 {
+	const struct fuse_bpf_user_args ua = { };
 	const struct fuse_bpf_ops *ops;
+	int ret;
 
-	if (!call->filter)
-		return fuse_bpf_no_filter(call);
+	if (fuse_bpf_skip_bpf(call))
+		return fuse_bpf_skipped(call, &ua);
 	ops = fuse_bpf_ops_enter(call);
-	return fuse_bpf_ops_exit(call, ops && ops->unlink ?
-				 ops->unlink(&call->ctx) : 0);
+	ret = fuse_bpf_ops_exit(ops && ops->unlink ?
+				ops->unlink(&call->ctx) : 0);
+	return fuse_bpf_outcome(call, ret, &ua);
 }
 
 int fuse_bpf_run_rename(struct fuse_bpf_call *call,
 			struct fuse_bpf_rename_args *args)
 {
+	const struct fuse_bpf_user_args ua = {
+		.in = &args->in, .in_size = sizeof(args->in),
+	};
 	const struct fuse_bpf_ops *ops;
+	int ret;
 
-	if (!call->filter)
-		return fuse_bpf_no_filter(call);
+	if (fuse_bpf_skip_bpf(call))
+		return fuse_bpf_skipped(call, &ua);
 	ops = fuse_bpf_ops_enter(call);
-	return fuse_bpf_ops_exit(call, ops && ops->rename ?
-				 ops->rename(&call->ctx, args) : 0);
+	ret = fuse_bpf_ops_exit(ops && ops->rename ?
+				ops->rename(&call->ctx, args) : 0);
+	return fuse_bpf_outcome(call, ret, &ua);
 }
 
 int fuse_bpf_run_readdir(struct fuse_bpf_call *call,
 			 struct fuse_bpf_readdir_args *args)
 {
+	const struct fuse_bpf_user_args ua = {
+		.in = &args->in, .in_size = sizeof(args->in),
+		.no_post = true,
+	};
 	const struct fuse_bpf_ops *ops;
+	int ret;
 
-	if (!call->filter)
-		return fuse_bpf_no_filter(call);
+	if (fuse_bpf_skip_bpf(call))
+		return fuse_bpf_skipped(call, &ua);
 	ops = fuse_bpf_ops_enter(call);
-	return fuse_bpf_ops_exit(call, ops && ops->readdir ?
-				 ops->readdir(&call->ctx, args) : 0);
+	ret = fuse_bpf_ops_exit(ops && ops->readdir ?
+				ops->readdir(&call->ctx, args) : 0);
+	return fuse_bpf_outcome(call, ret, &ua);
 }
 
 int fuse_bpf_run_readlink(struct fuse_bpf_call *call)
 {
+	const struct fuse_bpf_user_args ua = { };
 	const struct fuse_bpf_ops *ops;
+	int ret;
 
-	if (!call->filter)
-		return fuse_bpf_no_filter(call);
+	if (fuse_bpf_skip_bpf(call))
+		return fuse_bpf_skipped(call, &ua);
 	ops = fuse_bpf_ops_enter(call);
-	return fuse_bpf_ops_exit(call, ops && ops->readlink ?
-				 ops->readlink(&call->ctx) : 0);
+	ret = fuse_bpf_ops_exit(ops && ops->readlink ?
+				ops->readlink(&call->ctx) : 0);
+	return fuse_bpf_outcome(call, ret, &ua);
 }
 
 int fuse_bpf_run_xattr(struct fuse_bpf_call *call,
 		       struct fuse_bpf_xattr_args *args)
 {
+	const struct fuse_bpf_user_args ua = {
+		.in = &args->in, .in_size = sizeof(args->in),
+		.out = &args->out, .out_size = sizeof(args->out),
+	};
 	const struct fuse_bpf_ops *ops;
+	int ret;
 
-	if (!call->filter)
-		return fuse_bpf_no_filter(call);
+	if (fuse_bpf_skip_bpf(call))
+		return fuse_bpf_skipped(call, &ua);
 	ops = fuse_bpf_ops_enter(call);
-	return fuse_bpf_ops_exit(call, ops && ops->xattr ?
-				 ops->xattr(&call->ctx, args) : 0);
+	ret = fuse_bpf_ops_exit(ops && ops->xattr ?
+				ops->xattr(&call->ctx, args) : 0);
+	return fuse_bpf_outcome(call, ret, &ua);
 }
 
 int fuse_bpf_run_statfs(struct fuse_bpf_call *call,
 			struct fuse_bpf_statfs_args *args)
 {
+	const struct fuse_bpf_user_args ua = {
+		.out = &args->out, .out_size = sizeof(args->out),
+	};
 	const struct fuse_bpf_ops *ops;
+	int ret;
 
-	if (!call->filter)
-		return fuse_bpf_no_filter(call);
+	if (fuse_bpf_skip_bpf(call))
+		return fuse_bpf_skipped(call, &ua);
 	ops = fuse_bpf_ops_enter(call);
-	return fuse_bpf_ops_exit(call, ops && ops->statfs ?
-				 ops->statfs(&call->ctx, args) : 0);
+	ret = fuse_bpf_ops_exit(ops && ops->statfs ?
+				ops->statfs(&call->ctx, args) : 0);
+	return fuse_bpf_outcome(call, ret, &ua);
 }
 
 /* ------------------------------------------------------------ kfuncs */

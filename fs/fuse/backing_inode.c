@@ -166,6 +166,7 @@ bool fuse_bpf_permission(struct mnt_idmap *idmap, struct inode *inode,
 	if (!fuse_bpf_inode_backed(inode))
 		return false;
 	fuse_bpf_call_begin(&call, inode, FUSE_ACCESS);
+	call.nonblock = mask & MAY_NOT_BLOCK;
 	args.in.mask = mask & (MAY_READ | MAY_WRITE | MAY_EXEC);
 	verdict = fuse_bpf_run_access(&call, &args);
 	fb = fuse_bpf_serve(inode, &call, verdict);

@@ -34,14 +34,20 @@ struct fuse_bpf_dirname {
  * struct fuse_bpf_call - one operation's calls of a filter
  * @ctx: what the callbacks see; the kfuncs find the call from it
  * @filter: the node's filter, or NULL: then the calls return at once
+ * @fm: the mount, for userspace filter requests
  * @name: the operation's names, for bpf_fuse_get_name()
  * @entry: readdir post phase: the entry's name, which the filter may change
+ * @user_post: the pre phase asked for a userspace post filter
+ * @nonblock: RCU path walk: no userspace filter request (-ECHILD)
  */
 struct fuse_bpf_call {
 	struct fuse_bpf_ctx ctx;
 	struct fuse_bpf_filter *filter;
+	struct fuse_mount *fm;
 	struct qstr name[2];
 	struct fuse_bpf_dirname *entry;
+	bool user_post;
+	bool nonblock;
 };
 
 static inline void fuse_bpf_inode_init(struct fuse_inode *fi)
@@ -67,6 +73,9 @@ static inline bool fuse_bpf_unserved(struct fuse_conn *fc,
 	/* Before INIT is answered, no daemon id can have the bit. */
 	if (likely(!(args->nodeid & FUSE_NODEID_KERNEL) ||
 		   !(fc->bpf || !READ_ONCE(fc->initialized))))
+		return false;
+	/* Userspace filters name kernel nodes on purpose */
+	if (args->opcode & (FUSE_PREFILTER | FUSE_POSTFILTER))
 		return false;
 	pr_warn_ratelimited("fuse-bpf: opcode %u on kernel node 0x%llx is not served\n",
 			    args->opcode, args->nodeid);

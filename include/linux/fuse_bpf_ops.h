@@ -36,15 +36,18 @@ enum fuse_bpf_phase {
  *	plain FUSE request.  Nodes the kernel made (FUSE_NODEID_KERNEL) and
  *	files the kernel opened have no daemon counterpart: the operation
  *	fails with -EOPNOTSUPP there.
- * @FUSE_BPF_USER_PRE: pre phase: ask the daemon's userspace pre-filter
- *	first.  Not implemented yet: the operation fails with -EOPNOTSUPP.
- * @FUSE_BPF_USER_POST: pre phase: serve it on the backing inode, then ask
- *	the daemon's userspace post-filter.  Not implemented yet: the
- *	operation fails with -EOPNOTSUPP.
+ * @FUSE_BPF_USER_PRE: pre phase: send the daemon a FUSE_PREFILTER request
+ *	first (see struct fuse_filter_in); its reply may fail the operation
+ *	or, for setattr and the create family, replace the in-arguments
+ * @FUSE_BPF_USER_POST: pre phase: serve it on the backing inode, then send
+ *	the daemon a FUSE_POSTFILTER request, whose reply is the result.  Not
+ *	for readdir (-EOPNOTSUPP): the entries pass under the backing
+ *	directory's lock.
  * @FUSE_BPF_SKIP: readdir post phase only: drop this entry
  *
  * A negative errno (-4095..-1) fails the operation with that errno, in
- * either phase.  Any other value, and a verdict not valid in the phase it
+ * either phase.  Userspace filter requests are never sent during RCU path
+ * walk (the access callback); the walk then continues in ref-walk mode.  Any other value, and a verdict not valid in the phase it
  * was returned in, fails the operation with -EIO and is logged
  * (ratelimited).
  */

@@ -36,6 +36,7 @@
 #include "fuse_bad_kfunc_bounds.skel.h"
 #include "fuse_bad_kfunc_prog.skel.h"
 #include "fuse_bad_attr_write.skel.h"
+#include "fuse_user.skel.h"
 
 /* enum fuse_bpf_verdict: BPF programs have it from the kernel's BTF */
 enum {
@@ -243,6 +244,65 @@ static int use_filter(struct _test_data_filter *self, struct bpf_map *map,
 	if (id > 0)
 		td_set_filter(self->d, self->dir_id, FUSE_BPF_ACTION_SET, id);
 	return id;
+}
+
+/*
+ * The daemon's side of the userspace filters: what it saw, and how the
+ * test wants it to answer.
+ */
+static struct {
+	uint32_t opcode;		/* with FUSE_PREFILTER/POSTFILTER */
+	int err;			/* reply error */
+	bool rewrite;			/* reply with changed args */
+	size_t bad_size;		/* reply with this many bytes instead */
+	struct fuse_filter_in fin;	/* the last request's header */
+	char names[512];
+	size_t calls;
+} uf;
+
+static int user_filter(struct td *d, const struct fuse_in_header *in,
+		       const void *arg, size_t arglen)
+{
+	const struct fuse_filter_in *fin = arg;
+	const char *body = (const char *)(fin + 1);
+	char reply[256];
+	size_t len = 0;
+
+	if (!(in->opcode & (FUSE_PREFILTER | FUSE_POSTFILTER)))
+		return TD_DEFAULT;
+	if (arglen < sizeof(*fin) ||
+	    arglen < sizeof(*fin) + fin->in_size + fin->out_size)
+		return td_reply(d, in->unique, -EPROTO, NULL, 0), 0;
+	uf.calls++;
+	uf.fin = *fin;
+	memset(uf.names, 0, sizeof(uf.names));
+	memcpy(uf.names, body + fin->in_size + fin->out_size,
+	       arglen - sizeof(*fin) - fin->in_size - fin->out_size <
+	       sizeof(uf.names) - 1 ?
+	       arglen - sizeof(*fin) - fin->in_size - fin->out_size :
+	       sizeof(uf.names) - 1);
+	if (in->opcode != uf.opcode || uf.err)
+		return td_reply(d, in->unique, in->opcode != uf.opcode ?
+				-ENOSYS : uf.err, NULL, 0), 0;
+	if (uf.rewrite && in->opcode == (FUSE_POSTFILTER | FUSE_GETATTR)) {
+		struct fuse_attr_out out;
+
+		memcpy(&out, body + fin->in_size, sizeof(out));
+		out.attr.size = 4242;
+		memcpy(reply, &out, sizeof(out));
+		len = sizeof(out);
+	} else if (uf.rewrite && in->opcode == (FUSE_PREFILTER | FUSE_MKDIR)) {
+		struct fuse_mknod_in mi;
+
+		memcpy(&mi, body, sizeof(mi));
+		mi.mode = (mi.mode & S_IFMT) | 0700;
+		memcpy(reply, &mi, sizeof(mi));
+		len = sizeof(mi);
+	}
+	if (uf.bad_size)
+		len = uf.bad_size;
+	td_reply(d, in->unique, 0, reply, len);
+	return 0;
 }
 
 #define ASSERT_LOG(expected) do { \
@@ -467,11 +527,18 @@ TEST_F(filter, each_return_decision)
 	EXPECT_EQ(040755, stx.stx_mode);
 	ASSERT_LOG("GETATTR");
 	td_log_reset(self->d);
-	/* userspace filters are not there yet */
+	/* userspace filters: the daemon's answer decides */
+	memset(&uf, 0, sizeof(uf));
+	self->d->handler = user_filter;
+	uf.opcode = FUSE_PREFILTER | FUSE_GETATTR;
 	skel->bss->pre_verdict = FUSE_BPF_USER_PRE;
-	EXPECT_EQ(EOPNOTSUPP, stat_err(mpath(self, "hello"), NULL));
+	EXPECT_EQ(0, stat_err(mpath(self, "hello"), NULL));
+	uf.opcode = FUSE_POSTFILTER | FUSE_GETATTR;
 	skel->bss->pre_verdict = FUSE_BPF_USER_POST;
-	EXPECT_EQ(EOPNOTSUPP, stat_err(mpath(self, "hello"), NULL));
+	EXPECT_EQ(0, stat_err(mpath(self, "hello"), NULL));
+	ASSERT_LOG("PRE:GETATTR POST:GETATTR");
+	self->d->handler = NULL;
+	td_log_reset(self->d);
 	/* garbage and verdicts of the wrong phase are EIO */
 	skel->bss->pre_verdict = 1234;
 	EXPECT_EQ(EIO, stat_err(mpath(self, "hello"), NULL));
@@ -703,6 +770,112 @@ TEST_F(filter, root_filter_from_mount_option)
 	o.mount_opts = mo;
 	EXPECT_EQ(NULL, td_mount(self->mnt, &o));
 	fuse_hide__destroy(skel);
+}
+
+static struct fuse_user *user_setup(struct _test_data_filter *self)
+{
+	struct fuse_user *skel = fuse_user__open_and_load();
+
+	memset(&uf, 0, sizeof(uf));
+	if (skel && use_filter(self, skel->maps.user_ops, "user") > 0) {
+		self->d->handler = user_filter;
+		return skel;
+	}
+	fuse_user__destroy(skel);
+	return NULL;
+}
+
+TEST_F(filter, userspace_pre_filter_lookup)
+{
+	struct fuse_user *skel = user_setup(self);
+
+	ASSERT_NE(NULL, skel);
+	skel->bss->lookup_v = FUSE_BPF_USER_PRE;
+	uf.opcode = FUSE_PREFILTER | FUSE_LOOKUP;
+	EXPECT_EQ(0, stat_err(mpath(self, "hello"), NULL));
+	EXPECT_STREQ("hello", uf.names);
+	EXPECT_EQ(0, uf.fin.in_size);
+	EXPECT_EQ(1, uf.fin.names);
+	/* the daemon says no to this name: the lookup fails, nothing cached */
+	uf.err = -EACCES;
+	EXPECT_EQ(EACCES, stat_err(mpath(self, "secret-a"), NULL));
+	EXPECT_EQ(EACCES, stat_err(mpath(self, "sub/inner"), NULL));
+	EXPECT_STREQ("sub", uf.names);
+	ASSERT_LOG("INIT LOOKUP(dir) PRE:LOOKUP(hello) PRE:LOOKUP(secret-a) PRE:LOOKUP(sub)");
+	fuse_user__destroy(skel);
+}
+
+TEST_F(filter, userspace_post_filter_getattr)
+{
+	struct fuse_user *skel = user_setup(self);
+	struct stat st;
+
+	ASSERT_NE(NULL, skel);
+	ASSERT_EQ(0, stat_err(mpath(self, "hello"), NULL));
+	skel->bss->getattr_v = FUSE_BPF_USER_POST;
+	uf.opcode = FUSE_POSTFILTER | FUSE_GETATTR;
+	/* an empty reply keeps the result */
+	ASSERT_EQ(0, stat(mpath(self, "hello"), &st));
+	EXPECT_EQ(6, st.st_size);
+	EXPECT_EQ(0, uf.fin.error);
+	EXPECT_EQ(sizeof(struct fuse_getattr_in), uf.fin.in_size);
+	EXPECT_EQ(sizeof(struct fuse_attr_out), uf.fin.out_size);
+	/* out-args in the reply replace the result's */
+	uf.rewrite = true;
+	ASSERT_EQ(0, stat(mpath(self, "hello"), &st));
+	EXPECT_EQ(4242, st.st_size);
+	/* the daemon changes the error code */
+	uf.err = -EPERM;
+	EXPECT_EQ(EPERM, stat_err(mpath(self, "hello"), NULL));
+	/* a reply of the wrong size is EIO, and the mount goes on */
+	uf.err = 0;
+	uf.bad_size = 8;
+	EXPECT_EQ(EIO, stat_err(mpath(self, "hello"), NULL));
+	uf.bad_size = 0;
+	uf.rewrite = false;
+	EXPECT_EQ(0, stat_err(mpath(self, "hello"), NULL));
+	fuse_user__destroy(skel);
+}
+
+TEST_F(filter, userspace_pre_filter_open_mkdir_readdir)
+{
+	struct fuse_user *skel = user_setup(self);
+	char list[512], p[256];
+	struct stat st;
+	int fd;
+
+	ASSERT_NE(NULL, skel);
+	ASSERT_EQ(0, stat_err(mpath(self, "hello"), NULL));
+	/* open: the daemon sees the flags, and may refuse */
+	skel->bss->open_v = FUSE_BPF_USER_PRE;
+	uf.opcode = FUSE_PREFILTER | FUSE_OPEN;
+	fd = open(mpath(self, "hello"), O_RDONLY);
+	ASSERT_LE(0, fd);
+	close(fd);
+	EXPECT_EQ(sizeof(struct fuse_open_in), uf.fin.in_size);
+	uf.err = -EPERM;
+	EXPECT_EQ(-1, open(mpath(self, "hello"), O_RDONLY));
+	EXPECT_EQ(EPERM, errno);
+	/* mkdir: the daemon rewrites the mode */
+	skel->bss->create_v = FUSE_BPF_USER_PRE;
+	uf.opcode = FUSE_PREFILTER | FUSE_MKDIR;
+	uf.err = 0;
+	uf.rewrite = true;
+	ASSERT_EQ(0, mkdir(mpath(self, "newdir"), 0777));
+	EXPECT_STREQ("newdir", uf.names);
+	ASSERT_EQ(0, stat(bpath(self, "newdir", p), &st));
+	EXPECT_EQ(040700, st.st_mode);
+	/* readdir: the daemon refuses; post filters are not for readdir */
+	skel->bss->open_v = FUSE_BPF_BACKING;
+	skel->bss->readdir_v = FUSE_BPF_USER_PRE;
+	uf.opcode = FUSE_PREFILTER | FUSE_READDIR;
+	uf.err = -EACCES;
+	EXPECT_EQ(-EACCES, list_dir(mpath(self, ""), list, sizeof(list)));
+	uf.err = 0;
+	EXPECT_EQ(4, list_dir(mpath(self, ""), list, sizeof(list)));
+	skel->bss->readdir_v = FUSE_BPF_USER_POST;
+	EXPECT_EQ(-EOPNOTSUPP, list_dir(mpath(self, ""), list, sizeof(list)));
+	fuse_user__destroy(skel);
 }
 
 /* Programs the verifier must reject, and why. */
