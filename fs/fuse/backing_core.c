@@ -83,6 +83,7 @@ static void fuse_bpf_bind(struct inode *inode, struct fuse_backing *fb)
 void fuse_bpf_inode_evict(struct fuse_inode *fi)
 {
 	fuse_bpf_bind_fi(fi, NULL);
+	fuse_bpf_filter_evict(fi);
 }
 
 /**
@@ -163,11 +164,13 @@ int fuse_bpf_entry_check(struct fuse_conn *fc, struct fuse_args *args,
 	}
 	if (ext->backing_action > FUSE_BPF_ACTION_REMOVE ||
 	    (ext->backing_action != FUSE_BPF_ACTION_SET && ext->backing_id) ||
-	    (!outarg->nodeid && ext->backing_action) ||
-	    ext->filter_action || ext->filter_id || ext->flags ||
-	    ext->reserved) {
-		pr_warn_ratelimited("fuse-bpf: invalid entry extension (action %u id %d)\n",
-				    ext->backing_action, ext->backing_id);
+	    ext->filter_action > FUSE_BPF_ACTION_REMOVE ||
+	    (ext->filter_action != FUSE_BPF_ACTION_SET && ext->filter_id) ||
+	    (!outarg->nodeid && (ext->backing_action || ext->filter_action)) ||
+	    ext->flags || ext->reserved) {
+		pr_warn_ratelimited("fuse-bpf: invalid entry extension (backing %u/%d, filter %u/%u)\n",
+				    ext->backing_action, ext->backing_id,
+				    ext->filter_action, ext->filter_id);
 		return -EIO;
 	}
 	return 0;
@@ -188,8 +191,9 @@ static int fuse_bpf_type_error(umode_t mode, umode_t bmode)
  * @inode: the node the reply named
  * @ext: the extension, validated by fuse_bpf_entry_check()
  *
- * Return: 0, -EBADF for a backing id the daemon did not register (or
- * closed), -ENOTDIR/-EISDIR/-EIO when the backing's type is not the node's.
+ * Return: 0, -EBADF for a backing or filter id the daemon did not register
+ * (or closed), -ENOTDIR/-EISDIR/-EIO when the backing's type is not the
+ * node's.
  */
 int fuse_bpf_entry_apply(struct inode *inode,
 			 const struct fuse_entry_bpf_out *ext)
@@ -198,6 +202,9 @@ int fuse_bpf_entry_apply(struct inode *inode,
 	struct fuse_backing *fb;
 	int err;
 
+	err = fuse_bpf_filter_apply(inode, ext);
+	if (err)
+		return err;
 	switch (ext->backing_action) {
 	case FUSE_BPF_ACTION_REMOVE:
 		fuse_bpf_bind(inode, NULL);
@@ -285,7 +292,8 @@ static struct fuse_backing *fuse_bpf_backing_new(const struct path *path,
  * @inode: the new node, bound to @bdentry
  *
  * The node gets a FUSE_NODEID_KERNEL id and a lookup count of zero: the
- * daemon never saw it, so it is never sent a FORGET for it.
+ * daemon never saw it, so it is never sent a FORGET for it.  It inherits
+ * @dir's filter.
  *
  * Context: with @parent's credentials in force.
  * Return: 0 or -errno.
@@ -329,6 +337,7 @@ int fuse_bpf_node_iget(struct inode *dir, struct fuse_backing *parent,
 	fi->nlookup = 0;
 	spin_unlock(&fi->lock);
 	fuse_bpf_bind(*inode, fb);
+	fuse_bpf_filter_inherit(*inode, dir);
 	return 0;
 }
 
@@ -388,9 +397,10 @@ out_fput:
 }
 
 /**
- * fuse_bpf_root_bind() - bind the backing_root_fd= backing to the root
+ * fuse_bpf_root_bind() - bind the mount options' backing and filter to the root
  * @root: the new root inode
- * @fbp: the backing from fuse_bpf_root_param(), or NULL; taken over
+ * @ctx: the mount's context; its backing_root_fd= backing and bpf_filter=
+ *	filter, if any, are taken over
  *
  * Bound when the superblock is set up, so that nothing can reach the
  * root before it is backed: until INIT is answered, the root is served
@@ -398,11 +408,22 @@ out_fput:
  * waits for INIT, which negotiates passthrough).  fuse_bpf_root_init()
  * unbinds it again if the INIT reply does not allow it.
  */
-void fuse_bpf_root_bind(struct inode *root, struct fuse_backing **fbp)
+void fuse_bpf_root_bind(struct inode *root, struct fuse_fs_context *ctx)
 {
-	if (*fbp)
-		fuse_bpf_bind(root, *fbp);
-	*fbp = NULL;
+	if (ctx->bpf_root)
+		fuse_bpf_bind(root, ctx->bpf_root);
+	ctx->bpf_root = NULL;
+	fuse_bpf_filter_root(root, &ctx->bpf_filter);
+}
+
+/**
+ * fuse_bpf_fsc_free() - drop what the mount options took
+ * @ctx: the mount's context, going away
+ */
+void fuse_bpf_fsc_free(struct fuse_fs_context *ctx)
+{
+	fuse_backing_put(ctx->bpf_root);
+	fuse_bpf_filter_put(ctx->bpf_filter);
 }
 
 /**

@@ -20,7 +20,8 @@
  * @err: 0, -ENOENT for a name the backing directory does not have, -errno
  *
  * The daemon is not asked: the child is bound to the backing directory's
- * child of the same name and gets a kernel node id.
+ * child of the same name and gets a kernel node id.  @dir's filter may
+ * send the lookup to the daemon instead, fail it, or fail it after it.
  *
  * Return: true when @dir is backed and the lookup was served.
  */
@@ -28,20 +29,32 @@ bool fuse_bpf_lookup(struct inode *dir, struct dentry *entry,
 		     struct fuse_entry_out *outarg, struct inode **inode,
 		     int *err)
 {
-	struct fuse_backing *dfb;
+	struct fuse_bpf_entry_args args = {};
+	struct fuse_backing *dfb = NULL;
+	struct fuse_bpf_call call;
 	const struct path *parent;
 	const struct cred *old;
 	struct dentry *bdentry;
+	int verdict;
 
 	if (!fuse_bpf_inode_backed(dir))
 		return false;
 	*err = fuse_bpf_wait_init(get_fuse_conn(dir));
 	if (*err)
 		return true;
-	dfb = fuse_bpf_backing_get(dir);
-	if (!dfb)
-		return false;
 	*inode = NULL;
+	fuse_bpf_call_begin(&call, dir, FUSE_LOOKUP);
+	call.name[0] = entry->d_name;
+	verdict = fuse_bpf_run_lookup(&call, &args);
+	if (verdict != FUSE_BPF_DAEMON)
+		dfb = fuse_bpf_backing_get(dir);
+	if (!dfb) {
+		fuse_bpf_call_end(&call);
+		return false;
+	}
+	*err = verdict;
+	if (verdict < 0)
+		goto out;
 	parent = &dfb->file->f_path;
 	old = override_creds(dfb->cred);
 	bdentry = lookup_one_unlocked(mnt_idmap(parent->mnt),
@@ -58,6 +71,18 @@ bool fuse_bpf_lookup(struct inode *dir, struct dentry *entry,
 		dput(bdentry);
 	}
 	revert_creds(old);
+	if (verdict == FUSE_BPF_BACKING_POST) {
+		if (*inode)
+			args.out = *outarg;
+		fuse_bpf_call_post(&call, *err);
+		*err = fuse_bpf_run_lookup(&call, &args);
+		if (*err && *inode) {
+			iput(*inode);
+			*inode = NULL;
+		}
+	}
+out:
+	fuse_bpf_call_end(&call);
 	fuse_backing_put(dfb);
 	return true;
 }
@@ -122,11 +147,84 @@ bool fuse_bpf_revalidate(struct dentry *entry, unsigned int flags, int *ret)
 	return true;
 }
 
+/* Passes the backing's entries to the caller through the filter. */
+struct fuse_bpf_readdir_ctx {
+	struct dir_context ctx;
+	struct dir_context *caller;
+	struct fuse_bpf_call *call;
+	struct fuse_bpf_readdir_args args;
+	struct fuse_bpf_dirname name;
+	int err;
+};
+
+static bool fuse_bpf_filldir(struct dir_context *ctx, const char *name,
+			     int namelen, loff_t offset, u64 ino,
+			     unsigned int d_type)
+{
+	struct fuse_bpf_readdir_ctx *rd =
+		container_of(ctx, struct fuse_bpf_readdir_ctx, ctx);
+	struct fuse_bpf_call *call = rd->call;
+	int ret;
+
+	rd->args.entry.ino = ino;
+	rd->args.entry.off = offset;
+	rd->args.entry.type = d_type;
+	rd->args.entry.namelen = namelen;
+	call->name[0] = (struct qstr)QSTR_INIT(name, namelen);
+	rd->name.len = 0;
+	call->entry = &rd->name;
+	ret = fuse_bpf_run_readdir(call, &rd->args);
+	call->entry = NULL;
+	if (ret == FUSE_BPF_SKIP)
+		return true;
+	if (ret < 0) {
+		rd->err = ret;
+		return false;
+	}
+	if (rd->name.len) {
+		name = rd->name.name;
+		namelen = rd->name.len;
+	}
+	return rd->caller->actor(rd->caller, name, namelen, offset, ino,
+				 d_type);
+}
+
+/* Read the backing directory through the filter's post phase. */
+static int fuse_bpf_readdir_filtered(struct file *backing,
+				     struct dir_context *ctx,
+				     struct fuse_bpf_call *call,
+				     struct fuse_bpf_readdir_args *args)
+{
+	struct fuse_bpf_readdir_ctx *rd;
+	int err;
+
+	/* The entry's new name is too big for the stack */
+	rd = kmalloc(sizeof(*rd), GFP_KERNEL);
+	if (!rd)
+		return -ENOMEM;
+	rd->ctx.actor = fuse_bpf_filldir;
+	rd->ctx.pos = ctx->pos;
+	rd->caller = ctx;
+	rd->call = call;
+	rd->args = *args;
+	rd->err = 0;
+	fuse_bpf_call_post(call, 0);
+	err = iterate_dir(backing, &rd->ctx);
+	ctx->pos = rd->ctx.pos;
+	if (!err)
+		err = rd->err;
+	kfree(rd);
+	return err;
+}
+
 /**
  * fuse_bpf_readdir() - read a backed directory from its backing
  * @file: FUSE directory opened by fuse_bpf_open()
  * @ctx: the caller's context; its position is the backing's position
  * @err: 0 or -errno
+ *
+ * The directory's filter may fail the read, or see each entry in its post
+ * phase and drop or rename it there.
  *
  * Return: true when @file was opened on a backing directory.
  */
@@ -134,22 +232,36 @@ bool fuse_bpf_readdir(struct file *file, struct dir_context *ctx, int *err)
 {
 	struct fuse_file *ff = file->private_data;
 	struct file *backing = fuse_file_passthrough(ff);
+	struct fuse_bpf_readdir_args args = {};
+	struct fuse_bpf_call call;
 	const struct cred *old;
 
 	if (!ff->bpf_opened || !backing)
 		return false;
+	fuse_bpf_call_begin(&call, file_inode(file), FUSE_READDIR);
+	args.in.offset = ctx->pos;
+	*err = fuse_bpf_run_readdir(&call, &args);
+	if (*err == FUSE_BPF_DAEMON)
+		*err = -EOPNOTSUPP;	/* the daemon never opened it */
+	if (*err < 0)
+		goto out;
 	/* seekdir() moved the FUSE file: move the backing file along */
 	if (backing->f_pos != ctx->pos) {
 		loff_t pos = vfs_llseek(backing, ctx->pos, SEEK_SET);
 
 		if (pos < 0) {
 			*err = pos;
-			return true;
+			goto out;
 		}
 	}
 	old = override_creds(ff->cred);
-	*err = iterate_dir(backing, ctx);
+	if (*err == FUSE_BPF_BACKING_POST)
+		*err = fuse_bpf_readdir_filtered(backing, ctx, &call, &args);
+	else
+		*err = iterate_dir(backing, ctx);
 	revert_creds(old);
+out:
+	fuse_bpf_call_end(&call);
 	return true;
 }
 
@@ -193,16 +305,17 @@ static void fuse_bpf_creator_end(struct fuse_bpf_creator *c)
 	put_cred(c->cred);
 }
 
+/* Make the object on the backing and its node; the dentry is left alone. */
 static int fuse_bpf_create_object(struct inode *dir, struct fuse_backing *dfb,
 				  struct dentry *entry,
-				  const struct fuse_bpf_cattr *attr)
+				  const struct fuse_bpf_cattr *attr,
+				  struct fuse_entry_out *outarg,
+				  struct inode **inode)
 {
 	const struct path *parent = &dfb->file->f_path;
 	struct mnt_idmap *idmap = mnt_idmap(parent->mnt);
 	struct inode *bdir = d_inode(parent->dentry);
-	struct fuse_entry_out outarg;
 	struct fuse_bpf_creator c;
-	struct inode *inode = NULL;
 	struct dentry *bdentry;
 	int err;
 
@@ -238,7 +351,7 @@ static int fuse_bpf_create_object(struct inode *dir, struct fuse_backing *dfb,
 	if (!err && (d_unhashed(bdentry) || d_is_negative(bdentry)))
 		err = -EIO;	/* not for tmpfs, ext4 and other local fs */
 	if (!err)
-		err = fuse_bpf_node_iget(dir, dfb, bdentry, &outarg, &inode);
+		err = fuse_bpf_node_iget(dir, dfb, bdentry, outarg, inode);
 out_dput:
 	dput(bdentry);
 out_unlock:
@@ -246,21 +359,91 @@ out_unlock:
 	fuse_bpf_creator_end(&c);
 out_drop_write:
 	mnt_drop_write(parent->mnt);
-	if (!err)
-		err = fuse_entry_instantiate(dir, entry, inode, &outarg);
 	return err;
 }
 
-static bool fuse_bpf_create(struct inode *dir, struct dentry *entry,
-			    const struct fuse_bpf_cattr *attr, int *err)
+/* The opcode a request for the object would have had. */
+static u32 fuse_bpf_create_opcode(umode_t mode)
 {
-	struct fuse_backing *dfb = fuse_bpf_backing_get(dir);
+	switch (mode & S_IFMT) {
+	case S_IFDIR:
+		return FUSE_MKDIR;
+	case S_IFLNK:
+		return FUSE_SYMLINK;
+	case S_IFREG:
+		return FUSE_CREATE;
+	}
+	return FUSE_MKNOD;
+}
 
-	if (!dfb)
+/*
+ * The filter's pre phase for a new object in @dir: FUSE_BPF_BACKING or
+ * FUSE_BPF_BACKING_POST, with the permission bits of @attr->mode as the
+ * filter left them; FUSE_BPF_DAEMON; or -errno.
+ */
+static int fuse_bpf_create_pre(struct fuse_bpf_call *call, struct inode *dir,
+			       const struct qstr *name,
+			       struct fuse_bpf_cattr *attr,
+			       struct fuse_bpf_create_args *args, u32 opcode)
+{
+	int verdict;
+
+	fuse_bpf_call_begin(call, dir, opcode);
+	if (name)
+		call->name[0] = *name;
+	if (attr->link)
+		call->name[1] = (struct qstr)QSTR_INIT(attr->link,
+						       strlen(attr->link));
+	args->in.mode = attr->mode;
+	args->in.rdev = new_encode_dev(attr->rdev);
+	args->in.umask = current_umask();
+	verdict = fuse_bpf_run_create(call, args);
+	attr->mode = (attr->mode & S_IFMT) | (args->in.mode & ~S_IFMT);
+	return verdict;
+}
+
+/* The post phase: the result, which may now be an error. */
+static int fuse_bpf_create_post(struct fuse_bpf_call *call,
+				struct fuse_bpf_create_args *args,
+				const struct fuse_entry_out *outarg, int err)
+{
+	if (!err)
+		args->out = *outarg;
+	fuse_bpf_call_post(call, err);
+	return fuse_bpf_run_create(call, args);
+}
+
+static bool fuse_bpf_create(struct inode *dir, struct dentry *entry,
+			    struct fuse_bpf_cattr *attr, int *err)
+{
+	struct fuse_bpf_create_args args = {};
+	struct fuse_backing *dfb = NULL;
+	struct fuse_entry_out outarg;
+	struct inode *inode = NULL;
+	struct fuse_bpf_call call;
+	int verdict;
+
+	if (!fuse_bpf_inode_backed(dir))
 		return false;
-	*err = fuse_bpf_wait_init(get_fuse_conn(dir));
+	verdict = fuse_bpf_create_pre(&call, dir, &entry->d_name, attr, &args,
+				      fuse_bpf_create_opcode(attr->mode));
+	if (verdict != FUSE_BPF_DAEMON)
+		dfb = fuse_bpf_backing_get(dir);
+	if (!dfb) {
+		fuse_bpf_call_end(&call);
+		return false;
+	}
+	*err = verdict < 0 ? verdict : fuse_bpf_wait_init(get_fuse_conn(dir));
 	if (!*err)
-		*err = fuse_bpf_create_object(dir, dfb, entry, attr);
+		*err = fuse_bpf_create_object(dir, dfb, entry, attr, &outarg,
+					      &inode);
+	if (verdict == FUSE_BPF_BACKING_POST)
+		*err = fuse_bpf_create_post(&call, &args, &outarg, *err);
+	if (!*err)
+		*err = fuse_entry_instantiate(dir, entry, inode, &outarg);
+	else
+		iput(inode);
+	fuse_bpf_call_end(&call);
 	fuse_backing_put(dfb);
 	return true;
 }
@@ -336,24 +519,38 @@ bool fuse_bpf_symlink(struct inode *dir, struct dentry *entry,
 bool fuse_bpf_tmpfile(struct inode *dir, struct file *file, umode_t mode,
 		      int *err)
 {
-	struct fuse_backing *dfb = fuse_bpf_backing_get(dir);
+	struct fuse_bpf_cattr attr = { .mode = S_IFREG | mode };
+	struct fuse_bpf_create_args args = {};
+	struct fuse_backing *dfb = NULL;
 	struct fuse_entry_out outarg;
 	struct fuse_bpf_creator c;
 	struct inode *inode = NULL;
 	const struct path *parent;
+	struct fuse_bpf_call call;
 	struct file *tmp;
+	int verdict;
 
-	if (!dfb)
+	if (!fuse_bpf_inode_backed(dir))
 		return false;
+	verdict = fuse_bpf_create_pre(&call, dir, NULL, &attr, &args,
+				      FUSE_TMPFILE);
+	if (verdict != FUSE_BPF_DAEMON)
+		dfb = fuse_bpf_backing_get(dir);
+	if (!dfb) {
+		fuse_bpf_call_end(&call);
+		return false;
+	}
 	parent = &dfb->file->f_path;
-	*err = fuse_bpf_wait_init(get_fuse_conn(dir));
-	if (!*err)
-		*err = mnt_want_write(parent->mnt);
+	*err = verdict < 0 ? verdict : fuse_bpf_wait_init(get_fuse_conn(dir));
 	if (*err)
 		goto out;
+	*err = mnt_want_write(parent->mnt);
+	if (*err)
+		goto out_post;
 	*err = fuse_bpf_creator_begin(dfb, &c);
 	if (!*err) {
-		tmp = kernel_tmpfile_open(mnt_idmap(parent->mnt), parent, mode,
+		tmp = kernel_tmpfile_open(mnt_idmap(parent->mnt), parent,
+					  attr.mode,
 					  O_RDWR | (file->f_flags & O_EXCL),
 					  dfb->cred);
 		*err = PTR_ERR_OR_ZERO(tmp);
@@ -365,12 +562,18 @@ bool fuse_bpf_tmpfile(struct inode *dir, struct file *file, umode_t mode,
 		fuse_bpf_creator_end(&c);
 	}
 	mnt_drop_write(parent->mnt);
+out_post:
+	if (verdict == FUSE_BPF_BACKING_POST)
+		*err = fuse_bpf_create_post(&call, &args, &outarg, *err);
 	if (!*err) {
 		/* nlink is already the backing's 0; vfs_tmpfile() marks it linkable */
 		d_instantiate(file->f_path.dentry, inode);
 		*err = finish_open_simple(file, 0);
+	} else {
+		iput(inode);
 	}
 out:
+	fuse_bpf_call_end(&call);
 	fuse_backing_put(dfb);
 	return true;
 }
@@ -422,19 +625,36 @@ static int fuse_bpf_same_mnt(struct fuse_backing *a, struct fuse_backing *b)
 bool fuse_bpf_link(struct dentry *entry, struct inode *newdir,
 		   struct dentry *newent, int *err)
 {
-	struct fuse_backing *dfb = fuse_bpf_backing_get(newdir);
-	struct fuse_backing *fb = fuse_bpf_backing_get(d_inode(entry));
+	struct fuse_bpf_link_args args = {};
+	struct fuse_backing *dfb, *fb;
 	struct fuse_entry_out outarg;
 	struct inode *inode = NULL;
 	const struct path *parent;
+	struct fuse_bpf_call call;
 	struct mnt_idmap *idmap;
 	struct dentry *bdentry;
 	const struct cred *old;
 	struct inode *bdir;
+	int verdict;
 
-	if (!dfb && !fb)
+	if (!fuse_bpf_inode_backed(newdir) &&
+	    !fuse_bpf_inode_backed(d_inode(entry)))
 		return false;
-	*err = fuse_bpf_same_mnt(dfb, fb);
+	fuse_bpf_call_begin(&call, newdir, FUSE_LINK);
+	call.name[0] = newent->d_name;
+	args.in.oldnodeid = get_node_id(d_inode(entry));
+	verdict = fuse_bpf_run_link(&call, &args);
+	if (verdict == FUSE_BPF_DAEMON) {
+		fuse_bpf_call_end(&call);
+		return false;
+	}
+	dfb = fuse_bpf_backing_get(newdir);
+	fb = fuse_bpf_backing_get(d_inode(entry));
+	if (!dfb && !fb) {
+		fuse_bpf_call_end(&call);
+		return false;
+	}
+	*err = verdict < 0 ? verdict : fuse_bpf_same_mnt(dfb, fb);
 	if (!*err)
 		*err = fuse_bpf_wait_init(get_fuse_conn(newdir));
 	if (*err)
@@ -458,9 +678,16 @@ bool fuse_bpf_link(struct dentry *entry, struct inode *newdir,
 		dput(bdentry);
 	}
 	fuse_bpf_dir_unlock(dfb, old);
+	if (verdict == FUSE_BPF_BACKING_POST) {
+		fuse_bpf_call_post(&call, *err);
+		*err = fuse_bpf_run_link(&call, &args);
+	}
 	if (!*err)
 		*err = fuse_entry_instantiate(newdir, newent, inode, &outarg);
+	else
+		iput(inode);
 out:
+	fuse_bpf_call_end(&call);
 	fuse_backing_put(fb);
 	fuse_backing_put(dfb);
 	return true;
@@ -492,16 +719,29 @@ static struct dentry *fuse_bpf_lookup_locked(const struct path *parent,
 static bool fuse_bpf_remove(struct inode *dir, struct dentry *entry,
 			    bool isdir, int *err)
 {
-	struct fuse_backing *dfb = fuse_bpf_backing_get(dir);
-	struct fuse_backing *fb;
+	struct fuse_backing *dfb = NULL, *fb = NULL;
 	const struct path *parent;
+	struct fuse_bpf_call call;
 	struct mnt_idmap *idmap;
 	struct dentry *bdentry;
 	const struct cred *old;
 	struct inode *bdir;
+	int verdict;
 
-	if (!dfb)
+	if (!fuse_bpf_inode_backed(dir))
 		return false;
+	fuse_bpf_call_begin(&call, dir, isdir ? FUSE_RMDIR : FUSE_UNLINK);
+	call.name[0] = entry->d_name;
+	verdict = fuse_bpf_run_unlink(&call);
+	if (verdict != FUSE_BPF_DAEMON)
+		dfb = fuse_bpf_backing_get(dir);
+	if (!dfb) {
+		fuse_bpf_call_end(&call);
+		return false;
+	}
+	*err = verdict;
+	if (verdict < 0)
+		goto out;
 	fb = fuse_bpf_backing_get(d_inode(entry));
 	*err = -ESTALE;
 	if (!fb)
@@ -522,7 +762,12 @@ static bool fuse_bpf_remove(struct inode *dir, struct dentry *entry,
 		dput(bdentry);
 	}
 	fuse_bpf_dir_unlock(dfb, old);
+	if (verdict == FUSE_BPF_BACKING_POST) {
+		fuse_bpf_call_post(&call, *err);
+		*err = fuse_bpf_run_unlink(&call);
+	}
 out:
+	fuse_bpf_call_end(&call);
 	fuse_backing_put(fb);
 	fuse_backing_put(dfb);
 	return true;
@@ -573,17 +818,34 @@ bool fuse_bpf_rename(struct inode *olddir, struct dentry *oldent,
 		     struct inode *newdir, struct dentry *newent,
 		     unsigned int flags, int *err)
 {
-	struct fuse_backing *ofb = fuse_bpf_backing_get(olddir);
-	struct fuse_backing *nfb = fuse_bpf_backing_get(newdir);
-	struct fuse_backing *src = NULL, *dst = NULL;
-	struct dentry *bold, *bnew, *trap;
+	struct fuse_backing *ofb, *nfb, *src = NULL, *dst = NULL;
 	struct renamedata rd = { .flags = flags };
+	struct fuse_bpf_rename_args args = {};
+	struct dentry *bold, *bnew, *trap;
+	struct fuse_bpf_call call;
 	const struct cred *old;
 	struct vfsmount *mnt;
+	int verdict;
 
-	if (!ofb && !nfb)
+	if (!fuse_bpf_inode_backed(olddir) && !fuse_bpf_inode_backed(newdir))
 		return false;
-	*err = fuse_bpf_same_mnt(ofb, nfb);
+	fuse_bpf_call_begin(&call, olddir, FUSE_RENAME2);
+	call.name[0] = oldent->d_name;
+	call.name[1] = newent->d_name;
+	args.in.newdir = get_node_id(newdir);
+	args.in.flags = flags;
+	verdict = fuse_bpf_run_rename(&call, &args);
+	if (verdict == FUSE_BPF_DAEMON) {
+		fuse_bpf_call_end(&call);
+		return false;
+	}
+	ofb = fuse_bpf_backing_get(olddir);
+	nfb = fuse_bpf_backing_get(newdir);
+	if (!ofb && !nfb) {
+		fuse_bpf_call_end(&call);
+		return false;
+	}
+	*err = verdict < 0 ? verdict : fuse_bpf_same_mnt(ofb, nfb);
 	if (*err)
 		goto out;
 	src = fuse_bpf_backing_get(d_inode(oldent));
@@ -631,7 +893,12 @@ out_unlock:
 out_revert:
 	revert_creds(old);
 	mnt_drop_write(mnt);
+	if (verdict == FUSE_BPF_BACKING_POST) {
+		fuse_bpf_call_post(&call, *err);
+		*err = fuse_bpf_run_rename(&call, &args);
+	}
 out:
+	fuse_bpf_call_end(&call);
 	fuse_backing_put(dst);
 	fuse_backing_put(src);
 	fuse_backing_put(nfb);

@@ -18,6 +18,58 @@
 #include <linux/statfs.h>
 #include <linux/xattr.h>
 
+/*
+ * The backing of a backed node whose filter's pre phase said @verdict, for
+ * the kernel to serve the operation; NULL when the daemon is to be asked,
+ * and the call is ended then.
+ */
+static struct fuse_backing *fuse_bpf_serve(struct inode *inode,
+					   struct fuse_bpf_call *call,
+					   int verdict)
+{
+	struct fuse_backing *fb = NULL;
+
+	if (verdict != FUSE_BPF_DAEMON)
+		fb = fuse_bpf_backing_get(inode);
+	if (!fb)
+		fuse_bpf_call_end(call);
+	return fb;
+}
+
+/*
+ * Take the attributes a getattr filter returned: the type and the inode
+ * number stay the backing's, the rest is the filter's to report.
+ */
+static int fuse_bpf_attr_rewrite(struct fuse_conn *fc,
+				 const struct fuse_attr *new,
+				 struct fuse_attr *attr, struct kstat *st)
+{
+	kuid_t uid = make_kuid(fc->user_ns, new->uid);
+	kgid_t gid = make_kgid(fc->user_ns, new->gid);
+
+	if (((new->mode ^ attr->mode) & S_IFMT) || new->ino != attr->ino ||
+	    !uid_valid(uid) || !gid_valid(gid) ||
+	    new->atimensec >= NSEC_PER_SEC || new->mtimensec >= NSEC_PER_SEC ||
+	    new->ctimensec >= NSEC_PER_SEC || (s64)new->size < 0) {
+		pr_warn_ratelimited("fuse-bpf: filter returned invalid attributes\n");
+		return -EIO;
+	}
+	*attr = *new;
+	st->mode = new->mode;
+	st->nlink = new->nlink;
+	st->uid = uid;
+	st->gid = gid;
+	st->size = new->size;
+	st->blocks = new->blocks;
+	st->atime.tv_sec = new->atime;
+	st->atime.tv_nsec = new->atimensec;
+	st->mtime.tv_sec = new->mtime;
+	st->mtime.tv_nsec = new->mtimensec;
+	st->ctime.tv_sec = new->ctime;
+	st->ctime.tv_nsec = new->ctimensec;
+	return 0;
+}
+
 /**
  * fuse_bpf_getattr() - attributes of a backed node, from its backing
  * @inode: FUSE inode
@@ -26,41 +78,63 @@
  *
  * The FUSE inode's attributes are refreshed too, and left expired, so that
  * the next getattr asks the backing again: changes made directly on the
- * backing filesystem show at once.
+ * backing filesystem show at once.  The node's filter may change the
+ * attributes in its post phase.
  *
  * Return: true when @inode is backed.
  */
 bool fuse_bpf_getattr(struct inode *inode, struct kstat *stat, int *err)
 {
-	struct fuse_backing *fb = fuse_bpf_backing_get(inode);
 	struct fuse_conn *fc = get_fuse_conn(inode);
+	struct fuse_bpf_attr_args args = {};
+	struct fuse_bpf_call call;
+	struct fuse_backing *fb;
 	const struct cred *old;
 	struct fuse_attr attr;
 	u64 attr_version;
 	struct kstat st;
+	int verdict;
 
+	if (!fuse_bpf_inode_backed(inode))
+		return false;
+	fuse_bpf_call_begin(&call, inode, FUSE_GETATTR);
+	verdict = fuse_bpf_run_getattr(&call, &args);
+	fb = fuse_bpf_serve(inode, &call, verdict);
 	if (!fb)
 		return false;
+	*err = verdict;
+	if (verdict < 0)
+		goto out;
 	attr_version = fuse_get_attr_version(fc);
 	old = override_creds(fb->cred);
 	*err = vfs_getattr(&fb->file->f_path, &st,
 			   STATX_BASIC_STATS | STATX_BTIME,
 			   AT_STATX_SYNC_AS_STAT);
 	revert_creds(old);
-	if (*err)
-		goto out;
-	if (inode_wrong_type(inode, st.mode)) {
+	if (!*err && inode_wrong_type(inode, st.mode)) {
 		fuse_make_bad(inode);
 		*err = -EIO;
-		goto out;
 	}
-	fuse_bpf_fill_attr(fc, &st, &attr);
+	if (!*err)
+		fuse_bpf_fill_attr(fc, &st, &attr);
+	if (verdict == FUSE_BPF_BACKING_POST) {
+		if (!*err)
+			args.out.attr = attr;
+		fuse_bpf_call_post(&call, *err);
+		*err = fuse_bpf_run_getattr(&call, &args);
+		if (!*err)
+			*err = fuse_bpf_attr_rewrite(fc, &args.out.attr, &attr,
+						     &st);
+	}
+	if (*err)
+		goto out;
 	fuse_change_attributes(inode, &attr, NULL, 0, attr_version);
 	if (stat) {
 		*stat = st;
 		stat->dev = inode->i_sb->s_dev;
 	}
 out:
+	fuse_bpf_call_end(&call);
 	fuse_backing_put(fb);
 	return true;
 }
@@ -81,13 +155,26 @@ out:
 bool fuse_bpf_permission(struct mnt_idmap *idmap, struct inode *inode,
 			 int mask, int *err)
 {
-	struct fuse_backing *fb = fuse_bpf_backing_get(inode);
+	struct fuse_bpf_access_args args = {};
+	struct fuse_bpf_call call;
 	struct mnt_idmap *bidmap;
+	struct fuse_backing *fb;
 	struct inode *binode;
 	const struct cred *old;
+	int verdict;
 
+	if (!fuse_bpf_inode_backed(inode))
+		return false;
+	fuse_bpf_call_begin(&call, inode, FUSE_ACCESS);
+	call.nonblock = mask & MAY_NOT_BLOCK;
+	args.in.mask = mask & (MAY_READ | MAY_WRITE | MAY_EXEC);
+	verdict = fuse_bpf_run_access(&call, &args);
+	fb = fuse_bpf_serve(inode, &call, verdict);
 	if (!fb)
 		return false;
+	*err = verdict;
+	if (verdict < 0)
+		goto out;
 	bidmap = mnt_idmap(fb->file->f_path.mnt);
 	binode = file_inode(fb->file);
 	/* As for a read-only mount of our own; the backing sb checks itself */
@@ -102,6 +189,12 @@ bool fuse_bpf_permission(struct mnt_idmap *idmap, struct inode *inode,
 		*err = inode_permission(bidmap, binode, mask);
 		revert_creds(old);
 	}
+	if (verdict == FUSE_BPF_BACKING_POST) {
+		fuse_bpf_call_post(&call, *err);
+		*err = fuse_bpf_run_access(&call, &args);
+	}
+out:
+	fuse_bpf_call_end(&call);
 	fuse_backing_put(fb);
 	return true;
 }
@@ -125,9 +218,12 @@ bool fuse_bpf_open(struct fuse_mount *fm, struct file *file, bool isdir,
 		   int *err)
 {
 	struct inode *inode = file_inode(file);
+	struct fuse_bpf_open_args args = {};
+	struct fuse_bpf_call call;
 	struct fuse_backing *fb;
 	struct fuse_file *ff;
 	struct file *backing;
+	int verdict;
 
 	if (!fuse_bpf_inode_backed(inode))
 		return false;
@@ -135,9 +231,15 @@ bool fuse_bpf_open(struct fuse_mount *fm, struct file *file, bool isdir,
 	*err = fuse_bpf_wait_init(fm->fc);
 	if (*err)
 		return true;
-	fb = fuse_bpf_backing_get(inode);
+	fuse_bpf_call_begin(&call, inode, isdir ? FUSE_OPENDIR : FUSE_OPEN);
+	args.in.flags = file->f_flags;
+	verdict = fuse_bpf_run_open(&call, &args);
+	fb = fuse_bpf_serve(inode, &call, verdict);
 	if (!fb)
 		return false;
+	*err = verdict;
+	if (verdict < 0)
+		goto out;
 	*err = -ENOMEM;
 	ff = fuse_file_alloc(fm, true);
 	if (!ff)
@@ -158,11 +260,59 @@ bool fuse_bpf_open(struct fuse_mount *fm, struct file *file, bool isdir,
 		ff->open_flags = FOPEN_PASSTHROUGH | FOPEN_NOFLUSH;
 		ff->args->open_outarg.backing_id = 0;
 	}
-	file->private_data = ff;
 	*err = 0;
+	if (verdict == FUSE_BPF_BACKING_POST) {
+		fuse_bpf_call_post(&call, 0);
+		*err = fuse_bpf_run_open(&call, &args);
+		if (*err) {
+			if (isdir) {
+				fput(ff->passthrough);
+				put_cred(ff->cred);
+			}
+			fuse_file_free(ff);
+			goto out;
+		}
+	}
+	file->private_data = ff;
 out:
+	fuse_bpf_call_end(&call);
 	fuse_backing_put(fb);
 	return true;
+}
+
+/*
+ * The filter's pre phase of an xattr operation on a backed node; the
+ * backing as fuse_bpf_serve() gives it.
+ */
+static struct fuse_backing *fuse_bpf_xattr_pre(struct inode *inode,
+					       struct fuse_bpf_call *call,
+					       struct fuse_bpf_xattr_args *args,
+					       u32 opcode, const char *name,
+					       size_t size, int flags,
+					       int *verdict)
+{
+	fuse_bpf_call_begin(call, inode, opcode);
+	if (name)
+		call->name[0] = (struct qstr)QSTR_INIT(name, strlen(name));
+	args->in.size = min_t(size_t, size, U32_MAX);
+	args->in.flags = flags;
+	*verdict = fuse_bpf_run_xattr(call, args);
+	return fuse_bpf_serve(inode, call, *verdict);
+}
+
+/* The post phase, when asked for: the result, which may now be an error. */
+static ssize_t fuse_bpf_xattr_post(struct fuse_bpf_call *call,
+				   struct fuse_bpf_xattr_args *args,
+				   int verdict, ssize_t ret)
+{
+	int err;
+
+	if (verdict != FUSE_BPF_BACKING_POST)
+		return ret;
+	args->out.size = ret > 0 ? ret : 0;
+	fuse_bpf_call_post(call, ret < 0 ? ret : 0);
+	err = fuse_bpf_run_xattr(call, args);
+	return err < 0 ? err : ret;
 }
 
 /**
@@ -178,17 +328,29 @@ out:
 bool fuse_bpf_getxattr(struct inode *inode, const char *name, void *value,
 		       size_t size, ssize_t *ret)
 {
-	struct fuse_backing *fb = fuse_bpf_backing_get(inode);
+	struct fuse_bpf_xattr_args args = {};
+	struct fuse_bpf_call call;
 	const struct path *path;
+	struct fuse_backing *fb;
 	const struct cred *old;
+	int verdict;
 
+	if (!fuse_bpf_inode_backed(inode))
+		return false;
+	fb = fuse_bpf_xattr_pre(inode, &call, &args, FUSE_GETXATTR, name, size,
+				0, &verdict);
 	if (!fb)
 		return false;
-	path = &fb->file->f_path;
-	old = override_creds(fb->cred);
-	*ret = vfs_getxattr(mnt_idmap(path->mnt), path->dentry, name, value,
-			    size);
-	revert_creds(old);
+	*ret = verdict;
+	if (verdict >= 0) {
+		path = &fb->file->f_path;
+		old = override_creds(fb->cred);
+		*ret = vfs_getxattr(mnt_idmap(path->mnt), path->dentry, name,
+				    value, size);
+		revert_creds(old);
+	}
+	*ret = fuse_bpf_xattr_post(&call, &args, verdict, *ret);
+	fuse_bpf_call_end(&call);
 	fuse_backing_put(fb);
 	return true;
 }
@@ -205,14 +367,26 @@ bool fuse_bpf_getxattr(struct inode *inode, const char *name, void *value,
 bool fuse_bpf_listxattr(struct inode *inode, char *list, size_t size,
 			ssize_t *ret)
 {
-	struct fuse_backing *fb = fuse_bpf_backing_get(inode);
+	struct fuse_bpf_xattr_args args = {};
+	struct fuse_bpf_call call;
+	struct fuse_backing *fb;
 	const struct cred *old;
+	int verdict;
 
+	if (!fuse_bpf_inode_backed(inode))
+		return false;
+	fb = fuse_bpf_xattr_pre(inode, &call, &args, FUSE_LISTXATTR, NULL,
+				size, 0, &verdict);
 	if (!fb)
 		return false;
-	old = override_creds(fb->cred);
-	*ret = vfs_listxattr(fb->file->f_path.dentry, list, size);
-	revert_creds(old);
+	*ret = verdict;
+	if (verdict >= 0) {
+		old = override_creds(fb->cred);
+		*ret = vfs_listxattr(fb->file->f_path.dentry, list, size);
+		revert_creds(old);
+	}
+	*ret = fuse_bpf_xattr_post(&call, &args, verdict, *ret);
+	fuse_bpf_call_end(&call);
 	fuse_backing_put(fb);
 	return true;
 }
@@ -231,14 +405,21 @@ bool fuse_bpf_listxattr(struct inode *inode, char *list, size_t size,
 bool fuse_bpf_setxattr(struct inode *inode, const char *name,
 		       const void *value, size_t size, int flags, int *err)
 {
-	struct fuse_backing *fb = fuse_bpf_backing_get(inode);
+	struct fuse_bpf_xattr_args args = {};
+	struct fuse_bpf_call call;
 	const struct path *path;
+	struct fuse_backing *fb;
 	const struct cred *old;
+	int verdict;
 
+	if (!fuse_bpf_inode_backed(inode))
+		return false;
+	fb = fuse_bpf_xattr_pre(inode, &call, &args, FUSE_SETXATTR, name, size,
+				flags, &verdict);
 	if (!fb)
 		return false;
 	path = &fb->file->f_path;
-	*err = mnt_want_write(path->mnt);
+	*err = verdict < 0 ? verdict : mnt_want_write(path->mnt);
 	if (!*err) {
 		old = override_creds(fb->cred);
 		*err = vfs_setxattr(mnt_idmap(path->mnt), path->dentry, name,
@@ -248,6 +429,8 @@ bool fuse_bpf_setxattr(struct inode *inode, const char *name,
 	}
 	if (!*err)
 		fuse_invalidate_attr(inode);
+	*err = fuse_bpf_xattr_post(&call, &args, verdict, *err);
+	fuse_bpf_call_end(&call);
 	fuse_backing_put(fb);
 	return true;
 }
@@ -262,14 +445,21 @@ bool fuse_bpf_setxattr(struct inode *inode, const char *name,
  */
 bool fuse_bpf_removexattr(struct inode *inode, const char *name, int *err)
 {
-	struct fuse_backing *fb = fuse_bpf_backing_get(inode);
+	struct fuse_bpf_xattr_args args = {};
+	struct fuse_bpf_call call;
 	const struct path *path;
+	struct fuse_backing *fb;
 	const struct cred *old;
+	int verdict;
 
+	if (!fuse_bpf_inode_backed(inode))
+		return false;
+	fb = fuse_bpf_xattr_pre(inode, &call, &args, FUSE_REMOVEXATTR, name, 0,
+				0, &verdict);
 	if (!fb)
 		return false;
 	path = &fb->file->f_path;
-	*err = mnt_want_write(path->mnt);
+	*err = verdict < 0 ? verdict : mnt_want_write(path->mnt);
 	if (!*err) {
 		old = override_creds(fb->cred);
 		*err = vfs_removexattr(mnt_idmap(path->mnt), path->dentry,
@@ -279,6 +469,8 @@ bool fuse_bpf_removexattr(struct inode *inode, const char *name, int *err)
 	}
 	if (!*err)
 		fuse_invalidate_attr(inode);
+	*err = fuse_bpf_xattr_post(&call, &args, verdict, *err);
+	fuse_bpf_call_end(&call);
 	fuse_backing_put(fb);
 	return true;
 }
@@ -295,21 +487,118 @@ bool fuse_bpf_removexattr(struct inode *inode, const char *name, int *err)
 bool fuse_bpf_get_link(struct dentry *dentry, struct inode *inode,
 		       struct delayed_call *done, const char **link)
 {
+	struct fuse_bpf_call call;
 	struct fuse_backing *fb;
 	const struct cred *old;
+	int verdict, err;
 
-	fb = fuse_bpf_backing_get(inode);
-	if (!fb)
+	if (!fuse_bpf_inode_backed(inode))
 		return false;
 	if (!dentry) {
 		*link = ERR_PTR(-ECHILD);
-	} else {
-		old = override_creds(fb->cred);
-		*link = vfs_get_link(fb->file->f_path.dentry, done);
-		revert_creds(old);
+		return true;
 	}
+	fuse_bpf_call_begin(&call, inode, FUSE_READLINK);
+	verdict = fuse_bpf_run_readlink(&call);
+	fb = fuse_bpf_serve(inode, &call, verdict);
+	if (!fb)
+		return false;
+	*link = ERR_PTR(verdict);
+	if (verdict < 0)
+		goto out;
+	old = override_creds(fb->cred);
+	*link = vfs_get_link(fb->file->f_path.dentry, done);
+	revert_creds(old);
+	if (verdict == FUSE_BPF_BACKING_POST) {
+		if (!IS_ERR(*link))
+			call.name[0] = (struct qstr)QSTR_INIT(*link,
+							      strlen(*link));
+		fuse_bpf_call_post(&call, PTR_ERR_OR_ZERO(*link));
+		err = fuse_bpf_run_readlink(&call);
+		if (err && !IS_ERR(*link)) {
+			do_delayed_call(done);
+			clear_delayed_call(done);
+		}
+		if (err)
+			*link = ERR_PTR(err);
+	}
+out:
+	fuse_bpf_call_end(&call);
 	fuse_backing_put(fb);
 	return true;
+}
+
+/* The FATTR_* bit of each ATTR_* change a filter sees. */
+static const struct {
+	unsigned int attr;
+	u32 fattr;
+} fuse_bpf_fattr[] = {
+	{ ATTR_MODE, FATTR_MODE }, { ATTR_UID, FATTR_UID },
+	{ ATTR_GID, FATTR_GID }, { ATTR_SIZE, FATTR_SIZE },
+	{ ATTR_ATIME, FATTR_ATIME }, { ATTR_MTIME, FATTR_MTIME },
+	{ ATTR_CTIME, FATTR_CTIME }, { ATTR_FILE, FATTR_FH },
+};
+
+static void fuse_bpf_setattr_in(struct fuse_conn *fc, const struct iattr *a,
+				struct fuse_setattr_in *in)
+{
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(fuse_bpf_fattr); i++)
+		if (a->ia_valid & fuse_bpf_fattr[i].attr)
+			in->valid |= fuse_bpf_fattr[i].fattr;
+	if ((a->ia_valid & ATTR_ATIME) && !(a->ia_valid & ATTR_ATIME_SET))
+		in->valid |= FATTR_ATIME_NOW;
+	if ((a->ia_valid & ATTR_MTIME) && !(a->ia_valid & ATTR_MTIME_SET))
+		in->valid |= FATTR_MTIME_NOW;
+	in->mode = a->ia_mode;
+	in->uid = from_kuid(fc->user_ns, vfsuid_into_kuid(a->ia_vfsuid));
+	in->gid = from_kgid(fc->user_ns, vfsgid_into_kgid(a->ia_vfsgid));
+	in->size = a->ia_size;
+	in->atime = a->ia_atime.tv_sec;
+	in->atimensec = a->ia_atime.tv_nsec;
+	in->mtime = a->ia_mtime.tv_sec;
+	in->mtimensec = a->ia_mtime.tv_nsec;
+	in->ctime = a->ia_ctime.tv_sec;
+	in->ctimensec = a->ia_ctime.tv_nsec;
+}
+
+/*
+ * Take the change as a setattr filter left it: it may drop changes and
+ * edit the values of those left, not add changes or change a file's type.
+ */
+static int fuse_bpf_setattr_apply(struct fuse_conn *fc,
+				  const struct fuse_setattr_in *in,
+				  const struct fuse_setattr_in *orig,
+				  struct iattr *a)
+{
+	kuid_t uid = make_kuid(fc->user_ns, in->uid);
+	kgid_t gid = make_kgid(fc->user_ns, in->gid);
+	int i;
+
+	if ((in->valid & ~orig->valid) || ((in->mode ^ orig->mode) & S_IFMT) ||
+	    ((in->valid & FATTR_UID) && !uid_valid(uid)) ||
+	    ((in->valid & FATTR_GID) && !gid_valid(gid)) ||
+	    (s64)in->size < 0 || in->atimensec >= NSEC_PER_SEC ||
+	    in->mtimensec >= NSEC_PER_SEC || in->ctimensec >= NSEC_PER_SEC) {
+		pr_warn_ratelimited("fuse-bpf: setattr filter made an invalid change\n");
+		return -EIO;
+	}
+	for (i = 0; i < ARRAY_SIZE(fuse_bpf_fattr); i++)
+		if (!(in->valid & fuse_bpf_fattr[i].fattr))
+			a->ia_valid &= ~fuse_bpf_fattr[i].attr;
+	if (!(a->ia_valid & ATTR_ATIME))
+		a->ia_valid &= ~ATTR_ATIME_SET;
+	if (!(a->ia_valid & ATTR_MTIME))
+		a->ia_valid &= ~ATTR_MTIME_SET;
+	a->ia_mode = in->mode;
+	a->ia_vfsuid = VFSUIDT_INIT(uid);
+	a->ia_vfsgid = VFSGIDT_INIT(gid);
+	a->ia_size = in->size;
+	a->ia_atime = (struct timespec64){ in->atime, in->atimensec };
+	a->ia_mtime = (struct timespec64){ in->mtime, in->mtimensec };
+	a->ia_ctime = (struct timespec64){ in->ctime, in->ctimensec };
+	return 0;
 }
 
 /**
@@ -320,25 +609,41 @@ bool fuse_bpf_get_link(struct dentry *dentry, struct inode *inode,
  *
  * The caller's right to the change is checked on the FUSE inode, with
  * attributes just read from the backing; the change is then made with the
- * daemon's credentials.
+ * daemon's credentials.  The node's filter may drop or edit the change.
  *
  * Return: true when the node is backed.
  */
 bool fuse_bpf_setattr(struct dentry *entry, struct iattr *attr, int *err)
 {
 	struct inode *inode = d_inode(entry);
-	struct fuse_backing *fb = fuse_bpf_backing_get(inode);
+	struct fuse_conn *fc = get_fuse_conn(inode);
+	struct fuse_bpf_setattr_args args = {};
 	struct iattr battr = *attr;
+	struct fuse_bpf_call call;
+	struct fuse_setattr_in in;
+	struct fuse_backing *fb;
 	const struct cred *old;
 	const struct path *path;
-	int ignored;
+	int verdict, ignored;
 
+	if (!fuse_bpf_inode_backed(inode))
+		return false;
+	fuse_bpf_call_begin(&call, inode, FUSE_SETATTR);
+	fuse_bpf_setattr_in(fc, attr, &args.in);
+	in = args.in;
+	verdict = fuse_bpf_run_setattr(&call, &args);
+	fb = fuse_bpf_serve(inode, &call, verdict);
 	if (!fb)
 		return false;
+	*err = verdict;
+	if (verdict < 0)
+		goto out;
 	path = &fb->file->f_path;
 	fuse_bpf_getattr(inode, NULL, err);
 	if (!*err)
 		*err = setattr_prepare(&nop_mnt_idmap, entry, attr);
+	if (!*err && memcmp(&in, &args.in, sizeof(in)))
+		*err = fuse_bpf_setattr_apply(fc, &args.in, &in, &battr);
 	if (*err)
 		goto out;
 	/* The backing filesystem recomputes the mode for these itself. */
@@ -363,7 +668,12 @@ bool fuse_bpf_setattr(struct dentry *entry, struct iattr *attr, int *err)
 	revert_creds(old);
 	mnt_drop_write(path->mnt);
 	fuse_bpf_getattr(inode, NULL, &ignored);
+	if (verdict == FUSE_BPF_BACKING_POST) {
+		fuse_bpf_call_post(&call, *err);
+		*err = fuse_bpf_run_setattr(&call, &args);
+	}
 out:
+	fuse_bpf_call_end(&call);
 	fuse_backing_put(fb);
 	return true;
 }
@@ -378,16 +688,53 @@ out:
  */
 bool fuse_bpf_statfs(struct dentry *dentry, struct kstatfs *buf, int *err)
 {
-	struct fuse_backing *fb = fuse_bpf_backing_get(d_inode(dentry));
+	struct fuse_bpf_statfs_args args = {};
+	struct inode *inode = d_inode(dentry);
+	struct fuse_kstatfs *st = &args.out.st;
+	struct fuse_bpf_call call;
+	struct fuse_backing *fb;
 	const struct cred *old;
+	int verdict;
 
+	if (!fuse_bpf_inode_backed(inode))
+		return false;
+	fuse_bpf_call_begin(&call, inode, FUSE_STATFS);
+	verdict = fuse_bpf_run_statfs(&call, &args);
+	fb = fuse_bpf_serve(inode, &call, verdict);
 	if (!fb)
 		return false;
+	*err = verdict;
+	if (verdict < 0)
+		goto out;
 	old = override_creds(fb->cred);
 	*err = vfs_statfs(&fb->file->f_path, buf);
 	revert_creds(old);
+	if (verdict == FUSE_BPF_BACKING_POST) {
+		if (!*err)
+			*st = (struct fuse_kstatfs) {
+				.blocks = buf->f_blocks, .bfree = buf->f_bfree,
+				.bavail = buf->f_bavail, .files = buf->f_files,
+				.ffree = buf->f_ffree, .bsize = buf->f_bsize,
+				.namelen = buf->f_namelen,
+				.frsize = buf->f_frsize,
+			};
+		fuse_bpf_call_post(&call, *err);
+		*err = fuse_bpf_run_statfs(&call, &args);
+		if (!*err) {
+			buf->f_blocks = st->blocks;
+			buf->f_bfree = st->bfree;
+			buf->f_bavail = st->bavail;
+			buf->f_files = st->files;
+			buf->f_ffree = st->ffree;
+			buf->f_bsize = st->bsize;
+			buf->f_namelen = st->namelen;
+			buf->f_frsize = st->frsize;
+		}
+	}
 	if (!*err)
 		buf->f_type = FUSE_SUPER_MAGIC;
+out:
+	fuse_bpf_call_end(&call);
 	fuse_backing_put(fb);
 	return true;
 }
@@ -527,12 +874,22 @@ static const char *fuse_bpf_acl_name(int type)
  */
 bool fuse_bpf_get_acl(struct inode *inode, int type, struct posix_acl **acl)
 {
-	struct fuse_backing *fb = fuse_bpf_backing_get(inode);
+	struct fuse_bpf_xattr_args args = {};
+	struct fuse_bpf_call call;
 	const struct path *path;
+	struct fuse_backing *fb;
 	const struct cred *old;
+	int verdict, err;
 
+	if (!fuse_bpf_inode_backed(inode))
+		return false;
+	fb = fuse_bpf_xattr_pre(inode, &call, &args, FUSE_GETXATTR,
+				fuse_bpf_acl_name(type), 0, 0, &verdict);
 	if (!fb)
 		return false;
+	*acl = ERR_PTR(verdict);
+	if (verdict < 0)
+		goto out;
 	path = &fb->file->f_path;
 	old = override_creds(fb->cred);
 	*acl = vfs_get_acl(mnt_idmap(path->mnt), path->dentry,
@@ -540,6 +897,13 @@ bool fuse_bpf_get_acl(struct inode *inode, int type, struct posix_acl **acl)
 	revert_creds(old);
 	if (*acl == ERR_PTR(-ENODATA))
 		*acl = NULL;
+	err = fuse_bpf_xattr_post(&call, &args, verdict, PTR_ERR_OR_ZERO(*acl));
+	if (err < 0 && !IS_ERR(*acl)) {
+		posix_acl_release(*acl);
+		*acl = ERR_PTR(err);
+	}
+out:
+	fuse_bpf_call_end(&call);
 	fuse_backing_put(fb);
 	return true;
 }
@@ -556,17 +920,26 @@ bool fuse_bpf_get_acl(struct inode *inode, int type, struct posix_acl **acl)
 bool fuse_bpf_set_acl(struct dentry *dentry, struct posix_acl *acl, int type,
 		      int *err)
 {
+	const char *name = fuse_bpf_acl_name(type);
 	struct inode *inode = d_inode(dentry);
-	struct fuse_backing *fb = fuse_bpf_backing_get(inode);
+	struct fuse_bpf_xattr_args args = {};
+	struct fuse_bpf_call call;
 	const struct path *path;
+	struct fuse_backing *fb;
 	const struct cred *old;
-	const char *name;
+	int verdict;
 
+	if (!fuse_bpf_inode_backed(inode))
+		return false;
+	fb = fuse_bpf_xattr_pre(inode, &call, &args,
+				acl ? FUSE_SETXATTR : FUSE_REMOVEXATTR, name,
+				0, 0, &verdict);
 	if (!fb)
 		return false;
 	path = &fb->file->f_path;
-	name = fuse_bpf_acl_name(type);
-	fuse_bpf_getattr(inode, NULL, err);
+	*err = verdict < 0 ? verdict : 0;
+	if (!*err)
+		fuse_bpf_getattr(inode, NULL, err);
 	if (!*err && !inode_owner_or_capable(&nop_mnt_idmap, inode))
 		*err = -EPERM;
 	if (!*err)
@@ -585,7 +958,9 @@ bool fuse_bpf_set_acl(struct dentry *dentry, struct posix_acl *acl, int type,
 	mnt_drop_write(path->mnt);
 	forget_cached_acl(inode, type);
 	fuse_invalidate_attr(inode);
+	*err = fuse_bpf_xattr_post(&call, &args, verdict, *err);
 out:
+	fuse_bpf_call_end(&call);
 	fuse_backing_put(fb);
 	return true;
 }

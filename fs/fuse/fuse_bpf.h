@@ -15,13 +15,45 @@
 #define _FS_FUSE_BPF_H
 
 struct fuse_entry_bpf_out;
+struct fuse_fs_context;
 struct fs_context;
 
 #if IS_ENABLED(CONFIG_FUSE_BPF)
 
+#include <linux/fuse_bpf_ops.h>
+
+struct fuse_bpf_filter;
+
+/* A directory entry's name in the readdir post phase; see bpf_fuse_set_name() */
+struct fuse_bpf_dirname {
+	u32 len;
+	char name[NAME_MAX + 1];
+};
+
+/**
+ * struct fuse_bpf_call - one operation's calls of a filter
+ * @ctx: what the callbacks see; the kfuncs find the call from it
+ * @filter: the node's filter, or NULL: then the calls return at once
+ * @fm: the mount, for userspace filter requests
+ * @name: the operation's names, for bpf_fuse_get_name()
+ * @entry: readdir post phase: the entry's name, which the filter may change
+ * @user_post: the pre phase asked for a userspace post filter
+ * @nonblock: RCU path walk: no userspace filter request (-ECHILD)
+ */
+struct fuse_bpf_call {
+	struct fuse_bpf_ctx ctx;
+	struct fuse_bpf_filter *filter;
+	struct fuse_mount *fm;
+	struct qstr name[2];
+	struct fuse_bpf_dirname *entry;
+	bool user_post;
+	bool nonblock;
+};
+
 static inline void fuse_bpf_inode_init(struct fuse_inode *fi)
 {
 	RCU_INIT_POINTER(fi->bpf_backing, NULL);
+	RCU_INIT_POINTER(fi->bpf_filter, NULL);
 }
 
 /* Is a backing bound to @inode right now? */
@@ -41,6 +73,9 @@ static inline bool fuse_bpf_unserved(struct fuse_conn *fc,
 	/* Before INIT is answered, no daemon id can have the bit. */
 	if (likely(!(args->nodeid & FUSE_NODEID_KERNEL) ||
 		   !(fc->bpf || !READ_ONCE(fc->initialized))))
+		return false;
+	/* Userspace filters name kernel nodes on purpose */
+	if (args->opcode & (FUSE_PREFILTER | FUSE_POSTFILTER))
 		return false;
 	pr_warn_ratelimited("fuse-bpf: opcode %u on kernel node 0x%llx is not served\n",
 			    args->opcode, args->nodeid);
@@ -63,11 +98,55 @@ void fuse_bpf_fill_attr(struct fuse_conn *fc, const struct kstat *st,
 			struct fuse_attr *attr);
 int fuse_bpf_root_param(struct fs_context *fsc, unsigned int fd,
 			struct fuse_backing **fbp);
-void fuse_bpf_root_bind(struct inode *root, struct fuse_backing **fbp);
+void fuse_bpf_root_bind(struct inode *root, struct fuse_fs_context *ctx);
+void fuse_bpf_fsc_free(struct fuse_fs_context *ctx);
 bool fuse_bpf_root_init(struct fuse_mount *fm);
 int fuse_bpf_node_iget(struct inode *dir, struct fuse_backing *parent,
 		       struct dentry *bdentry, struct fuse_entry_out *outarg,
 		       struct inode **inode);
+
+/* backing_filter.c */
+void fuse_bpf_filters_init(void);
+void fuse_bpf_conn_init(struct fuse_conn *fc);
+void fuse_bpf_conn_free(struct fuse_conn *fc);
+long fuse_bpf_dev_ioctl(struct fuse_conn *fc, unsigned int cmd,
+			void __user *argp);
+int fuse_bpf_filter_param(struct fs_context *fsc, const char *name,
+			  struct fuse_bpf_filter **fp);
+void fuse_bpf_filter_root(struct inode *root, struct fuse_bpf_filter **fp);
+void fuse_bpf_filter_put(struct fuse_bpf_filter *f);
+void fuse_bpf_filter_evict(struct fuse_inode *fi);
+void fuse_bpf_filter_inherit(struct inode *inode, struct inode *dir);
+int fuse_bpf_filter_apply(struct inode *inode,
+			  const struct fuse_entry_bpf_out *ext);
+void fuse_bpf_call_begin(struct fuse_bpf_call *call, struct inode *inode,
+			 u32 opcode);
+void fuse_bpf_call_end(struct fuse_bpf_call *call);
+void fuse_bpf_call_post(struct fuse_bpf_call *call, int err);
+int fuse_bpf_run_lookup(struct fuse_bpf_call *call,
+			struct fuse_bpf_entry_args *args);
+int fuse_bpf_run_getattr(struct fuse_bpf_call *call,
+			 struct fuse_bpf_attr_args *args);
+int fuse_bpf_run_setattr(struct fuse_bpf_call *call,
+			 struct fuse_bpf_setattr_args *args);
+int fuse_bpf_run_access(struct fuse_bpf_call *call,
+			struct fuse_bpf_access_args *args);
+int fuse_bpf_run_open(struct fuse_bpf_call *call,
+		      struct fuse_bpf_open_args *args);
+int fuse_bpf_run_create(struct fuse_bpf_call *call,
+			struct fuse_bpf_create_args *args);
+int fuse_bpf_run_link(struct fuse_bpf_call *call,
+		      struct fuse_bpf_link_args *args);
+int fuse_bpf_run_unlink(struct fuse_bpf_call *call);
+int fuse_bpf_run_rename(struct fuse_bpf_call *call,
+			struct fuse_bpf_rename_args *args);
+int fuse_bpf_run_readdir(struct fuse_bpf_call *call,
+			 struct fuse_bpf_readdir_args *args);
+int fuse_bpf_run_readlink(struct fuse_bpf_call *call);
+int fuse_bpf_run_xattr(struct fuse_bpf_call *call,
+		       struct fuse_bpf_xattr_args *args);
+int fuse_bpf_run_statfs(struct fuse_bpf_call *call,
+			struct fuse_bpf_statfs_args *args);
 
 /* backing_dir.c */
 bool fuse_bpf_lookup(struct inode *dir, struct dentry *entry,
@@ -191,8 +270,37 @@ static inline int fuse_bpf_root_param(struct fs_context *fsc, unsigned int fd,
 }
 
 static inline void fuse_bpf_root_bind(struct inode *root,
-				      struct fuse_backing **fbp)
+				      struct fuse_fs_context *ctx)
 {
+}
+
+static inline void fuse_bpf_fsc_free(struct fuse_fs_context *ctx)
+{
+}
+
+static inline void fuse_bpf_filters_init(void)
+{
+}
+
+static inline void fuse_bpf_conn_init(struct fuse_conn *fc)
+{
+}
+
+static inline void fuse_bpf_conn_free(struct fuse_conn *fc)
+{
+}
+
+static inline long fuse_bpf_dev_ioctl(struct fuse_conn *fc, unsigned int cmd,
+				      void __user *argp)
+{
+	return -ENOTTY;
+}
+
+static inline int fuse_bpf_filter_param(struct fs_context *fsc,
+					const char *name,
+					struct fuse_bpf_filter **fp)
+{
+	return -EINVAL;
 }
 
 static inline bool fuse_bpf_root_init(struct fuse_mount *fm)

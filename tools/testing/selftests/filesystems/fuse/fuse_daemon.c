@@ -60,10 +60,17 @@ static const char * const opnames[] = {
 
 const char *td_opname(uint32_t opcode)
 {
-	static __thread char buf[16];
+	static __thread char buf[32];
+	uint32_t op = opcode & ~(FUSE_PREFILTER | FUSE_POSTFILTER);
 
-	if (opcode < ARRAY_SIZE(opnames) && opnames[opcode])
-		return opnames[opcode];
+	if (op < ARRAY_SIZE(opnames) && opnames[op]) {
+		if (op == opcode)
+			return opnames[op];
+		/* fuse-bpf userspace filter requests: "PRE:LOOKUP" */
+		snprintf(buf, sizeof(buf), "%s:%s",
+			 opcode & FUSE_PREFILTER ? "PRE" : "POST", opnames[op]);
+		return buf;
+	}
 	snprintf(buf, sizeof(buf), "OP%u", opcode);
 	return buf;
 }
@@ -247,8 +254,17 @@ static long td_name_offset(struct td *d, uint32_t opcode)
 static void td_log(struct td *d, const struct fuse_in_header *in,
 		   const char *arg, size_t arglen)
 {
-	struct td_req *r;
+	bool filter = in->opcode & (FUSE_PREFILTER | FUSE_POSTFILTER);
 	long off = td_name_offset(d, in->opcode);
+	struct td_req *r;
+
+	/* A userspace filter request: its first name follows the args */
+	if (filter && arglen >= sizeof(struct fuse_filter_in)) {
+		const struct fuse_filter_in *f = (const void *)arg;
+
+		off = f->names ? (long)(sizeof(*f) + f->in_size + f->out_size) :
+				 -1;
+	}
 
 	pthread_mutex_lock(&d->lock);
 	d->received++;
@@ -264,7 +280,8 @@ static void td_log(struct td *d, const struct fuse_in_header *in,
 	r->uid = in->uid;
 	r->gid = in->gid;
 	r->pid = in->pid;
-	if (in->nodeid & FUSE_NODEID_KERNEL)
+	/* Filter requests name kernel nodes on purpose */
+	if ((in->nodeid & FUSE_NODEID_KERNEL) && !filter)
 		d->kernel_ids++;
 	if (in->opcode == FUSE_BATCH_FORGET &&
 	    arglen >= sizeof(struct fuse_batch_forget_in)) {
@@ -411,6 +428,8 @@ static void td_default(struct td *d, const struct fuse_in_header *in,
 			ex.e = e;
 			ex.x.backing_action = c->bpf_action;
 			ex.x.backing_id = c->bpf_id;
+			ex.x.filter_action = c->bpf_filter_action;
+			ex.x.filter_id = c->bpf_filter_id;
 		}
 		pthread_mutex_unlock(&d->lock);
 		if (c && ext)
@@ -677,6 +696,37 @@ void td_set_backing(struct td *d, uint64_t nodeid, uint32_t action,
 		n->bpf_ext = true;
 		n->bpf_action = action;
 		n->bpf_id = id;
+	}
+	pthread_mutex_unlock(&d->lock);
+}
+
+int td_filter_open(struct td *d, const char *name)
+{
+	struct fuse_bpf_filter_map map = { 0 };
+	int id;
+
+	strncpy(map.name, name, sizeof(map.name) - 1);
+	id = ioctl(d->fuse_fd, FUSE_DEV_IOC_BPF_FILTER_OPEN, &map);
+	return id < 0 ? -errno : id;
+}
+
+int td_filter_close(struct td *d, uint32_t id)
+{
+	return ioctl(d->fuse_fd, FUSE_DEV_IOC_BPF_FILTER_CLOSE, &id) ?
+		-errno : 0;
+}
+
+void td_set_filter(struct td *d, uint64_t nodeid, uint32_t action,
+		   uint32_t id)
+{
+	struct td_node *n;
+
+	pthread_mutex_lock(&d->lock);
+	n = td_node(d, nodeid);
+	if (n) {
+		n->bpf_ext = true;
+		n->bpf_filter_action = action;
+		n->bpf_filter_id = id;
 	}
 	pthread_mutex_unlock(&d->lock);
 }

@@ -41,6 +41,8 @@ struct td_node {
 	bool bpf_ext;
 	uint32_t bpf_action;
 	int32_t bpf_id;
+	uint32_t bpf_filter_action;
+	uint32_t bpf_filter_id;
 };
 
 struct td_opts {
@@ -143,6 +145,15 @@ int td_backing_close(struct td *d, int id);
 /* Make the node answer LOOKUP with a fuse-bpf extension. */
 void td_set_backing(struct td *d, uint64_t nodeid, uint32_t action,
 		    int32_t id);
+/*
+ * A connection id for the registered BPF filter @name
+ * (FUSE_DEV_IOC_BPF_FILTER_OPEN); returns the id or -errno.
+ */
+int td_filter_open(struct td *d, const char *name);
+int td_filter_close(struct td *d, uint32_t id);
+/* The filter part of the node's LOOKUP extension. */
+void td_set_filter(struct td *d, uint64_t nodeid, uint32_t action,
+		   uint32_t id);
 /* FUSE_NOTIFY_INVAL_ENTRY for @name in @parent; returns 0 or -errno. */
 int td_inval_entry(struct td *d, uint64_t parent, const char *name);
 /*

@@ -1,0 +1,1099 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fuse-bpf filters: the fuse_bpf_ops struct_ops, its registry of named
+ * filters, the connection's filter ids, and the kfuncs filters use.
+ *
+ * A BPF program implements struct fuse_bpf_ops and names it.  Attaching
+ * the struct_ops map registers the name here (reg); detaching it removes
+ * the name and clears the filter's ops (unreg), after which nodes that
+ * still use the filter are served as if it had no callbacks.  A daemon
+ * turns a name into a connection-local id with FUSE_DEV_IOC_BPF_FILTER_OPEN
+ * and sets a node's filter by id in its LOOKUP reply; kernel nodes inherit
+ * their parent's filter.  Callbacks are called under RCU, which is what
+ * unreg waits for.
+ */
+
+#include "fuse_i.h"
+
+#include <linux/bpf.h>
+#include <linux/bpf_verifier.h>
+#include <linux/btf.h>
+#include <linux/btf_ids.h>
+#include <linux/filter.h>
+#include <linux/fs_context.h>
+#include <linux/fuse_bpf_ops.h>
+#include <linux/uaccess.h>
+
+/*
+ * A registered filter.  The struct_ops map owns @ops; nodes and connection
+ * ids own references to this wrapper, which outlives the map.
+ */
+struct fuse_bpf_filter {
+	refcount_t count;
+	struct fuse_bpf_ops __rcu *ops;
+	struct list_head list;		/* in fuse_bpf_filters while registered */
+	struct rcu_head rcu;
+	char name[FUSE_BPF_NAME_MAX];
+};
+
+static LIST_HEAD(fuse_bpf_filters);
+static DEFINE_MUTEX(fuse_bpf_filters_lock);
+
+static struct fuse_bpf_filter *fuse_bpf_filter_get(struct fuse_bpf_filter *f)
+{
+	if (f && !refcount_inc_not_zero(&f->count))
+		f = NULL;
+	return f;
+}
+
+/**
+ * fuse_bpf_filter_put() - drop a reference to a filter
+ * @f: the filter, or NULL
+ */
+void fuse_bpf_filter_put(struct fuse_bpf_filter *f)
+{
+	if (f && refcount_dec_and_test(&f->count))
+		kfree_rcu(f, rcu);
+}
+
+/* A registered filter by name, with a new reference, or NULL. */
+static struct fuse_bpf_filter *fuse_bpf_filter_find(const char *name)
+{
+	struct fuse_bpf_filter *f, *found = NULL;
+
+	mutex_lock(&fuse_bpf_filters_lock);
+	list_for_each_entry(f, &fuse_bpf_filters, list) {
+		if (!strcmp(f->name, name)) {
+			found = fuse_bpf_filter_get(f);
+			break;
+		}
+	}
+	mutex_unlock(&fuse_bpf_filters_lock);
+	return found;
+}
+
+/* ------------------------------------------------------------ nodes */
+
+/* Replace @fi's filter with @f, a reference the inode takes over. */
+static void fuse_bpf_filter_set_fi(struct fuse_inode *fi,
+				   struct fuse_bpf_filter *f)
+{
+	fuse_bpf_filter_put(unrcu_pointer(xchg(&fi->bpf_filter,
+					       RCU_INITIALIZER(f))));
+}
+
+/**
+ * fuse_bpf_filter_evict() - drop the filter of an inode going away
+ * @fi: the inode
+ */
+void fuse_bpf_filter_evict(struct fuse_inode *fi)
+{
+	fuse_bpf_filter_set_fi(fi, NULL);
+}
+
+static struct fuse_bpf_filter *fuse_bpf_filter_of(struct inode *inode)
+{
+	struct fuse_inode *fi = get_fuse_inode(inode);
+	struct fuse_bpf_filter *f;
+
+	if (!rcu_access_pointer(fi->bpf_filter))
+		return NULL;
+	rcu_read_lock();
+	f = fuse_bpf_filter_get(rcu_dereference(fi->bpf_filter));
+	rcu_read_unlock();
+	return f;
+}
+
+/**
+ * fuse_bpf_filter_inherit() - give a kernel node its parent's filter
+ * @inode: the new node
+ * @dir: its parent
+ */
+void fuse_bpf_filter_inherit(struct inode *inode, struct inode *dir)
+{
+	fuse_bpf_filter_set_fi(get_fuse_inode(inode), fuse_bpf_filter_of(dir));
+}
+
+/**
+ * fuse_bpf_filter_apply() - apply the filter part of a LOOKUP extension
+ * @inode: the node the reply named
+ * @ext: the extension, validated by fuse_bpf_entry_check()
+ *
+ * Return: 0, or -EBADF for a filter id the daemon did not open (or closed).
+ */
+int fuse_bpf_filter_apply(struct inode *inode,
+			  const struct fuse_entry_bpf_out *ext)
+{
+	struct fuse_conn *fc = get_fuse_conn(inode);
+	struct fuse_bpf_filter *f;
+
+	switch (ext->filter_action) {
+	case FUSE_BPF_ACTION_REMOVE:
+		fuse_bpf_filter_set_fi(get_fuse_inode(inode), NULL);
+		return 0;
+	case FUSE_BPF_ACTION_SET:
+		break;
+	default:
+		return 0;
+	}
+	rcu_read_lock();
+	f = fuse_bpf_filter_get(idr_find(&fc->bpf_filter_ids, ext->filter_id));
+	rcu_read_unlock();
+	if (!f) {
+		pr_warn_ratelimited("fuse-bpf: no filter with id %u\n",
+				    ext->filter_id);
+		return -EBADF;
+	}
+	fuse_bpf_filter_set_fi(get_fuse_inode(inode), f);
+	return 0;
+}
+
+/* ------------------------------------------------ connection filter ids */
+
+/**
+ * fuse_bpf_filter_open() - FUSE_DEV_IOC_BPF_FILTER_OPEN
+ * @fc: the connection
+ * @map: the request: a registered filter's name
+ *
+ * Return: a new filter id (> 0), -EPERM without CAP_SYS_ADMIN, -EINVAL
+ * before FUSE_BPF is negotiated or for a malformed request, -ENOENT when no
+ * filter has that name.
+ */
+static int fuse_bpf_filter_open(struct fuse_conn *fc,
+				const struct fuse_bpf_filter_map *map)
+{
+	struct fuse_bpf_filter *f;
+	int id;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	if (!fc->bpf || map->flags || map->padding ||
+	    !memchr(map->name, '\0', sizeof(map->name)) || !map->name[0])
+		return -EINVAL;
+	f = fuse_bpf_filter_find(map->name);
+	if (!f)
+		return -ENOENT;
+	idr_preload(GFP_KERNEL);
+	spin_lock(&fc->lock);
+	id = idr_alloc_cyclic(&fc->bpf_filter_ids, f, 1, 0, GFP_ATOMIC);
+	spin_unlock(&fc->lock);
+	idr_preload_end();
+	if (id < 0)
+		fuse_bpf_filter_put(f);
+	return id;
+}
+
+/**
+ * fuse_bpf_filter_close() - FUSE_DEV_IOC_BPF_FILTER_CLOSE
+ * @fc: the connection
+ * @id: a filter id from fuse_bpf_filter_open()
+ *
+ * Nodes that use the filter keep it.
+ *
+ * Return: 0, -EPERM without CAP_SYS_ADMIN, -ENOENT for an unknown id.
+ */
+static int fuse_bpf_filter_close(struct fuse_conn *fc, u32 id)
+{
+	struct fuse_bpf_filter *f;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	if (id > INT_MAX)
+		return -ENOENT;
+	spin_lock(&fc->lock);
+	f = idr_remove(&fc->bpf_filter_ids, id);
+	spin_unlock(&fc->lock);
+	if (!f)
+		return -ENOENT;
+	fuse_bpf_filter_put(f);
+	return 0;
+}
+
+/**
+ * fuse_bpf_dev_ioctl() - the filter ioctls of /dev/fuse
+ * @fc: the connection of the /dev/fuse file
+ * @cmd: FUSE_DEV_IOC_BPF_FILTER_OPEN or FUSE_DEV_IOC_BPF_FILTER_CLOSE
+ * @argp: its argument
+ *
+ * Return: as fuse_bpf_filter_open() and fuse_bpf_filter_close(), -EFAULT,
+ * or -ENOTTY for another @cmd.
+ */
+long fuse_bpf_dev_ioctl(struct fuse_conn *fc, unsigned int cmd,
+			void __user *argp)
+{
+	struct fuse_bpf_filter_map map;
+	u32 id;
+
+	switch (cmd) {
+	case FUSE_DEV_IOC_BPF_FILTER_OPEN:
+		if (copy_from_user(&map, argp, sizeof(map)))
+			return -EFAULT;
+		return fuse_bpf_filter_open(fc, &map);
+	case FUSE_DEV_IOC_BPF_FILTER_CLOSE:
+		if (get_user(id, (u32 __user *)argp))
+			return -EFAULT;
+		return fuse_bpf_filter_close(fc, id);
+	}
+	return -ENOTTY;
+}
+
+/**
+ * fuse_bpf_conn_init() - set up a connection's filter ids
+ * @fc: the connection
+ */
+void fuse_bpf_conn_init(struct fuse_conn *fc)
+{
+	idr_init(&fc->bpf_filter_ids);
+}
+
+/**
+ * fuse_bpf_conn_free() - drop a connection's filter ids
+ * @fc: the connection, going away
+ */
+void fuse_bpf_conn_free(struct fuse_conn *fc)
+{
+	struct fuse_bpf_filter *f;
+	int id;
+
+	idr_for_each_entry(&fc->bpf_filter_ids, f, id)
+		fuse_bpf_filter_put(f);
+	idr_destroy(&fc->bpf_filter_ids);
+}
+
+/**
+ * fuse_bpf_filter_param() - the bpf_filter= mount option
+ * @fsc: the mount's context
+ * @name: a registered filter's name
+ * @fp: where the filter goes until the root inode exists
+ *
+ * Return: 0, -EPERM without CAP_SYS_ADMIN, -ENOENT, -EINVAL.
+ */
+int fuse_bpf_filter_param(struct fs_context *fsc, const char *name,
+			  struct fuse_bpf_filter **fp)
+{
+	if (*fp)
+		return invalfc(fsc, "bpf_filter given twice");
+	if (!capable(CAP_SYS_ADMIN)) {
+		errorfc(fsc, "bpf_filter needs CAP_SYS_ADMIN");
+		return -EPERM;
+	}
+	*fp = fuse_bpf_filter_find(name);
+	if (!*fp) {
+		errorfc(fsc, "bpf_filter: no filter named %s", name);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+/**
+ * fuse_bpf_filter_root() - give the root the bpf_filter= filter
+ * @root: the new root inode
+ * @fp: the filter from fuse_bpf_filter_param(), or NULL; taken over
+ */
+void fuse_bpf_filter_root(struct inode *root, struct fuse_bpf_filter **fp)
+{
+	if (*fp)
+		fuse_bpf_filter_set_fi(get_fuse_inode(root), *fp);
+	*fp = NULL;
+}
+
+/* ------------------------------------------------------------ calls */
+
+/**
+ * fuse_bpf_call_begin() - prepare a filter call for an operation
+ * @call: the call, on the caller's stack
+ * @inode: the node the filter is taken from
+ * @opcode: the operation's FUSE opcode
+ *
+ * Must be paired with fuse_bpf_call_end().  Without a filter on @inode,
+ * the fuse_bpf_run_*() functions return at once.
+ */
+void fuse_bpf_call_begin(struct fuse_bpf_call *call, struct inode *inode,
+			 u32 opcode)
+{
+	struct fuse_conn *fc = get_fuse_conn(inode);
+
+	memset(call, 0, sizeof(*call));
+	call->filter = fuse_bpf_filter_of(inode);
+	if (!call->filter)
+		return;
+	call->fm = get_fuse_mount(inode);
+	call->ctx.opcode = opcode;
+	call->ctx.phase = FUSE_BPF_PRE;
+	call->ctx.nodeid = get_node_id(inode);
+	call->ctx.uid = from_kuid(fc->user_ns, current_fsuid());
+	call->ctx.gid = from_kgid(fc->user_ns, current_fsgid());
+	call->ctx.pid = pid_nr_ns(task_tgid(current), fc->pid_ns);
+}
+
+/**
+ * fuse_bpf_call_end() - release what fuse_bpf_call_begin() took
+ * @call: the call
+ */
+void fuse_bpf_call_end(struct fuse_bpf_call *call)
+{
+	fuse_bpf_filter_put(call->filter);
+	call->filter = NULL;
+}
+
+/**
+ * fuse_bpf_call_post() - switch a call to its post phase
+ * @call: the call
+ * @err: the backing operation's result, 0 or -errno
+ */
+void fuse_bpf_call_post(struct fuse_bpf_call *call, int err)
+{
+	call->ctx.phase = FUSE_BPF_POST;
+	call->ctx.error = err;
+}
+
+/*
+ * What a callback's return value means in the call's phase: in the pre
+ * phase a verdict (BACKING, BACKING_POST, DAEMON, USER_PRE, USER_POST) or
+ * -errno; in the post phase the operation's result, or SKIP for a
+ * directory entry.
+ */
+static int fuse_bpf_verdict(const struct fuse_bpf_call *call, int ret)
+{
+	if (ret < 0 && ret >= -MAX_ERRNO)
+		return ret;
+	if (call->ctx.phase == FUSE_BPF_POST) {
+		if (ret == FUSE_BPF_BACKING)
+			return call->ctx.error;
+		if (ret == FUSE_BPF_SKIP && call->entry)
+			return FUSE_BPF_SKIP;
+	} else if (ret >= FUSE_BPF_BACKING && ret <= FUSE_BPF_USER_POST) {
+		return ret;
+	}
+	pr_warn_ratelimited("fuse-bpf: filter %s returned %d for opcode %u (phase %u)\n",
+			    call->filter->name, ret, call->ctx.opcode,
+			    call->ctx.phase);
+	return -EIO;
+}
+
+/*
+ * The operation's arguments as a userspace filter request carries them:
+ * the FUSE in and out structures of the callback's argument.
+ */
+struct fuse_bpf_user_args {
+	void *in;
+	u32 in_size;
+	void *out;
+	u32 out_size;
+	bool in_writable;	/* a pre-filter reply may replace @in */
+	bool no_post;		/* no post-filter request (readdir entries) */
+};
+
+/*
+ * Send the daemon the pre- or post-filter request of the call's phase.
+ * Return: pre phase, FUSE_BPF_BACKING or -errno; post phase, the result.
+ */
+static int fuse_bpf_user_filter(struct fuse_bpf_call *call,
+				const struct fuse_bpf_user_args *ua)
+{
+	FUSE_ARGS(args);
+	bool post = call->ctx.phase == FUSE_BPF_POST;
+	u32 out_size = post ? ua->out_size : 0;
+	struct fuse_filter_in *fin;
+	size_t len, off;
+	void *reply;
+	u32 reply_size;
+	ssize_t ret;
+	char *buf;
+	int i;
+
+	/* Requests sleep: never from RCU path walk */
+	if (call->nonblock)
+		return -ECHILD;
+	len = sizeof(*fin) + ua->in_size + out_size;
+	for (i = 0; i < ARRAY_SIZE(call->name); i++)
+		if (call->name[i].name)
+			len += call->name[i].len + 1;
+	buf = kzalloc(len, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	fin = (struct fuse_filter_in *)buf;
+	fin->error = post ? call->ctx.error : 0;
+	fin->in_size = ua->in_size;
+	fin->out_size = out_size;
+	off = sizeof(*fin);
+	memcpy(buf + off, ua->in, ua->in_size);
+	off += ua->in_size;
+	memcpy(buf + off, ua->out, out_size);
+	off += out_size;
+	for (i = 0; i < ARRAY_SIZE(call->name); i++) {
+		if (!call->name[i].name)
+			continue;
+		memcpy(buf + off, call->name[i].name, call->name[i].len);
+		off += call->name[i].len + 1;
+		fin->names++;
+	}
+
+	args.opcode = call->ctx.opcode | (post ? FUSE_POSTFILTER :
+						 FUSE_PREFILTER);
+	args.nodeid = call->ctx.nodeid;
+	args.in_numargs = 1;
+	args.in_args[0].size = len;
+	args.in_args[0].value = buf;
+	reply = post ? ua->out : (ua->in_writable ? ua->in : NULL);
+	reply_size = post ? ua->out_size : (ua->in_writable ? ua->in_size : 0);
+	if (reply_size) {
+		args.out_numargs = 1;
+		args.out_argvar = true;
+		args.out_args[0].size = reply_size;
+		args.out_args[0].value = reply;
+	}
+	ret = fuse_simple_request(call->fm, &args);
+	kfree(buf);
+	if (ret < 0)
+		return ret;
+	if (ret && ret != reply_size) {
+		pr_warn_ratelimited("fuse-bpf: filter reply of %zd bytes for opcode %u, want 0 or %u\n",
+				    ret, call->ctx.opcode, reply_size);
+		return -EIO;
+	}
+	if (!post)
+		return FUSE_BPF_BACKING;
+	/* A body replaces the out-args of a success; else keep the result */
+	if (ret && call->ctx.error) {
+		pr_warn_ratelimited("fuse-bpf: post filter sent out-args for a failed opcode %u\n",
+				    call->ctx.opcode);
+		return -EIO;
+	}
+	return call->ctx.error;
+}
+
+/*
+ * The outcome of a callback's return value @ret: userspace filter requests
+ * are sent from here, so that the hooks see BACKING, BACKING_POST, DAEMON,
+ * a result or -errno only.
+ */
+static int fuse_bpf_outcome(struct fuse_bpf_call *call, int ret,
+			    const struct fuse_bpf_user_args *ua)
+{
+	if (call->ctx.phase == FUSE_BPF_POST && call->user_post)
+		return fuse_bpf_user_filter(call, ua);
+	ret = fuse_bpf_verdict(call, ret);
+	if (ret == FUSE_BPF_USER_PRE)
+		return fuse_bpf_user_filter(call, ua);
+	if (ret == FUSE_BPF_USER_POST) {
+		if (ua->no_post)
+			return -EOPNOTSUPP;
+		call->user_post = true;
+		return FUSE_BPF_BACKING_POST;
+	}
+	return ret;
+}
+
+/*
+ * The callbacks of the call's filter, under RCU, or NULL when it was
+ * unregistered: fuse_bpf_ops_exit() must follow either way.
+ */
+static const struct fuse_bpf_ops *fuse_bpf_ops_enter(struct fuse_bpf_call *call)
+{
+	rcu_read_lock();
+	return rcu_dereference(call->filter->ops);
+}
+
+static int fuse_bpf_ops_exit(int ret)
+{
+	rcu_read_unlock();
+	return ret;
+}
+
+/*
+ * Does the call skip its BPF callback?  Without a filter it is served as
+ * if there were none; a post phase the filter gave to userspace goes
+ * there without it.
+ */
+static bool fuse_bpf_skip_bpf(const struct fuse_bpf_call *call)
+{
+	return !call->filter ||
+	       (call->user_post && call->ctx.phase == FUSE_BPF_POST);
+}
+
+/* The outcome of a call that skipped its BPF callback. */
+static int fuse_bpf_skipped(struct fuse_bpf_call *call,
+			    const struct fuse_bpf_user_args *ua)
+{
+	if (call->filter)
+		return fuse_bpf_user_filter(call, ua);
+	return call->ctx.phase == FUSE_BPF_POST ? call->ctx.error :
+						  FUSE_BPF_BACKING;
+}
+
+/*
+ * One typed caller per callback.  Each returns, in the pre phase,
+ * FUSE_BPF_BACKING, FUSE_BPF_BACKING_POST, FUSE_BPF_DAEMON or -errno; in
+ * the post phase, the operation's result (or FUSE_BPF_SKIP for a
+ * directory entry).
+ */
+int fuse_bpf_run_lookup(struct fuse_bpf_call *call,
+			struct fuse_bpf_entry_args *args)
+{
+	const struct fuse_bpf_user_args ua = {
+		.out = &args->out, .out_size = sizeof(args->out),
+	};
+	const struct fuse_bpf_ops *ops;
+	int ret;
+
+	if (fuse_bpf_skip_bpf(call))
+		return fuse_bpf_skipped(call, &ua);
+	ops = fuse_bpf_ops_enter(call);
+	ret = fuse_bpf_ops_exit(ops && ops->lookup ?
+				ops->lookup(&call->ctx, args) : 0);
+	return fuse_bpf_outcome(call, ret, &ua);
+}
+
+int fuse_bpf_run_getattr(struct fuse_bpf_call *call,
+			 struct fuse_bpf_attr_args *args)
+{
+	const struct fuse_bpf_user_args ua = {
+		.in = &args->in, .in_size = sizeof(args->in),
+		.out = &args->out, .out_size = sizeof(args->out),
+	};
+	const struct fuse_bpf_ops *ops;
+	int ret;
+
+	if (fuse_bpf_skip_bpf(call))
+		return fuse_bpf_skipped(call, &ua);
+	ops = fuse_bpf_ops_enter(call);
+	ret = fuse_bpf_ops_exit(ops && ops->getattr ?
+				ops->getattr(&call->ctx, args) : 0);
+	return fuse_bpf_outcome(call, ret, &ua);
+}
+
+int fuse_bpf_run_setattr(struct fuse_bpf_call *call,
+			 struct fuse_bpf_setattr_args *args)
+{
+	const struct fuse_bpf_user_args ua = {
+		.in = &args->in, .in_size = sizeof(args->in),
+		.in_writable = true,
+	};
+	const struct fuse_bpf_ops *ops;
+	int ret;
+
+	if (fuse_bpf_skip_bpf(call))
+		return fuse_bpf_skipped(call, &ua);
+	ops = fuse_bpf_ops_enter(call);
+	ret = fuse_bpf_ops_exit(ops && ops->setattr ?
+				ops->setattr(&call->ctx, args) : 0);
+	return fuse_bpf_outcome(call, ret, &ua);
+}
+
+int fuse_bpf_run_access(struct fuse_bpf_call *call,
+			struct fuse_bpf_access_args *args)
+{
+	const struct fuse_bpf_user_args ua = {
+		.in = &args->in, .in_size = sizeof(args->in),
+	};
+	const struct fuse_bpf_ops *ops;
+	int ret;
+
+	if (fuse_bpf_skip_bpf(call))
+		return fuse_bpf_skipped(call, &ua);
+	ops = fuse_bpf_ops_enter(call);
+	ret = fuse_bpf_ops_exit(ops && ops->access ?
+				ops->access(&call->ctx, args) : 0);
+	return fuse_bpf_outcome(call, ret, &ua);
+}
+
+int fuse_bpf_run_open(struct fuse_bpf_call *call,
+		      struct fuse_bpf_open_args *args)
+{
+	const struct fuse_bpf_user_args ua = {
+		.in = &args->in, .in_size = sizeof(args->in),
+	};
+	const struct fuse_bpf_ops *ops;
+	int ret;
+
+	if (fuse_bpf_skip_bpf(call))
+		return fuse_bpf_skipped(call, &ua);
+	ops = fuse_bpf_ops_enter(call);
+	ret = fuse_bpf_ops_exit(ops && ops->open ?
+				ops->open(&call->ctx, args) : 0);
+	return fuse_bpf_outcome(call, ret, &ua);
+}
+
+int fuse_bpf_run_create(struct fuse_bpf_call *call,
+			struct fuse_bpf_create_args *args)
+{
+	const struct fuse_bpf_user_args ua = {
+		.in = &args->in, .in_size = sizeof(args->in),
+		.out = &args->out, .out_size = sizeof(args->out),
+		.in_writable = true,
+	};
+	const struct fuse_bpf_ops *ops;
+	int ret;
+
+	if (fuse_bpf_skip_bpf(call))
+		return fuse_bpf_skipped(call, &ua);
+	ops = fuse_bpf_ops_enter(call);
+	ret = fuse_bpf_ops_exit(ops && ops->create ?
+				ops->create(&call->ctx, args) : 0);
+	return fuse_bpf_outcome(call, ret, &ua);
+}
+
+int fuse_bpf_run_link(struct fuse_bpf_call *call,
+		      struct fuse_bpf_link_args *args)
+{
+	const struct fuse_bpf_user_args ua = {
+		.in = &args->in, .in_size = sizeof(args->in),
+	};
+	const struct fuse_bpf_ops *ops;
+	int ret;
+
+	if (fuse_bpf_skip_bpf(call))
+		return fuse_bpf_skipped(call, &ua);
+	ops = fuse_bpf_ops_enter(call);
+	ret = fuse_bpf_ops_exit(ops && ops->link ?
+				ops->link(&call->ctx, args) : 0);
+	return fuse_bpf_outcome(call, ret, &ua);
+}
+
+int fuse_bpf_run_unlink(struct fuse_bpf_call *call)
+{
+	const struct fuse_bpf_user_args ua = { };
+	const struct fuse_bpf_ops *ops;
+	int ret;
+
+	if (fuse_bpf_skip_bpf(call))
+		return fuse_bpf_skipped(call, &ua);
+	ops = fuse_bpf_ops_enter(call);
+	ret = fuse_bpf_ops_exit(ops && ops->unlink ?
+				ops->unlink(&call->ctx) : 0);
+	return fuse_bpf_outcome(call, ret, &ua);
+}
+
+int fuse_bpf_run_rename(struct fuse_bpf_call *call,
+			struct fuse_bpf_rename_args *args)
+{
+	const struct fuse_bpf_user_args ua = {
+		.in = &args->in, .in_size = sizeof(args->in),
+	};
+	const struct fuse_bpf_ops *ops;
+	int ret;
+
+	if (fuse_bpf_skip_bpf(call))
+		return fuse_bpf_skipped(call, &ua);
+	ops = fuse_bpf_ops_enter(call);
+	ret = fuse_bpf_ops_exit(ops && ops->rename ?
+				ops->rename(&call->ctx, args) : 0);
+	return fuse_bpf_outcome(call, ret, &ua);
+}
+
+int fuse_bpf_run_readdir(struct fuse_bpf_call *call,
+			 struct fuse_bpf_readdir_args *args)
+{
+	const struct fuse_bpf_user_args ua = {
+		.in = &args->in, .in_size = sizeof(args->in),
+		.no_post = true,
+	};
+	const struct fuse_bpf_ops *ops;
+	int ret;
+
+	if (fuse_bpf_skip_bpf(call))
+		return fuse_bpf_skipped(call, &ua);
+	ops = fuse_bpf_ops_enter(call);
+	ret = fuse_bpf_ops_exit(ops && ops->readdir ?
+				ops->readdir(&call->ctx, args) : 0);
+	return fuse_bpf_outcome(call, ret, &ua);
+}
+
+int fuse_bpf_run_readlink(struct fuse_bpf_call *call)
+{
+	const struct fuse_bpf_user_args ua = { };
+	const struct fuse_bpf_ops *ops;
+	int ret;
+
+	if (fuse_bpf_skip_bpf(call))
+		return fuse_bpf_skipped(call, &ua);
+	ops = fuse_bpf_ops_enter(call);
+	ret = fuse_bpf_ops_exit(ops && ops->readlink ?
+				ops->readlink(&call->ctx) : 0);
+	return fuse_bpf_outcome(call, ret, &ua);
+}
+
+int fuse_bpf_run_xattr(struct fuse_bpf_call *call,
+		       struct fuse_bpf_xattr_args *args)
+{
+	const struct fuse_bpf_user_args ua = {
+		.in = &args->in, .in_size = sizeof(args->in),
+		.out = &args->out, .out_size = sizeof(args->out),
+	};
+	const struct fuse_bpf_ops *ops;
+	int ret;
+
+	if (fuse_bpf_skip_bpf(call))
+		return fuse_bpf_skipped(call, &ua);
+	ops = fuse_bpf_ops_enter(call);
+	ret = fuse_bpf_ops_exit(ops && ops->xattr ?
+				ops->xattr(&call->ctx, args) : 0);
+	return fuse_bpf_outcome(call, ret, &ua);
+}
+
+int fuse_bpf_run_statfs(struct fuse_bpf_call *call,
+			struct fuse_bpf_statfs_args *args)
+{
+	const struct fuse_bpf_user_args ua = {
+		.out = &args->out, .out_size = sizeof(args->out),
+	};
+	const struct fuse_bpf_ops *ops;
+	int ret;
+
+	if (fuse_bpf_skip_bpf(call))
+		return fuse_bpf_skipped(call, &ua);
+	ops = fuse_bpf_ops_enter(call);
+	ret = fuse_bpf_ops_exit(ops && ops->statfs ?
+				ops->statfs(&call->ctx, args) : 0);
+	return fuse_bpf_outcome(call, ret, &ua);
+}
+
+/* ------------------------------------------------------------ kfuncs */
+
+__bpf_kfunc_start_defs();
+
+/**
+ * bpf_fuse_get_name() - copy one of the operation's names
+ * @ctx: the callback's context
+ * @index: 0 for the name operated on (the new name of a link, the old
+ *	name of a rename, a directory entry's name, a symlink's target in
+ *	the readlink post phase), 1 for the second name (the new name of a
+ *	rename, the target of a new symlink)
+ * @buf: where the name goes, NUL-terminated
+ * @buf__sz: size of @buf; the verifier checks it against @buf
+ *
+ * Return: the name's length without the NUL, -ENOENT when the operation
+ * has no such name, -E2BIG when @buf is too small (nothing is copied).
+ */
+__bpf_kfunc int bpf_fuse_get_name(struct fuse_bpf_ctx *ctx, u32 index,
+				  char *buf, u32 buf__sz)
+{
+	struct fuse_bpf_call *call = container_of(ctx, struct fuse_bpf_call,
+						  ctx);
+	const struct qstr *name;
+
+	if (index >= ARRAY_SIZE(call->name) || !call->name[index].name)
+		return -ENOENT;
+	name = &call->name[index];
+	if (name->len >= buf__sz)
+		return -E2BIG;
+	memcpy(buf, name->name, name->len);
+	buf[name->len] = '\0';
+	return name->len;
+}
+
+/**
+ * bpf_fuse_set_name() - rename the directory entry being returned
+ * @ctx: the readdir callback's context, in the post phase
+ * @buf: the new name, up to a NUL or the end of @buf
+ * @buf__sz: size of @buf; the verifier checks it against @buf
+ *
+ * Only the listing changes: lookups still use the backing's names.
+ *
+ * Return: 0; -EINVAL outside the readdir post phase, and for an empty
+ * name, one with a '/', "." or "..", or one longer than NAME_MAX.
+ */
+__bpf_kfunc int bpf_fuse_set_name(struct fuse_bpf_ctx *ctx, const char *buf,
+				  u32 buf__sz)
+{
+	struct fuse_bpf_call *call = container_of(ctx, struct fuse_bpf_call,
+						  ctx);
+	u32 len = strnlen(buf, buf__sz);
+
+	if (!call->entry || !len || len > NAME_MAX || memchr(buf, '/', len) ||
+	    (buf[0] == '.' && (len == 1 || (len == 2 && buf[1] == '.'))))
+		return -EINVAL;
+	memcpy(call->entry->name, buf, len);
+	call->entry->len = len;
+	return 0;
+}
+
+__bpf_kfunc_end_defs();
+
+BTF_KFUNCS_START(fuse_bpf_kfunc_ids)
+BTF_ID_FLAGS(func, bpf_fuse_get_name, KF_TRUSTED_ARGS)
+BTF_ID_FLAGS(func, bpf_fuse_set_name, KF_TRUSTED_ARGS)
+BTF_KFUNCS_END(fuse_bpf_kfunc_ids)
+
+static const struct btf *fuse_bpf_btf;
+static s32 fuse_bpf_ops_type_id;
+
+/* The kfuncs are for fuse_bpf_ops programs only. */
+static int fuse_bpf_kfunc_filter(const struct bpf_prog *prog, u32 kfunc_id)
+{
+	if (!btf_id_set8_contains(&fuse_bpf_kfunc_ids, kfunc_id))
+		return 0;
+	if (prog->type == BPF_PROG_TYPE_STRUCT_OPS &&
+	    prog->aux->attach_btf == fuse_bpf_btf &&
+	    prog->aux->attach_btf_id == fuse_bpf_ops_type_id)
+		return 0;
+	return -EACCES;
+}
+
+static const struct btf_kfunc_id_set fuse_bpf_kfunc_set = {
+	.owner = THIS_MODULE,
+	.set = &fuse_bpf_kfunc_ids,
+	.filter = fuse_bpf_kfunc_filter,
+};
+
+/* ------------------------------------------------ struct_ops plumbing */
+
+/*
+ * What a filter may write: the in-arguments the hooks read back after the
+ * pre phase, and the out-arguments they read back after the post phase.
+ * Everything else, the context included, is read-only.
+ */
+struct fuse_bpf_write_range {
+	const char *type;
+	u32 start;
+	u32 end;
+	s32 id;		/* filled by fuse_bpf_ops_init() */
+};
+
+#define FUSE_BPF_WRITABLE(_type, _field) {				\
+	.type = #_type,							\
+	.start = offsetof(struct _type, _field),			\
+	.end = offsetofend(struct _type, _field),			\
+}
+
+static struct fuse_bpf_write_range fuse_bpf_writable[] = {
+	FUSE_BPF_WRITABLE(fuse_bpf_attr_args, out.attr),
+	FUSE_BPF_WRITABLE(fuse_bpf_setattr_args, in),
+	FUSE_BPF_WRITABLE(fuse_bpf_create_args, in.mode),
+	FUSE_BPF_WRITABLE(fuse_bpf_statfs_args, out),
+};
+
+static int fuse_bpf_ops_btf_struct_access(struct bpf_verifier_log *log,
+					  const struct bpf_reg_state *reg,
+					  int off, int size)
+{
+	const struct btf_type *t = btf_type_by_id(reg->btf, reg->btf_id);
+	const char *tname = btf_name_by_offset(reg->btf, t->name_off);
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(fuse_bpf_writable); i++) {
+		const struct fuse_bpf_write_range *w = &fuse_bpf_writable[i];
+
+		if (reg->btf != fuse_bpf_btf || reg->btf_id != w->id)
+			continue;
+		if (off >= w->start && off + size <= w->end)
+			return NOT_INIT;
+	}
+	bpf_log(log, "fuse-bpf: no write to %s at offset %d size %d\n",
+		tname, off, size);
+	return -EACCES;
+}
+
+static const struct bpf_verifier_ops fuse_bpf_verifier_ops = {
+	.get_func_proto = bpf_base_func_proto,
+	.is_valid_access = bpf_tracing_btf_ctx_access,
+	.btf_struct_access = fuse_bpf_ops_btf_struct_access,
+};
+
+static int fuse_bpf_ops_init(struct btf *btf)
+{
+	int i;
+
+	fuse_bpf_btf = btf;
+	fuse_bpf_ops_type_id = btf_find_by_name_kind(btf, "fuse_bpf_ops",
+						     BTF_KIND_STRUCT);
+	if (fuse_bpf_ops_type_id < 0)
+		return -EINVAL;
+	for (i = 0; i < ARRAY_SIZE(fuse_bpf_writable); i++) {
+		fuse_bpf_writable[i].id =
+			btf_find_by_name_kind(btf, fuse_bpf_writable[i].type,
+					      BTF_KIND_STRUCT);
+		if (fuse_bpf_writable[i].id < 0)
+			return -EINVAL;
+	}
+	return 0;
+}
+
+/* Filters run in the caller's context under RCU: no sleepable programs. */
+static int fuse_bpf_ops_check_member(const struct btf_type *t,
+				     const struct btf_member *member,
+				     const struct bpf_prog *prog)
+{
+	return prog->sleepable ? -EINVAL : 0;
+}
+
+static int fuse_bpf_ops_init_member(const struct btf_type *t,
+				    const struct btf_member *member,
+				    void *kdata, const void *udata)
+{
+	const struct fuse_bpf_ops *uops = udata;
+	struct fuse_bpf_ops *kops = kdata;
+
+	if (__btf_member_bit_offset(t, member) / 8 !=
+	    offsetof(struct fuse_bpf_ops, name))
+		return 0;
+	if (!memchr(uops->name, '\0', sizeof(uops->name)) || !uops->name[0])
+		return -EINVAL;
+	strscpy(kops->name, uops->name, sizeof(kops->name));
+	return 1;
+}
+
+static int fuse_bpf_ops_reg(void *kdata, struct bpf_link *link)
+{
+	struct fuse_bpf_ops *ops = kdata;
+	struct fuse_bpf_filter *f, *other;
+	int err = 0;
+
+	f = kzalloc(sizeof(*f), GFP_KERNEL);
+	if (!f)
+		return -ENOMEM;
+	refcount_set(&f->count, 1);
+	strscpy(f->name, ops->name, sizeof(f->name));
+	RCU_INIT_POINTER(f->ops, ops);
+	mutex_lock(&fuse_bpf_filters_lock);
+	list_for_each_entry(other, &fuse_bpf_filters, list) {
+		if (!strcmp(other->name, f->name)) {
+			err = -EEXIST;
+			break;
+		}
+	}
+	if (!err)
+		list_add_tail(&f->list, &fuse_bpf_filters);
+	mutex_unlock(&fuse_bpf_filters_lock);
+	if (err)
+		kfree(f);
+	return err;
+}
+
+static void fuse_bpf_ops_unreg(void *kdata, struct bpf_link *link)
+{
+	struct fuse_bpf_filter *f, *found = NULL;
+
+	mutex_lock(&fuse_bpf_filters_lock);
+	list_for_each_entry(f, &fuse_bpf_filters, list) {
+		if (rcu_access_pointer(f->ops) == kdata) {
+			list_del(&f->list);
+			found = f;
+			break;
+		}
+	}
+	mutex_unlock(&fuse_bpf_filters_lock);
+	if (!found)
+		return;
+	RCU_INIT_POINTER(found->ops, NULL);
+	/* No callback of the map's programs runs once this returns. */
+	synchronize_rcu();
+	fuse_bpf_filter_put(found);
+}
+
+/* CFI stubs: the types of the callbacks, never called. */
+static int fuse_bpf_stub_lookup(struct fuse_bpf_ctx *ctx,
+				struct fuse_bpf_entry_args *args)
+{
+	return 0;
+}
+
+static int fuse_bpf_stub_getattr(struct fuse_bpf_ctx *ctx,
+				 struct fuse_bpf_attr_args *args)
+{
+	return 0;
+}
+
+static int fuse_bpf_stub_setattr(struct fuse_bpf_ctx *ctx,
+				 struct fuse_bpf_setattr_args *args)
+{
+	return 0;
+}
+
+static int fuse_bpf_stub_access(struct fuse_bpf_ctx *ctx,
+				struct fuse_bpf_access_args *args)
+{
+	return 0;
+}
+
+static int fuse_bpf_stub_open(struct fuse_bpf_ctx *ctx,
+			      struct fuse_bpf_open_args *args)
+{
+	return 0;
+}
+
+static int fuse_bpf_stub_create(struct fuse_bpf_ctx *ctx,
+				struct fuse_bpf_create_args *args)
+{
+	return 0;
+}
+
+static int fuse_bpf_stub_link(struct fuse_bpf_ctx *ctx,
+			      struct fuse_bpf_link_args *args)
+{
+	return 0;
+}
+
+static int fuse_bpf_stub_name(struct fuse_bpf_ctx *ctx)
+{
+	return 0;
+}
+
+static int fuse_bpf_stub_rename(struct fuse_bpf_ctx *ctx,
+				struct fuse_bpf_rename_args *args)
+{
+	return 0;
+}
+
+static int fuse_bpf_stub_readdir(struct fuse_bpf_ctx *ctx,
+				 struct fuse_bpf_readdir_args *args)
+{
+	return 0;
+}
+
+static int fuse_bpf_stub_xattr(struct fuse_bpf_ctx *ctx,
+			       struct fuse_bpf_xattr_args *args)
+{
+	return 0;
+}
+
+static int fuse_bpf_stub_statfs(struct fuse_bpf_ctx *ctx,
+				struct fuse_bpf_statfs_args *args)
+{
+	return 0;
+}
+
+static struct fuse_bpf_ops fuse_bpf_ops_stubs = {
+	.lookup = fuse_bpf_stub_lookup,
+	.getattr = fuse_bpf_stub_getattr,
+	.setattr = fuse_bpf_stub_setattr,
+	.access = fuse_bpf_stub_access,
+	.open = fuse_bpf_stub_open,
+	.create = fuse_bpf_stub_create,
+	.link = fuse_bpf_stub_link,
+	.unlink = fuse_bpf_stub_name,
+	.rename = fuse_bpf_stub_rename,
+	.readdir = fuse_bpf_stub_readdir,
+	.readlink = fuse_bpf_stub_name,
+	.xattr = fuse_bpf_stub_xattr,
+	.statfs = fuse_bpf_stub_statfs,
+};
+
+static struct bpf_struct_ops fuse_bpf_struct_ops = {
+	.verifier_ops = &fuse_bpf_verifier_ops,
+	.init = fuse_bpf_ops_init,
+	.check_member = fuse_bpf_ops_check_member,
+	.init_member = fuse_bpf_ops_init_member,
+	.reg = fuse_bpf_ops_reg,
+	.unreg = fuse_bpf_ops_unreg,
+	.cfi_stubs = &fuse_bpf_ops_stubs,
+	.name = "fuse_bpf_ops",
+	.owner = THIS_MODULE,
+};
+
+/**
+ * fuse_bpf_filters_init() - register the struct_ops and the kfuncs
+ *
+ * Called when fuse is initialised.  Without them fuse-bpf still serves
+ * backing nodes; only filters are missing, and that is logged.
+ */
+void fuse_bpf_filters_init(void)
+{
+	BTF_TYPE_EMIT(enum fuse_bpf_verdict);
+	BTF_TYPE_EMIT(enum fuse_bpf_phase);
+	if (register_btf_kfunc_id_set(BPF_PROG_TYPE_STRUCT_OPS,
+				      &fuse_bpf_kfunc_set) ||
+	    register_bpf_struct_ops(&fuse_bpf_struct_ops, fuse_bpf_ops))
+		pr_warn("fuse-bpf: BPF filters are not available\n");
+}

@@ -1,0 +1,934 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fuse-bpf filters: struct fuse_bpf_ops programs attached to backed nodes
+ * by the daemon's LOOKUP reply or the bpf_filter= mount option, on tmpfs
+ * and ext4.  Each test checks what the caller sees, what the backing
+ * filesystem holds, what the program counted and what reached the daemon.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/wait.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "../../kselftest_harness.h"
+#include "fuse_daemon.h"
+
+#include "fuse_hide.skel.h"
+#include "fuse_readonly.skel.h"
+#include "fuse_uid_gate.skel.h"
+#include "fuse_mode444.skel.h"
+#include "fuse_count.skel.h"
+#include "fuse_verdict.skel.h"
+#include "fuse_bad_ctx_write.skel.h"
+#include "fuse_bad_kfunc_bounds.skel.h"
+#include "fuse_bad_kfunc_prog.skel.h"
+#include "fuse_bad_attr_write.skel.h"
+#include "fuse_user.skel.h"
+
+/* enum fuse_bpf_verdict: BPF programs have it from the kernel's BTF */
+enum {
+	FUSE_BPF_BACKING = 0,
+	FUSE_BPF_BACKING_POST = 1,
+	FUSE_BPF_DAEMON = 2,
+	FUSE_BPF_USER_PRE = 3,
+	FUSE_BPF_USER_POST = 4,
+	FUSE_BPF_SKIP = 5,
+};
+
+static const uint32_t async_ops[] = { FUSE_FORGET, FUSE_BATCH_FORGET,
+				      FUSE_INTERRUPT, 0 };
+
+static int write_file(const char *path, const char *data, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = write(fd, data, strlen(data));
+	close(fd);
+	return n == (ssize_t)strlen(data) ? 0 : -1;
+}
+
+/* Names of a directory in readdir order, space-separated, without . and .. */
+static int list_dir(const char *path, char *out, size_t size)
+{
+	struct dirent *de;
+	int n = 0;
+	DIR *dir;
+
+	dir = opendir(path);
+	if (!dir)
+		return -errno;
+	out[0] = '\0';
+	errno = 0;
+	while ((de = readdir(dir))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (strlen(out) + strlen(de->d_name) + 2 < size) {
+			strcat(out, de->d_name);
+			strcat(out, " ");
+		}
+		n++;
+	}
+	n = errno ? -errno : n;
+	closedir(dir);
+	return n;
+}
+
+static bool has_word(const char *list, const char *word)
+{
+	char w[300];
+
+	snprintf(w, sizeof(w), "%s ", word);
+	return !strncmp(list, w, strlen(w)) ||
+	       (snprintf(w, sizeof(w), " %s ", word), strstr(list, w));
+}
+
+/* errno of stat(), 0 on success */
+static int stat_err(const char *path, struct stat *st)
+{
+	struct stat tmp;
+
+	return stat(path, st ? st : &tmp) ? errno : 0;
+}
+
+/* Run @fn(@arg) in a child as uid/gid 65534; its return value, or -1. */
+static int as_nobody(int (*fn)(void *), void *arg)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -1;
+	if (!pid) {
+		if (setgroups(0, NULL) || setgid(65534) || setuid(65534))
+			_exit(255);
+		_exit(fn(arg));
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+FIXTURE(filter) {
+	char mnt[64];
+	char root[128];
+	char path[256];
+	char path2[256];
+	struct td *d;
+	uint64_t dir_id;
+	struct bpf_link *link;
+};
+
+FIXTURE_VARIANT(filter) {
+	const char *fs_env;
+	const char *fs_default;
+};
+
+FIXTURE_VARIANT_ADD(filter, tmpfs) {
+	.fs_env = "FBPF_TMPFS",
+	.fs_default = "/tmp",
+};
+
+FIXTURE_VARIANT_ADD(filter, ext4) {
+	.fs_env = "FBPF_EXT4",
+	.fs_default = NULL,
+};
+
+static char *mpath(struct _test_data_filter *self, const char *rel)
+{
+	snprintf(self->path, sizeof(self->path), "%s/dir%s%s", self->mnt,
+		 *rel ? "/" : "", rel);
+	return self->path;
+}
+
+/* A second path under "dir", for calls taking two */
+static char *mpath2(struct _test_data_filter *self, const char *rel)
+{
+	snprintf(self->path2, sizeof(self->path2), "%s/dir/%s", self->mnt,
+		 rel);
+	return self->path2;
+}
+
+static char *bpath(struct _test_data_filter *self, const char *rel, char *buf)
+{
+	sprintf(buf, "%s/%s", self->root, rel);
+	return buf;
+}
+
+FIXTURE_SETUP(filter)
+{
+	const char *fs = getenv(variant->fs_env);
+	struct td_opts o;
+	char p[256];
+	int fd, id;
+
+	if (!fs)
+		fs = variant->fs_default;
+	if (!fs || access(fs, W_OK))
+		SKIP(return, "no %s backing filesystem", variant->fs_env);
+	ASSERT_EQ(0, td_isolate());
+	if (!(td_kernel_init_flags() & FUSE_BPF))
+		SKIP(return, "kernel without CONFIG_FUSE_BPF");
+
+	snprintf(self->root, sizeof(self->root), "%s/fl-XXXXXX", fs);
+	ASSERT_NE(NULL, mkdtemp(self->root));
+	ASSERT_EQ(0, chmod(self->root, 0755));
+	ASSERT_EQ(0, write_file(bpath(self, "hello", p), "hello\n", 0644));
+	ASSERT_EQ(0, write_file(bpath(self, "secret-a", p), "a\n", 0644));
+	ASSERT_EQ(0, mkdir(bpath(self, "sub", p), 0755));
+	ASSERT_EQ(0, write_file(bpath(self, "sub/inner", p), "in\n", 0644));
+	ASSERT_EQ(0, write_file(bpath(self, "sub/secret-b", p), "b\n", 0644));
+
+	snprintf(self->mnt, sizeof(self->mnt), "/tmp/fuse-fl-XXXXXX");
+	ASSERT_NE(NULL, mkdtemp(self->mnt));
+	td_default_opts(&o);
+	o.entry_timeout = 60;
+	o.attr_timeout = 60;
+	o.init_flags = FUSE_PASSTHROUGH | FUSE_BPF;
+	o.max_stack_depth = 1;
+	o.mount_opts = "allow_other";
+	self->d = td_mount(self->mnt, &o);
+	ASSERT_NE(NULL, self->d) TH_LOG("mount: %s", strerror(errno));
+	self->dir_id = td_add_dir(self->d, TD_ROOT_ID, "dir", 0755);
+	ASSERT_TRUE(td_barrier(self->d));
+	fd = open(self->root, O_PATH | O_DIRECTORY);
+	ASSERT_LE(0, fd);
+	id = td_backing_open(self->d, fd, FUSE_BACKING_DIR);
+	close(fd);
+	ASSERT_LT(0, id);
+	td_set_backing(self->d, self->dir_id, FUSE_BPF_ACTION_SET, id);
+}
+
+FIXTURE_TEARDOWN(filter)
+{
+	char cmd[256];
+
+	if (self->d)
+		td_umount(self->d);
+	bpf_link__destroy(self->link);
+	rmdir(self->mnt);
+	if (self->root[0] && !strchr(self->root, '\'')) {
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", self->root);
+		system(cmd);
+	}
+}
+
+/*
+ * Register the struct_ops @map under its name and make "dir" use it: the
+ * LOOKUP reply for "dir" carries the filter's id.  Returns the id.
+ */
+static int use_filter(struct _test_data_filter *self, struct bpf_map *map,
+		      const char *name)
+{
+	int id;
+
+	self->link = bpf_map__attach_struct_ops(map);
+	if (!self->link)
+		return -errno;
+	id = td_filter_open(self->d, name);
+	if (id > 0)
+		td_set_filter(self->d, self->dir_id, FUSE_BPF_ACTION_SET, id);
+	return id;
+}
+
+/*
+ * The daemon's side of the userspace filters: what it saw, and how the
+ * test wants it to answer.
+ */
+static struct {
+	uint32_t opcode;		/* with FUSE_PREFILTER/POSTFILTER */
+	int err;			/* reply error */
+	bool rewrite;			/* reply with changed args */
+	size_t bad_size;		/* reply with this many bytes instead */
+	struct fuse_filter_in fin;	/* the last request's header */
+	char names[512];
+	size_t calls;
+} uf;
+
+static int user_filter(struct td *d, const struct fuse_in_header *in,
+		       const void *arg, size_t arglen)
+{
+	const struct fuse_filter_in *fin = arg;
+	const char *body = (const char *)(fin + 1);
+	char reply[256];
+	size_t len = 0;
+
+	if (!(in->opcode & (FUSE_PREFILTER | FUSE_POSTFILTER)))
+		return TD_DEFAULT;
+	if (arglen < sizeof(*fin) ||
+	    arglen < sizeof(*fin) + fin->in_size + fin->out_size)
+		return td_reply(d, in->unique, -EPROTO, NULL, 0), 0;
+	uf.calls++;
+	uf.fin = *fin;
+	memset(uf.names, 0, sizeof(uf.names));
+	memcpy(uf.names, body + fin->in_size + fin->out_size,
+	       arglen - sizeof(*fin) - fin->in_size - fin->out_size <
+	       sizeof(uf.names) - 1 ?
+	       arglen - sizeof(*fin) - fin->in_size - fin->out_size :
+	       sizeof(uf.names) - 1);
+	if (in->opcode != uf.opcode || uf.err)
+		return td_reply(d, in->unique, in->opcode != uf.opcode ?
+				-ENOSYS : uf.err, NULL, 0), 0;
+	if (uf.rewrite && in->opcode == (FUSE_POSTFILTER | FUSE_GETATTR)) {
+		struct fuse_attr_out out;
+
+		memcpy(&out, body + fin->in_size, sizeof(out));
+		out.attr.size = 4242;
+		memcpy(reply, &out, sizeof(out));
+		len = sizeof(out);
+	} else if (uf.rewrite && in->opcode == (FUSE_PREFILTER | FUSE_MKDIR)) {
+		struct fuse_mknod_in mi;
+
+		memcpy(&mi, body, sizeof(mi));
+		mi.mode = (mi.mode & S_IFMT) | 0700;
+		memcpy(reply, &mi, sizeof(mi));
+		len = sizeof(mi);
+	}
+	if (uf.bad_size)
+		len = uf.bad_size;
+	td_reply(d, in->unique, 0, reply, len);
+	return 0;
+}
+
+#define ASSERT_LOG(expected) do { \
+	char __log[2048]; \
+	ASSERT_TRUE(td_barrier(self->d)); \
+	ASSERT_STREQ(expected, td_log_str(self->d, __log, sizeof(__log), \
+					  async_ops)); \
+} while (0)
+
+TEST_F(filter, hide_by_name_in_lookup_and_readdir)
+{
+	struct fuse_hide *skel = fuse_hide__open_and_load();
+	char list[512], p[256];
+
+	ASSERT_NE(NULL, skel);
+	ASSERT_LT(0, use_filter(self, skel->maps.hide_ops, "hide"));
+
+	ASSERT_EQ(2, list_dir(mpath(self, ""), list, sizeof(list)));
+	EXPECT_TRUE(has_word(list, "hello")) TH_LOG("%s", list);
+	EXPECT_TRUE(has_word(list, "sub")) TH_LOG("%s", list);
+	EXPECT_FALSE(has_word(list, "secret-a")) TH_LOG("%s", list);
+	EXPECT_EQ(ENOENT, stat_err(mpath(self, "secret-a"), NULL));
+	EXPECT_EQ(0, stat_err(mpath(self, "hello"), NULL));
+	/* Kernel nodes inherit the filter */
+	ASSERT_EQ(1, list_dir(mpath(self, "sub"), list, sizeof(list)));
+	EXPECT_STREQ("inner ", list);
+	EXPECT_EQ(ENOENT, stat_err(mpath(self, "sub/secret-b"), NULL));
+	EXPECT_EQ(-1, open(mpath(self, "sub/secret-b"), O_RDONLY));
+	/* The backing still has them */
+	EXPECT_EQ(0, stat_err(bpath(self, "sub/secret-b", p), NULL));
+	EXPECT_EQ(2, skel->bss->hidden_entries);
+	EXPECT_LE(3, skel->bss->hidden_lookups);
+	ASSERT_LOG("INIT LOOKUP(dir)");
+	fuse_hide__destroy(skel);
+}
+
+TEST_F(filter, deny_writes_under_a_subtree)
+{
+	struct fuse_readonly *skel = fuse_readonly__open_and_load();
+	char buf[64], p[256];
+	struct stat st;
+	int fd;
+
+	ASSERT_NE(NULL, skel);
+	ASSERT_LT(0, use_filter(self, skel->maps.readonly_ops, "readonly"));
+
+	fd = open(mpath(self, "hello"), O_RDONLY);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(6, read(fd, buf, sizeof(buf)));
+	close(fd);
+	EXPECT_EQ(-1, open(mpath(self, "hello"), O_WRONLY));
+	EXPECT_EQ(EROFS, errno);
+	EXPECT_EQ(-1, open(mpath(self, "sub/inner"), O_RDWR));
+	EXPECT_EQ(EROFS, errno);
+	EXPECT_EQ(-1, open(mpath(self, "new"), O_WRONLY | O_CREAT, 0644));
+	EXPECT_EQ(EROFS, errno);
+	EXPECT_EQ(-1, mkdir(mpath(self, "sub/newdir"), 0755));
+	EXPECT_EQ(EROFS, errno);
+	EXPECT_EQ(-1, unlink(mpath(self, "hello")));
+	EXPECT_EQ(EROFS, errno);
+	EXPECT_EQ(-1, rename(mpath(self, "sub/inner"), mpath2(self, "x")));
+	EXPECT_EQ(EROFS, errno);
+	EXPECT_EQ(-1, chmod(mpath(self, "hello"), 0600));
+	EXPECT_EQ(EROFS, errno);
+	EXPECT_EQ(-1, truncate(mpath(self, "hello"), 0));
+	EXPECT_EQ(EROFS, errno);
+	EXPECT_EQ(-1, setxattr(mpath(self, "hello"), "user.x", "1", 1, 0));
+	EXPECT_EQ(EROFS, errno);
+	/* Nothing changed on the backing */
+	ASSERT_EQ(0, stat(bpath(self, "hello", p), &st));
+	EXPECT_EQ(0100644, st.st_mode);
+	EXPECT_EQ(6, st.st_size);
+	EXPECT_EQ(ENOENT, stat_err(bpath(self, "new", p), NULL));
+	EXPECT_EQ(ENOENT, stat_err(bpath(self, "sub/newdir", p), NULL));
+	EXPECT_EQ(0, stat_err(bpath(self, "sub/inner", p), NULL));
+	EXPECT_LE(9, skel->bss->denied);
+	ASSERT_LOG("INIT LOOKUP(dir)");
+	fuse_readonly__destroy(skel);
+}
+
+static int nobody_stat(void *path)
+{
+	return stat_err(path, NULL);
+}
+
+TEST_F(filter, per_uid_fast_path_in_bpf_slow_path_in_daemon)
+{
+	struct fuse_uid_gate *skel = fuse_uid_gate__open_and_load();
+	__u32 root = 0;
+	__u8 yes = 1;
+
+	ASSERT_NE(NULL, skel);
+	ASSERT_EQ(0, bpf_map__update_elem(skel->maps.allowed_uids, &root,
+					  sizeof(root), &yes, sizeof(yes), 0));
+	ASSERT_LT(0, use_filter(self, skel->maps.uid_gate_ops, "uid_gate"));
+	ASSERT_EQ(0, stat_err(mpath(self, ""), NULL));
+	td_log_reset(self->d);
+
+	/* uid 65534 is not allowed: the daemon decides, and says no */
+	EXPECT_EQ(ENOENT, as_nobody(nobody_stat, mpath(self, "hello")));
+	ASSERT_LOG("LOOKUP(hello)");
+	EXPECT_EQ(65534, self->d->log[0].uid);
+	EXPECT_EQ(FUSE_LOOKUP, self->d->log[0].opcode);
+	EXPECT_EQ(1, skel->bss->slow);
+	/* root is: served on the backing without the daemon */
+	td_log_reset(self->d);
+	EXPECT_EQ(0, stat_err(mpath(self, "hello"), NULL));
+	EXPECT_EQ(0, stat_err(mpath(self, "sub/inner"), NULL));
+	EXPECT_EQ(3, skel->bss->fast);	/* hello, sub, inner */
+	ASSERT_LOG("");
+	fuse_uid_gate__destroy(skel);
+}
+
+TEST_F(filter, rewrite_attributes_mode_0444)
+{
+	struct fuse_mode444 *skel = fuse_mode444__open_and_load();
+	struct stat st;
+	char p[256];
+
+	ASSERT_NE(NULL, skel);
+	ASSERT_LT(0, use_filter(self, skel->maps.mode444_ops, "mode444"));
+	ASSERT_EQ(0, stat(mpath(self, "hello"), &st));
+	EXPECT_EQ(0100444, st.st_mode);
+	EXPECT_EQ(6, st.st_size);
+	ASSERT_EQ(0, stat(mpath(self, "sub"), &st));
+	EXPECT_EQ(040755, st.st_mode);
+	ASSERT_EQ(0, stat(bpath(self, "hello", p), &st));
+	EXPECT_EQ(0100644, st.st_mode);
+	EXPECT_LE(1, skel->bss->rewritten);
+	ASSERT_LOG("INIT LOOKUP(dir)");
+	fuse_mode444__destroy(skel);
+}
+
+static __u64 count_of(struct fuse_count *skel, __u32 opcode)
+{
+	__u64 n = 0;
+
+	bpf_map__lookup_elem(skel->maps.counts, &opcode, sizeof(opcode), &n,
+			     sizeof(n), 0);
+	return n;
+}
+
+TEST_F(filter, count_ops_per_opcode)
+{
+	static const __u32 ops[] = {
+		FUSE_LOOKUP, FUSE_GETATTR, FUSE_SETATTR, FUSE_ACCESS,
+		FUSE_OPEN, FUSE_OPENDIR, FUSE_CREATE, FUSE_MKDIR, FUSE_SYMLINK,
+		FUSE_LINK, FUSE_UNLINK, FUSE_RMDIR, FUSE_RENAME2, FUSE_READDIR,
+		FUSE_READLINK, FUSE_SETXATTR, FUSE_GETXATTR, FUSE_LISTXATTR,
+		FUSE_REMOVEXATTR, FUSE_STATFS,
+	};
+	struct fuse_count *skel = fuse_count__open_and_load();
+	char list[512], buf[64];
+	struct statfs sfs;
+	unsigned int i;
+
+	ASSERT_NE(NULL, skel);
+	ASSERT_LT(0, use_filter(self, skel->maps.count_ops, "count"));
+	ASSERT_EQ(0, write_file(mpath(self, "f"), "x", 0644));
+	ASSERT_EQ(0, chmod(mpath(self, "f"), 0600));
+	ASSERT_EQ(0, access(mpath(self, "f"), R_OK));
+	ASSERT_EQ(0, mkdir(mpath(self, "d"), 0755));
+	ASSERT_EQ(0, symlink("f", mpath2(self, "l")));
+	ASSERT_EQ(1, readlink(mpath(self, "l"), buf, sizeof(buf)));
+	ASSERT_EQ(0, link(mpath(self, "f"), mpath2(self, "d/f2")));
+	ASSERT_EQ(0, rename(mpath(self, "d/f2"), mpath2(self, "g")));
+	ASSERT_EQ(0, setxattr(mpath(self, "f"), "user.k", "v", 1, 0));
+	ASSERT_EQ(1, getxattr(mpath(self, "f"), "user.k", buf, sizeof(buf)));
+	ASSERT_LT(0, listxattr(mpath(self, "f"), buf, sizeof(buf)));
+	ASSERT_EQ(0, removexattr(mpath(self, "f"), "user.k"));
+	ASSERT_LE(0, list_dir(mpath(self, ""), list, sizeof(list)));
+	ASSERT_EQ(0, statfs(mpath(self, "f"), &sfs));
+	ASSERT_EQ(0, unlink(mpath(self, "g")));
+	ASSERT_EQ(0, rmdir(mpath(self, "d")));
+	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+		EXPECT_LE(1, count_of(skel, ops[i]))
+			TH_LOG("no %s counted", td_opname(ops[i]));
+	ASSERT_LOG("INIT LOOKUP(dir)");
+	fuse_count__destroy(skel);
+}
+
+TEST_F(filter, each_return_decision)
+{
+	struct fuse_verdict *skel = fuse_verdict__open_and_load();
+	struct statx stx;
+	struct stat st;
+
+	ASSERT_NE(NULL, skel);
+	ASSERT_LT(0, use_filter(self, skel->maps.verdict_ops, "verdict"));
+	ASSERT_EQ(0, stat_err(mpath(self, "hello"), NULL));
+	td_log_reset(self->d);
+
+	/* serve on the backing */
+	skel->bss->pre_verdict = FUSE_BPF_BACKING;
+	skel->bss->pre_calls = 0;
+	ASSERT_EQ(0, stat(mpath(self, "hello"), &st));
+	EXPECT_EQ(6, st.st_size);
+	EXPECT_LE(1, skel->bss->pre_calls);
+	EXPECT_EQ(0, skel->bss->post_calls);
+	EXPECT_EQ(FUSE_GETATTR, skel->bss->last_opcode);
+	EXPECT_EQ(0, skel->bss->last_uid);
+	EXPECT_TRUE(skel->bss->last_nodeid & FUSE_NODEID_KERNEL);
+	/* ... then call the post phase, which keeps the result */
+	skel->bss->pre_verdict = FUSE_BPF_BACKING_POST;
+	skel->bss->post_verdict = FUSE_BPF_BACKING;
+	ASSERT_EQ(0, stat(mpath(self, "hello"), &st));
+	EXPECT_LE(1, skel->bss->post_calls);
+	EXPECT_EQ(0, skel->bss->post_error);
+	/* ... or fails it */
+	skel->bss->post_verdict = -EPERM;
+	EXPECT_EQ(EPERM, stat_err(mpath(self, "hello"), NULL));
+	/* fail at once with an errno */
+	skel->bss->pre_verdict = -EACCES;
+	EXPECT_EQ(EACCES, stat_err(mpath(self, "hello"), NULL));
+	/* to the daemon: kernel nodes have no daemon counterpart ... */
+	skel->bss->pre_verdict = FUSE_BPF_DAEMON;
+	EXPECT_EQ(EOPNOTSUPP, stat_err(mpath(self, "hello"), NULL));
+	ASSERT_LOG("");
+	/* ... "dir" has: the daemon answers its GETATTR */
+	ASSERT_EQ(0, statx(AT_FDCWD, mpath(self, ""), AT_STATX_FORCE_SYNC,
+			   STATX_BASIC_STATS, &stx));
+	EXPECT_EQ(040755, stx.stx_mode);
+	ASSERT_LOG("GETATTR");
+	td_log_reset(self->d);
+	/* userspace filters: the daemon's answer decides */
+	memset(&uf, 0, sizeof(uf));
+	self->d->handler = user_filter;
+	uf.opcode = FUSE_PREFILTER | FUSE_GETATTR;
+	skel->bss->pre_verdict = FUSE_BPF_USER_PRE;
+	EXPECT_EQ(0, stat_err(mpath(self, "hello"), NULL));
+	uf.opcode = FUSE_POSTFILTER | FUSE_GETATTR;
+	skel->bss->pre_verdict = FUSE_BPF_USER_POST;
+	EXPECT_EQ(0, stat_err(mpath(self, "hello"), NULL));
+	ASSERT_LOG("PRE:GETATTR POST:GETATTR");
+	self->d->handler = NULL;
+	td_log_reset(self->d);
+	/* garbage and verdicts of the wrong phase are EIO */
+	skel->bss->pre_verdict = 1234;
+	EXPECT_EQ(EIO, stat_err(mpath(self, "hello"), NULL));
+	skel->bss->pre_verdict = -5000;
+	EXPECT_EQ(EIO, stat_err(mpath(self, "hello"), NULL));
+	skel->bss->pre_verdict = FUSE_BPF_SKIP;
+	EXPECT_EQ(EIO, stat_err(mpath(self, "hello"), NULL));
+	skel->bss->pre_verdict = FUSE_BPF_BACKING_POST;
+	skel->bss->post_verdict = FUSE_BPF_DAEMON;
+	EXPECT_EQ(EIO, stat_err(mpath(self, "hello"), NULL));
+	/* and the mount still works */
+	skel->bss->pre_verdict = FUSE_BPF_BACKING;
+	EXPECT_EQ(0, stat_err(mpath(self, "hello"), NULL));
+	ASSERT_LOG("");
+	fuse_verdict__destroy(skel);
+}
+
+TEST_F(filter, readdir_rename_and_mkdir_mode)
+{
+	struct fuse_verdict *skel = fuse_verdict__open_and_load();
+	char list[512], p[256];
+	struct stat st;
+
+	ASSERT_NE(NULL, skel);
+	strcpy(skel->bss->rename_from, "hello");
+	strcpy(skel->bss->rename_to, "greeting");
+	skel->data->mkdir_mode = 0700;
+	ASSERT_LT(0, use_filter(self, skel->maps.verdict_ops, "verdict"));
+	ASSERT_EQ(3, list_dir(mpath(self, ""), list, sizeof(list)));
+	EXPECT_TRUE(has_word(list, "greeting")) TH_LOG("%s", list);
+	EXPECT_FALSE(has_word(list, "hello")) TH_LOG("%s", list);
+	EXPECT_EQ(1, skel->bss->renamed);
+	/* an invalid new name fails the listing */
+	strcpy(skel->bss->rename_to, "a/b");
+	EXPECT_EQ(-EINVAL, list_dir(mpath(self, ""), list, sizeof(list)));
+	/* the create pre phase changed the permission bits */
+	ASSERT_EQ(0, mkdir(mpath(self, "d"), 0777));
+	ASSERT_EQ(0, stat(bpath(self, "d", p), &st));
+	EXPECT_EQ(040700, st.st_mode);
+	ASSERT_LOG("INIT LOOKUP(dir)");
+	fuse_verdict__destroy(skel);
+}
+
+struct loop_arg {
+	const char *dir;
+	const char *file;
+	volatile bool stop;
+	unsigned long loops, errors;
+};
+
+static void *stat_loop(void *p)
+{
+	struct loop_arg *a = p;
+	char list[512];
+	int err;
+
+	while (!a->stop) {
+		err = stat_err(a->file, NULL);
+		if (err && err != ENOENT)
+			a->errors++;
+		if (list_dir(a->dir, list, sizeof(list)) < 0)
+			a->errors++;
+		a->loops++;
+	}
+	return NULL;
+}
+
+/*
+ * Two threads walk "dir" while the filter is detached, registered again
+ * and given to "dir" anew, over and over: no errors, no hang, no leak.
+ */
+TEST_F(filter, detach_while_in_use)
+{
+	struct fuse_hide *skel = fuse_hide__open_and_load();
+	char dir[256], file[256], sub[256];
+	struct loop_arg a = { .dir = dir, .file = file };
+	pthread_t t[2];
+	int i, id;
+
+	ASSERT_NE(NULL, skel);
+	ASSERT_LT(0, use_filter(self, skel->maps.hide_ops, "hide"));
+	strcpy(dir, mpath(self, ""));
+	strcpy(file, mpath(self, "secret-a"));
+	strcpy(sub, mpath(self, "sub/secret-b"));
+	ASSERT_EQ(ENOENT, stat_err(file, NULL));
+	ASSERT_EQ(ENOENT, stat_err(sub, NULL));
+	ASSERT_EQ(0, pthread_create(&t[0], NULL, stat_loop, &a));
+	ASSERT_EQ(0, pthread_create(&t[1], NULL, stat_loop, &a));
+	for (i = 0; i < 20; i++) {
+		usleep(10000);
+		bpf_link__destroy(self->link);
+		self->link = bpf_map__attach_struct_ops(skel->maps.hide_ops);
+		ASSERT_NE(NULL, self->link);
+		id = td_filter_open(self->d, "hide");
+		ASSERT_LT(0, id);
+		td_set_filter(self->d, self->dir_id, FUSE_BPF_ACTION_SET, id);
+		ASSERT_EQ(0, td_inval_entry(self->d, TD_ROOT_ID, "dir"));
+	}
+	a.stop = true;
+	pthread_join(t[0], NULL);
+	pthread_join(t[1], NULL);
+	EXPECT_EQ(0, a.errors);
+	EXPECT_LT(20, a.loops);
+	/*
+	 * "dir" has the live filter again, and "sub", made anew after "dir"
+	 * was invalidated, inherits it.
+	 */
+	EXPECT_EQ(ENOENT, stat_err(file, NULL));
+	EXPECT_EQ(ENOENT, stat_err(sub, NULL));
+	fuse_hide__destroy(skel);
+}
+
+TEST_F(filter, remove_filter_by_lookup_reply)
+{
+	struct fuse_hide *skel = fuse_hide__open_and_load();
+	int id;
+
+	ASSERT_NE(NULL, skel);
+	id = use_filter(self, skel->maps.hide_ops, "hide");
+	ASSERT_LT(0, id);
+	ASSERT_EQ(ENOENT, stat_err(mpath(self, "secret-a"), NULL));
+	td_set_filter(self->d, self->dir_id, FUSE_BPF_ACTION_REMOVE, 0);
+	ASSERT_EQ(0, td_inval_entry(self->d, TD_ROOT_ID, "dir"));
+	EXPECT_EQ(0, stat_err(mpath(self, "secret-a"), NULL));
+	/* a closed id cannot be set any more */
+	ASSERT_EQ(0, td_filter_close(self->d, id));
+	EXPECT_EQ(-ENOENT, td_filter_close(self->d, id));
+	td_set_filter(self->d, self->dir_id, FUSE_BPF_ACTION_SET, id);
+	ASSERT_EQ(0, td_inval_entry(self->d, TD_ROOT_ID, "dir"));
+	EXPECT_EQ(EBADF, stat_err(mpath(self, "hello"), NULL));
+	fuse_hide__destroy(skel);
+}
+
+TEST_F(filter, bad_filter_ids_and_names)
+{
+	struct fuse_bpf_filter_map map = { 0 };
+
+	/* No filter registered under these names */
+	EXPECT_EQ(-ENOENT, td_filter_open(self->d, "no-such-filter"));
+	memset(map.name, 'x', sizeof(map.name));
+	EXPECT_EQ(-1, ioctl(self->d->fuse_fd, FUSE_DEV_IOC_BPF_FILTER_OPEN,
+			    &map));
+	EXPECT_EQ(EINVAL, errno);
+	strcpy(map.name, "hide");
+	map.flags = 1;
+	EXPECT_EQ(-1, ioctl(self->d->fuse_fd, FUSE_DEV_IOC_BPF_FILTER_OPEN,
+			    &map));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-ENOENT, td_filter_close(self->d, 12345));
+	/* A LOOKUP reply with a filter id never opened */
+	td_set_filter(self->d, self->dir_id, FUSE_BPF_ACTION_SET, 77);
+	EXPECT_EQ(EBADF, stat_err(mpath(self, "hello"), NULL));
+	/* ... with an unknown action, or an id without SET */
+	td_set_filter(self->d, self->dir_id, 9, 0);
+	EXPECT_EQ(EIO, stat_err(mpath(self, "hello"), NULL));
+	td_set_filter(self->d, self->dir_id, FUSE_BPF_ACTION_KEEP, 3);
+	EXPECT_EQ(EIO, stat_err(mpath(self, "hello"), NULL));
+	/* ... and the mount still works */
+	td_set_filter(self->d, self->dir_id, FUSE_BPF_ACTION_KEEP, 0);
+	EXPECT_EQ(0, stat_err(mpath(self, "hello"), NULL));
+}
+
+static int nobody_filter_open(void *d)
+{
+	return -td_filter_open(d, "hide");
+}
+
+TEST_F(filter, filter_open_needs_cap_sys_admin)
+{
+	struct fuse_hide *skel = fuse_hide__open_and_load();
+
+	ASSERT_NE(NULL, skel);
+	self->link = bpf_map__attach_struct_ops(skel->maps.hide_ops);
+	ASSERT_NE(NULL, self->link);
+	EXPECT_EQ(EPERM, as_nobody(nobody_filter_open, self->d));
+	EXPECT_LT(0, td_filter_open(self->d, "hide"));
+	fuse_hide__destroy(skel);
+}
+
+TEST_F(filter, names_are_unique)
+{
+	struct fuse_hide *a = fuse_hide__open_and_load();
+	struct fuse_hide *b = fuse_hide__open_and_load();
+	struct bpf_link *l;
+
+	ASSERT_NE(NULL, a);
+	ASSERT_NE(NULL, b);
+	self->link = bpf_map__attach_struct_ops(a->maps.hide_ops);
+	ASSERT_NE(NULL, self->link);
+	l = bpf_map__attach_struct_ops(b->maps.hide_ops);
+	EXPECT_EQ(NULL, l);
+	EXPECT_EQ(EEXIST, errno);
+	bpf_link__destroy(l);
+	fuse_hide__destroy(b);
+	fuse_hide__destroy(a);
+}
+
+TEST_F(filter, root_filter_from_mount_option)
+{
+	struct fuse_hide *skel = fuse_hide__open_and_load();
+	char mo[96], list[512];
+	struct td_opts o;
+	struct td *d;
+	int fd;
+
+	ASSERT_NE(NULL, skel);
+	self->link = bpf_map__attach_struct_ops(skel->maps.hide_ops);
+	ASSERT_NE(NULL, self->link);
+	td_umount(self->d);
+	self->d = NULL;
+	fd = open(self->root, O_PATH | O_DIRECTORY);
+	ASSERT_LE(0, fd);
+	snprintf(mo, sizeof(mo), "backing_root_fd=%d,bpf_filter=hide", fd);
+	td_default_opts(&o);
+	o.init_flags = FUSE_PASSTHROUGH | FUSE_BPF;
+	o.max_stack_depth = 1;
+	o.mount_opts = mo;
+	d = td_mount(self->mnt, &o);
+	close(fd);
+	ASSERT_NE(NULL, d) TH_LOG("mount: %s", strerror(errno));
+	self->d = d;
+	ASSERT_EQ(2, list_dir(self->mnt, list, sizeof(list)));
+	EXPECT_FALSE(has_word(list, "secret-a")) TH_LOG("%s", list);
+	snprintf(mo, sizeof(mo), "%s/secret-a", self->mnt);
+	EXPECT_EQ(ENOENT, stat_err(mo, NULL));
+	ASSERT_LOG("INIT");
+	/* An unknown name fails the mount */
+	snprintf(mo, sizeof(mo), "bpf_filter=nope");
+	o.mount_opts = mo;
+	EXPECT_EQ(NULL, td_mount(self->mnt, &o));
+	fuse_hide__destroy(skel);
+}
+
+static struct fuse_user *user_setup(struct _test_data_filter *self)
+{
+	struct fuse_user *skel = fuse_user__open_and_load();
+
+	memset(&uf, 0, sizeof(uf));
+	if (skel && use_filter(self, skel->maps.user_ops, "user") > 0) {
+		self->d->handler = user_filter;
+		return skel;
+	}
+	fuse_user__destroy(skel);
+	return NULL;
+}
+
+TEST_F(filter, userspace_pre_filter_lookup)
+{
+	struct fuse_user *skel = user_setup(self);
+
+	ASSERT_NE(NULL, skel);
+	skel->bss->lookup_v = FUSE_BPF_USER_PRE;
+	uf.opcode = FUSE_PREFILTER | FUSE_LOOKUP;
+	EXPECT_EQ(0, stat_err(mpath(self, "hello"), NULL));
+	EXPECT_STREQ("hello", uf.names);
+	EXPECT_EQ(0, uf.fin.in_size);
+	EXPECT_EQ(1, uf.fin.names);
+	/* the daemon says no to this name: the lookup fails, nothing cached */
+	uf.err = -EACCES;
+	EXPECT_EQ(EACCES, stat_err(mpath(self, "secret-a"), NULL));
+	EXPECT_EQ(EACCES, stat_err(mpath(self, "sub/inner"), NULL));
+	EXPECT_STREQ("sub", uf.names);
+	ASSERT_LOG("INIT LOOKUP(dir) PRE:LOOKUP(hello) PRE:LOOKUP(secret-a) PRE:LOOKUP(sub)");
+	fuse_user__destroy(skel);
+}
+
+TEST_F(filter, userspace_post_filter_getattr)
+{
+	struct fuse_user *skel = user_setup(self);
+	struct stat st;
+
+	ASSERT_NE(NULL, skel);
+	ASSERT_EQ(0, stat_err(mpath(self, "hello"), NULL));
+	skel->bss->getattr_v = FUSE_BPF_USER_POST;
+	uf.opcode = FUSE_POSTFILTER | FUSE_GETATTR;
+	/* an empty reply keeps the result */
+	ASSERT_EQ(0, stat(mpath(self, "hello"), &st));
+	EXPECT_EQ(6, st.st_size);
+	EXPECT_EQ(0, uf.fin.error);
+	EXPECT_EQ(sizeof(struct fuse_getattr_in), uf.fin.in_size);
+	EXPECT_EQ(sizeof(struct fuse_attr_out), uf.fin.out_size);
+	/* out-args in the reply replace the result's */
+	uf.rewrite = true;
+	ASSERT_EQ(0, stat(mpath(self, "hello"), &st));
+	EXPECT_EQ(4242, st.st_size);
+	/* the daemon changes the error code */
+	uf.err = -EPERM;
+	EXPECT_EQ(EPERM, stat_err(mpath(self, "hello"), NULL));
+	/* a reply of the wrong size is EIO, and the mount goes on */
+	uf.err = 0;
+	uf.bad_size = 8;
+	EXPECT_EQ(EIO, stat_err(mpath(self, "hello"), NULL));
+	uf.bad_size = 0;
+	uf.rewrite = false;
+	EXPECT_EQ(0, stat_err(mpath(self, "hello"), NULL));
+	fuse_user__destroy(skel);
+}
+
+TEST_F(filter, userspace_pre_filter_open_mkdir_readdir)
+{
+	struct fuse_user *skel = user_setup(self);
+	char list[512], p[256];
+	struct stat st;
+	int fd;
+
+	ASSERT_NE(NULL, skel);
+	ASSERT_EQ(0, stat_err(mpath(self, "hello"), NULL));
+	/* open: the daemon sees the flags, and may refuse */
+	skel->bss->open_v = FUSE_BPF_USER_PRE;
+	uf.opcode = FUSE_PREFILTER | FUSE_OPEN;
+	fd = open(mpath(self, "hello"), O_RDONLY);
+	ASSERT_LE(0, fd);
+	close(fd);
+	EXPECT_EQ(sizeof(struct fuse_open_in), uf.fin.in_size);
+	uf.err = -EPERM;
+	EXPECT_EQ(-1, open(mpath(self, "hello"), O_RDONLY));
+	EXPECT_EQ(EPERM, errno);
+	/* mkdir: the daemon rewrites the mode */
+	skel->bss->create_v = FUSE_BPF_USER_PRE;
+	uf.opcode = FUSE_PREFILTER | FUSE_MKDIR;
+	uf.err = 0;
+	uf.rewrite = true;
+	ASSERT_EQ(0, mkdir(mpath(self, "newdir"), 0777));
+	EXPECT_STREQ("newdir", uf.names);
+	ASSERT_EQ(0, stat(bpath(self, "newdir", p), &st));
+	EXPECT_EQ(040700, st.st_mode);
+	/* readdir: the daemon refuses; post filters are not for readdir */
+	skel->bss->open_v = FUSE_BPF_BACKING;
+	skel->bss->readdir_v = FUSE_BPF_USER_PRE;
+	uf.opcode = FUSE_PREFILTER | FUSE_READDIR;
+	uf.err = -EACCES;
+	EXPECT_EQ(-EACCES, list_dir(mpath(self, ""), list, sizeof(list)));
+	uf.err = 0;
+	EXPECT_EQ(4, list_dir(mpath(self, ""), list, sizeof(list)));
+	skel->bss->readdir_v = FUSE_BPF_USER_POST;
+	EXPECT_EQ(-EOPNOTSUPP, list_dir(mpath(self, ""), list, sizeof(list)));
+	fuse_user__destroy(skel);
+}
+
+/* Programs the verifier must reject, and why. */
+static int load_log(struct bpf_object *obj, const char *want, char *log,
+		    size_t size)
+{
+	return bpf_object__load(obj) ? (strstr(log, want) ? 0 : 1) : 2;
+}
+
+TEST(verifier_rejects_bad_programs)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts);
+	static char log[65536];
+	struct fuse_bad_ctx_write *a;
+	struct fuse_bad_kfunc_bounds *b;
+	struct fuse_bad_kfunc_prog *c;
+	struct fuse_bad_attr_write *e;
+
+	if (access("/sys/kernel/btf/vmlinux", R_OK) ||
+	    !(td_kernel_init_flags() & FUSE_BPF))
+		SKIP(return, "kernel without CONFIG_FUSE_BPF");
+	opts.kernel_log_buf = log;
+	opts.kernel_log_size = sizeof(log);
+	opts.kernel_log_level = 1;
+
+	log[0] = '\0';
+	a = fuse_bad_ctx_write__open_opts(&opts);
+	ASSERT_NE(NULL, a);
+	EXPECT_EQ(0, load_log(a->obj, "no write to fuse_bpf_ctx", log,
+			      sizeof(log))) TH_LOG("%s", log);
+	fuse_bad_ctx_write__destroy(a);
+
+	log[0] = '\0';
+	e = fuse_bad_attr_write__open_opts(&opts);
+	ASSERT_NE(NULL, e);
+	EXPECT_EQ(0, load_log(e->obj, "no write to fuse_bpf_entry_args", log,
+			      sizeof(log))) TH_LOG("%s", log);
+	fuse_bad_attr_write__destroy(e);
+
+	log[0] = '\0';
+	b = fuse_bad_kfunc_bounds__open_opts(&opts);
+	ASSERT_NE(NULL, b);
+	EXPECT_EQ(0, load_log(b->obj, "invalid", log, sizeof(log)))
+		TH_LOG("%s", log);
+	fuse_bad_kfunc_bounds__destroy(b);
+
+	log[0] = '\0';
+	c = fuse_bad_kfunc_prog__open_opts(&opts);
+	ASSERT_NE(NULL, c);
+	EXPECT_EQ(0, load_log(c->obj,
+			      "calling kernel function bpf_fuse_get_name is not allowed",
+			      log, sizeof(log))) TH_LOG("%s", log);
+	fuse_bad_kfunc_prog__destroy(c);
+}
+
+TEST_HARNESS_MAIN

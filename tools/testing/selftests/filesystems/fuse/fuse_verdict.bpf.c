@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Test filter whose answers the test sets in globals: what getattr returns
+ * in each phase, what the post phase saw, and a readdir entry to rename.
+ */
+#include "fuse_filter.bpf.h"
+
+int pre_verdict, post_verdict;
+int pre_calls, post_calls, post_error;
+__u32 last_uid, last_opcode;
+__u64 last_nodeid;
+char rename_from[32], rename_to[32];
+int renamed;
+int mkdir_mode = -1;
+
+SEC("struct_ops/v_getattr")
+int BPF_PROG(v_getattr, struct fuse_bpf_ctx *fc,
+	     struct fuse_bpf_attr_args *args)
+{
+	if (fc->phase == FUSE_BPF_PRE) {
+		pre_calls++;
+		last_uid = fc->uid;
+		last_opcode = fc->opcode;
+		last_nodeid = fc->nodeid;
+		return pre_verdict;
+	}
+	post_calls++;
+	post_error = fc->error;
+	return post_verdict;
+}
+
+SEC("struct_ops/v_readdir")
+int BPF_PROG(v_readdir, struct fuse_bpf_ctx *fc,
+	     struct fuse_bpf_readdir_args *args)
+{
+	char name[32] = {};
+	int i;
+
+	if (fc->phase == FUSE_BPF_PRE)
+		return rename_from[0] ? FUSE_BPF_BACKING_POST : FUSE_BPF_BACKING;
+	if (bpf_fuse_get_name(fc, 0, name, sizeof(name)) <= 0)
+		return FUSE_BPF_BACKING;
+	for (i = 0; i < sizeof(name); i++) {
+		if (name[i] != rename_from[i])
+			return FUSE_BPF_BACKING;
+		if (!name[i])
+			break;
+	}
+	renamed++;
+	return bpf_fuse_set_name(fc, rename_to, sizeof(rename_to));
+}
+
+SEC("struct_ops/v_create")
+int BPF_PROG(v_create, struct fuse_bpf_ctx *fc,
+	     struct fuse_bpf_create_args *args)
+{
+	if (fc->opcode == FUSE_MKDIR && mkdir_mode >= 0)
+		args->in.mode = S_IFDIR | mkdir_mode;
+	return FUSE_BPF_BACKING;
+}
+
+SEC(".struct_ops.link")
+struct fuse_bpf_ops verdict_ops = {
+	.getattr = (void *)v_getattr,
+	.readdir = (void *)v_readdir,
+	.create = (void *)v_create,
+	.name = "verdict",
+};
+
+char LICENSE[] SEC("license") = "GPL";
