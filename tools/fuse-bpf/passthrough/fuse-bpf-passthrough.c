@@ -8,7 +8,9 @@
  *                files itself (upstream passthrough, Linux 6.9+)
  *   bpf          the root is backed by SOURCE (backing_root_fd=): the
  *                kernel serves the whole tree; LOOKUPs that still arrive
- *                are answered with a backing (SET)
+ *                are answered with a backing (SET).  With
+ *                --no-root-backing the daemon serves the root itself and
+ *                binds what its LOOKUPs find instead.
  *
  * Nodes are kept in a table keyed by (st_dev, st_ino), each with an
  * O_PATH descriptor and the kernel's lookup count.  Objects are created
@@ -81,6 +83,7 @@ static struct {
 	const char *mountpoint;
 	const char *stats_path;
 	double timeout;
+	bool no_root_backing;	/* bpf: bind at LOOKUP only */
 	struct fuse_session *se;
 	struct fuse_bpf_conn *conn;
 	struct node root;
@@ -207,11 +210,10 @@ static int do_lookup(fuse_ino_t parent, const char *name,
 		return err;
 	}
 	pthread_mutex_lock(&fs.lock);
-	if (e->attr.st_dev == fs.root.dev && e->attr.st_ino == fs.root.ino) {
+	if (e->attr.st_dev == fs.root.dev && e->attr.st_ino == fs.root.ino)
 		n = &fs.root;
-	} else {
+	else
 		n = table_find(e->attr.st_dev, e->attr.st_ino);
-	}
 	if (n) {
 		n->nlookup++;
 		pthread_mutex_unlock(&fs.lock);
@@ -860,9 +862,12 @@ static void pt_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 	char path[64], *buf = NULL;
 	ssize_t n;
 
-	if (size && !(buf = malloc(size))) {
-		fuse_reply_err(req, ENOMEM);
-		return;
+	if (size) {
+		buf = malloc(size);
+		if (!buf) {
+			fuse_reply_err(req, ENOMEM);
+			return;
+		}
 	}
 	proc_path(path, fd_of(ino));
 	n = getxattr(path, name, buf, size);
@@ -875,9 +880,12 @@ static void pt_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 	char path[64], *buf = NULL;
 	ssize_t n;
 
-	if (size && !(buf = malloc(size))) {
-		fuse_reply_err(req, ENOMEM);
-		return;
+	if (size) {
+		buf = malloc(size);
+		if (!buf) {
+			fuse_reply_err(req, ENOMEM);
+			return;
+		}
 	}
 	proc_path(path, fd_of(ino));
 	n = listxattr(path, buf, size);
@@ -976,23 +984,34 @@ static const struct fuse_lowlevel_ops pt_ops = {
 
 /* ----------------------------------------------------------------- stats */
 
+/* Replaces --stats FILE atomically: readers see a whole snapshot. */
 static void write_stats(void)
 {
+	char tmp[PATH_MAX];
 	FILE *f = stderr;
+	int err = 0;
 
 	pthread_mutex_lock(&fs.stats_lock);
 	if (fs.stats_path) {
-		f = fopen(fs.stats_path, "w");
+		snprintf(tmp, sizeof(tmp), "%s.tmp", fs.stats_path);
+		f = fopen(tmp, "w");
 		if (!f) {
-			fprintf(stderr, "fuse-bpf-passthrough: %s: %s\n",
-				fs.stats_path, strerror(errno));
-			pthread_mutex_unlock(&fs.stats_lock);
-			return;
+			err = errno;
+			goto out;
 		}
 	}
-	fuse_bpf_stats_write(fs.conn, f);
-	if (f != stderr)
-		fclose(f);
+	if (fuse_bpf_stats_write(fs.conn, f))
+		err = EIO;
+	if (f != stderr) {
+		if (fclose(f) && !err)
+			err = errno;
+		if (!err && rename(tmp, fs.stats_path))
+			err = errno;
+	}
+out:
+	if (err)
+		fprintf(stderr, "fuse-bpf-passthrough: %s: %s\n",
+			fs.stats_path ?: "stderr", strerror(err));
 	pthread_mutex_unlock(&fs.stats_lock);
 }
 
@@ -1022,6 +1041,8 @@ static void usage(FILE *f)
 "  --stats FILE     write request counts there (default: stderr) at exit\n"
 "                   and on SIGUSR1\n"
 "  --timeout SECS   entry and attribute cache timeout (default: 1)\n"
+"  --no-root-backing  bpf: serve the root here and bind its entries in\n"
+"                   LOOKUP replies (files and directories) instead\n"
 "  -f               stay in the foreground\n"
 "  -d               debug: log every request (implies -f)\n"
 "Exit status: 0 unmounted or signalled, 1 error, 2 usage, 3 the kernel\n"
@@ -1035,6 +1056,7 @@ static int parse_args(int argc, char **argv, bool *foreground, bool *debug)
 		{ "filter", required_argument, NULL, 'F' },
 		{ "stats", required_argument, NULL, 's' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "no-root-backing", no_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ }
 	};
@@ -1063,6 +1085,9 @@ static int parse_args(int argc, char **argv, bool *foreground, bool *debug)
 			break;
 		case 't':
 			fs.timeout = strtod(optarg, NULL);
+			break;
+		case 'R':
+			fs.no_root_backing = true;
 			break;
 		case 'f':
 			*foreground = true;
@@ -1153,7 +1178,7 @@ int main(int argc, char **argv)
 	fs.se = fuse_session_new(&args, &pt_ops, sizeof(pt_ops), NULL);
 	if (!fs.se)
 		return EXIT_FAILURE;
-	if (fs.mode == MODE_BPF)
+	if (fs.mode == MODE_BPF && !fs.no_root_backing)
 		mo.backing_root_fd = fs.root.fd;
 	mo.fsname = fs.source;
 	err = fuse_bpf_mount(fs.se, fs.conn, fs.mountpoint, &mo);

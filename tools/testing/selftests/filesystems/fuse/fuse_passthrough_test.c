@@ -65,6 +65,7 @@ FIXTURE_VARIANT(pt) {
 	const char *mode;
 	const char *fs_env;
 	const char *fs_default;
+	bool lookup_binds;	/* bpf: --no-root-backing */
 };
 
 FIXTURE_VARIANT_ADD(pt, plain_tmpfs) {
@@ -91,6 +92,16 @@ FIXTURE_VARIANT_ADD(pt, bpf_ext4) {
 	.mode = "bpf", .fs_env = "FBPF_EXT4",
 };
 
+/* The root is the daemon's; LOOKUP replies bind what they find. */
+FIXTURE_VARIANT_ADD(pt, bpf_lookup_tmpfs) {
+	.mode = "bpf", .fs_env = "FBPF_TMPFS", .fs_default = "/tmp",
+	.lookup_binds = true,
+};
+
+FIXTURE_VARIANT_ADD(pt, bpf_lookup_ext4) {
+	.mode = "bpf", .fs_env = "FBPF_EXT4", .lookup_binds = true,
+};
+
 static bool is_fuse(const char *path)
 {
 	struct statfs sf;
@@ -104,6 +115,26 @@ static int rm_tree(const char *path)
 
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", path);
 	return system(cmd);
+}
+
+/* Dead, or a zombie nobody reaped yet (its parent, the test, is gone). */
+static bool gone(pid_t pid)
+{
+	char path[64], buf[256], *p;
+	int fd;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return true;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return true;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' && p[2] == 'Z';
 }
 
 /* Unmount and reap the daemon; its exit status goes to self->status. */
@@ -126,6 +157,39 @@ static int stop_daemon(FIXTURE_DATA(pt) *self)
 	self->pid = 0;
 	umount2(self->mnt, MNT_DETACH);
 	return -1;
+}
+
+/*
+ * Cleaning up when the test process ends, however it ends: the harness
+ * runs no child-side teardown after a failed ASSERT (its local "child"
+ * does not survive longjmp() at -O2).  The janitor shares the test's
+ * mount namespace: it kills the daemon, detaches the mount and removes
+ * the directories once the test process is gone.
+ */
+static void start_janitor(FIXTURE_DATA(pt) *self)
+{
+	pid_t test = getpid();
+	sigset_t set;
+	int sig;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	if (fork()) {
+		sigprocmask(SIG_UNBLOCK, &set, NULL);
+		return;
+	}
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() == test)
+		sigwait(&set, &sig);
+	if (self->pid > 0) {
+		kill(self->pid, SIGKILL);
+		while (!gone(self->pid))
+			usleep(10000);
+	}
+	umount2(self->mnt, MNT_DETACH);
+	rm_tree(self->base);
+	_exit(0);
 }
 
 FIXTURE_SETUP(pt)
@@ -162,10 +226,17 @@ FIXTURE_SETUP(pt)
 	self->pid = fork();
 	ASSERT_LE(0, self->pid);
 	if (!self->pid) {
+		const char *argv[] = {
+			daemon_path(), self->src, self->mnt,
+			"--mode", variant->mode, "--stats", self->stats, "-f",
+			/* no entry of the root expires mid-test */
+			"--timeout", "60",
+			variant->lookup_binds ? "--no-root-backing" : NULL,
+			NULL,
+		};
+
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		execl(daemon_path(), daemon_path(), self->src, self->mnt,
-		      "--mode", variant->mode, "--stats", self->stats, "-f",
-		      (char *)NULL);
+		execv(daemon_path(), (char **)argv);
 		_exit(127);
 	}
 	for (i = 0; i < 1000 && !is_fuse(self->mnt); i++) {
@@ -175,6 +246,7 @@ FIXTURE_SETUP(pt)
 		}
 		usleep(10000);
 	}
+	start_janitor(self);
 	if (!self->pid && WIFEXITED(self->status) &&
 	    WEXITSTATUS(self->status) == 3)
 		SKIP(return, "the daemon says the kernel lacks fuse-bpf");
@@ -187,9 +259,7 @@ FIXTURE_SETUP(pt)
 
 FIXTURE_TEARDOWN(pt)
 {
-	stop_daemon(self);
-	if (self->base[0])
-		rm_tree(self->base);
+	/* the janitor cleans up, whatever happened to the test */
 }
 
 /* The same object seen through the mount and on SOURCE. */
@@ -474,6 +544,7 @@ static char **list_dir(const char *path, size_t *count)
 	dir = opendir(path);
 	if (!dir)
 		return NULL;
+	names = malloc(sizeof(*names));
 	while ((de = readdir(dir))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
@@ -620,7 +691,7 @@ TEST_F(pt, nonroot_ownership)
 	size_t i;
 
 	ASSERT_EQ(0, as_nobody(nobody_creates, pj(self->mnt, "shared")));
-	for (i = 0; i < sizeof(objs) / sizeof(objs[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(objs); i++) {
 		const char *root[2] = { self->mnt, self->src };
 		int j;
 
@@ -690,9 +761,16 @@ TEST_F(pt, who_serves)
 	ASSERT_LE(0, stat_count(self->stats, "INIT"));
 	EXPECT_EQ(1, stat_count(self->stats, "INIT"));
 
+	if (variant->lookup_binds) {
+		/* the root is the daemon's, file data the kernel's */
+		EXPECT_LT(0, stat_count(self->stats, "LOOKUP"));
+		EXPECT_EQ(0, stat_count(self->stats, "READ"));
+		EXPECT_EQ(0, stat_count(self->stats, "WRITE"));
+		return;
+	}
 	if (!strcmp(variant->mode, "bpf")) {
 		/* the kernel served everything after INIT */
-		for (i = 0; i < sizeof(data_ops) / sizeof(data_ops[0]); i++)
+		for (i = 0; i < ARRAY_SIZE(data_ops); i++)
 			EXPECT_EQ(0, stat_count(self->stats, data_ops[i]))
 				TH_LOG("%s reached the daemon", data_ops[i] ?: "?");
 		return;
@@ -710,6 +788,107 @@ TEST_F(pt, who_serves)
 		EXPECT_EQ(0, stat_count(self->stats, "READ"));
 		EXPECT_EQ(0, stat_count(self->stats, "WRITE"));
 	}
+}
+
+/* A --stats snapshot taken with SIGUSR1, into @buf. */
+static int snapshot(FIXTURE_DATA(pt) *self, char *buf, size_t size)
+{
+	ssize_t n = -1;
+	int i;
+
+	unlink(self->stats);
+	if (kill(self->pid, SIGUSR1))
+		return -1;
+	for (i = 0; i < 500 && n < 0; i++) {
+		n = get(self->stats, buf, size - 1);
+		if (n < 0)
+			usleep(10000);
+	}
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	return 0;
+}
+
+static long count_in(const char *snap, const char *op)
+{
+	size_t len = strlen(op);
+	const char *p;
+
+	for (p = snap; *p; ) {
+		if (!strncmp(p, op, len) && p[len] == ' ')
+			return atol(p + len + 1);
+		p = strchrnul(p, '\n');
+		if (*p)
+			p++;
+	}
+	return 0;
+}
+
+static int busy_in(const char *dir)
+{
+	char p[PATH_MAX], q[PATH_MAX], buf[16];
+	struct stat st;
+	size_t n;
+	char **names;
+
+	snprintf(p, sizeof(p), "%s/f", dir);
+	if (put(p, "busy", 4, 0644) || get(p, buf, sizeof(buf)) != 4 ||
+	    stat(p, &st) || chmod(p, 0600) || truncate(p, 2))
+		return 1;
+	if (setxattr(p, "user.busy", "1", 1, 0) ||
+	    getxattr(p, "user.busy", buf, sizeof(buf)) != 1)
+		return 2;
+	snprintf(q, sizeof(q), "%s/sub", dir);
+	if (mkdir(q, 0755))
+		return 3;
+	snprintf(q, sizeof(q), "%s/sub/g", dir);
+	if (rename(p, q) || link(q, p) || unlink(q))
+		return 4;
+	snprintf(q, sizeof(q), "%s/sub/l", dir);
+	if (symlink("../f", q) || readlink(q, buf, sizeof(buf)) != 4 ||
+	    get(q, buf, sizeof(buf)) != 2 || unlink(q))
+		return 5;
+	snprintf(q, sizeof(q), "%s/sub", dir);
+	if (rmdir(q) || unlink(p))
+		return 6;
+	names = list_dir(dir, &n);
+	if (!names)
+		return 7;
+	return 0;
+}
+
+/*
+ * Every operation inside a directory: none reaches the daemon when the
+ * directory is backed (bpf, whether by the root or by a LOOKUP reply).
+ */
+TEST_F(pt, backed_subtree_is_silent)
+{
+	static const char *const ops[] = {
+		"LOOKUP", "GETATTR", "SETATTR", "READLINK", "SYMLINK", "MKNOD",
+		"MKDIR", "UNLINK", "RMDIR", "RENAME", "LINK", "OPEN", "READ",
+		"WRITE", "STATFS", "RELEASE", "FSYNC", "SETXATTR", "GETXATTR",
+		"LISTXATTR", "REMOVEXATTR", "FLUSH", "OPENDIR", "READDIR",
+		"RELEASEDIR", "ACCESS", "CREATE", "READDIRPLUS", "RENAME2",
+	};
+	static char before[4096], after[4096];
+	struct stat st;
+	size_t i;
+
+	/* look the directory itself up first */
+	ASSERT_EQ(0, stat(pj(self->mnt, "shared"), &st));
+	ASSERT_EQ(0, snapshot(self, before, sizeof(before)));
+	ASSERT_EQ(0, busy_in(pj(self->mnt, "shared")));
+	ASSERT_EQ(0, snapshot(self, after, sizeof(after)));
+	if (strcmp(variant->mode, "bpf")) {
+		EXPECT_LT(count_in(before, "CREATE"), count_in(after, "CREATE"));
+		EXPECT_LT(count_in(before, "LOOKUP"), count_in(after, "LOOKUP"));
+		return;
+	}
+	for (i = 0; i < ARRAY_SIZE(ops); i++)
+		EXPECT_EQ(count_in(before, ops[i]), count_in(after, ops[i]))
+			TH_LOG("%s reached the daemon", ops[i] ?: "?");
+	EXPECT_EQ(1, count_in(after, "INIT"));
 }
 
 TEST_F(pt, stats_on_sigusr1)
@@ -730,6 +909,74 @@ TEST_F(pt, stats_on_sigusr1)
 	EXPECT_TRUE(WIFEXITED(self->status));
 	EXPECT_EQ(0, WEXITSTATUS(self->status));
 	EXPECT_FALSE(is_fuse(self->mnt));
+}
+
+/* Run the daemon on fresh directories; its exit status and stderr. */
+static int run_daemon(const char *const *extra, char *err, size_t size)
+{
+	char base[] = "/tmp/fpt-run-XXXXXX", src[64], mnt[64];
+	const char *argv[16] = { daemon_path(), src, mnt, "-f" };
+	int pfd[2], status = -1, i;
+	ssize_t n = 0, r;
+	pid_t pid;
+
+	if (!mkdtemp(base))
+		return -1;
+	snprintf(src, sizeof(src), "%s/src", base);
+	snprintf(mnt, sizeof(mnt), "%s/mnt", base);
+	if (mkdir(src, 0755) || mkdir(mnt, 0755) || pipe(pfd))
+		return -1;
+	for (i = 0; extra[i] && i < 10; i++)
+		argv[4 + i] = extra[i];
+	pid = fork();
+	if (!pid) {
+		dup2(pfd[1], 2);
+		close(pfd[0]);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		execv(daemon_path(), (char **)argv);
+		_exit(127);
+	}
+	close(pfd[1]);
+	while (n < (ssize_t)size - 1 &&
+	       (r = read(pfd[0], err + n, size - 1 - n)) > 0)
+		n += r;
+	err[n] = '\0';
+	close(pfd[0]);
+	/* it should not have mounted: if it did, end it */
+	if (is_fuse(mnt))
+		umount2(mnt, MNT_DETACH);
+	waitpid(pid, &status, 0);
+	rm_tree(base);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+TEST(filter_not_supported_yet)
+{
+	const char *const extra[] = { "--filter", "prog.bpf.o", NULL };
+	char err[4096];
+
+	ASSERT_EQ(0, access(daemon_path(), X_OK));
+	EXPECT_EQ(1, run_daemon(extra, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "BPF filters not yet supported"))
+		TH_LOG("stderr: %s", err);
+}
+
+/* Without fuse-bpf, --mode bpf fails with status 3 and says why. */
+TEST(bpf_mode_needs_fuse_bpf)
+{
+	const char *const extra[] = { "--mode", "bpf", NULL };
+	const char *const lookup[] = { "--mode", "bpf", "--no-root-backing",
+				       NULL };
+	char err[4096];
+
+	ASSERT_EQ(0, access(daemon_path(), X_OK));
+	ASSERT_EQ(0, td_isolate());
+	if (td_kernel_init_flags() & FUSE_BPF)
+		SKIP(return, "the kernel offers FUSE_BPF");
+	EXPECT_EQ(3, run_daemon(extra, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "fuse-bpf")) TH_LOG("stderr: %s", err);
+	EXPECT_EQ(3, run_daemon(lookup, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "FUSE_BPF")) TH_LOG("stderr: %s", err);
 }
 
 TEST_HARNESS_MAIN
