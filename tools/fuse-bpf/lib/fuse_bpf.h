@@ -214,7 +214,11 @@ int fuse_bpf_backing_open(struct fuse_session *se, int fd,
  * @backing_id: from fuse_bpf_backing_open()
  *
  * FUSE_DEV_IOC_BACKING_CLOSE.  Nodes bound to it and files opened
- * through it keep the backing.
+ * through it keep the backing.  Do not close an id a reply just named:
+ * the kernel resolves it after the daemon's write() returned, in the
+ * context of the process that sent the request (a closed id makes that
+ * process's system call fail with -EBADF).  Keep it as long as the node
+ * (until its FORGET), or until the file is released.
  *
  * Return: 0 or -errno.
  */
@@ -230,7 +234,9 @@ int fuse_bpf_backing_close(struct fuse_session *se, int backing_id);
  * through fuse_reply_buf().  A KEEP (or NULL) reply is sent without the
  * extension, so it suits connections without FUSE_BPF too; any other
  * action needs FUSE_BPF negotiated.  As with fuse_reply_entry(), the
- * daemon counts one lookup of @e->ino when this succeeds.
+ * daemon counts one lookup of @e->ino when this succeeds.  With SET,
+ * the id must stay registered after this returns (see
+ * fuse_bpf_backing_close()).
  *
  * Return: 0, -EINVAL for a bad @bpf, or the error of fuse_reply_buf().
  */

@@ -64,6 +64,7 @@ struct node {
 	uint64_t nlookup;
 	int backing_id;		/* passthrough: registered while files open */
 	unsigned int backing_users;
+	int bind_id;		/* bpf: bound in LOOKUP replies, 0 if none */
 };
 
 struct file_h {
@@ -187,6 +188,8 @@ static void forget_one(fuse_ino_t ino, uint64_t nlookup)
 	}
 	table_remove(n);
 	pthread_mutex_unlock(&fs.lock);
+	if (n->bind_id)
+		fuse_bpf_backing_close(fs.se, n->bind_id);
 	close(n->fd);
 	free(n);
 }
@@ -306,8 +309,19 @@ static void pt_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		fuse_reply_entry(req, &e);
 		return;
 	}
-	/* bpf: hand the node to the kernel; the binding keeps the backing */
-	id = fuse_bpf_backing_open(fs.se, fd_of(e.ino), 0);
+	/*
+	 * bpf: hand the node to the kernel.  The id stays registered as
+	 * long as the node: the kernel resolves it after our write(), in
+	 * the context of the process that sent the LOOKUP.
+	 */
+	pthread_mutex_lock(&fs.lock);
+	id = node_of(e.ino)->bind_id;
+	if (!id) {
+		id = fuse_bpf_backing_open(fs.se, fd_of(e.ino), 0);
+		if (id > 0)
+			node_of(e.ino)->bind_id = id;
+	}
+	pthread_mutex_unlock(&fs.lock);
 	if (id < 0) {
 		fuse_reply_entry(req, &e);
 		return;
@@ -315,7 +329,6 @@ static void pt_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	bpf.backing_id = id;
 	if (fuse_bpf_reply_entry(req, &e, &bpf))
 		forget_one(e.ino, 1);
-	fuse_bpf_backing_close(fs.se, id);
 }
 
 static void pt_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
