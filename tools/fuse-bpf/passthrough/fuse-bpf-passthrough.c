@@ -62,9 +62,14 @@ struct node {
 	ino_t ino;
 	int fd;			/* O_PATH */
 	uint64_t nlookup;
-	int backing_id;		/* passthrough: registered while files open */
-	unsigned int backing_users;
-	int bind_id;		/* bpf: bound in LOOKUP replies, 0 if none */
+	/*
+	 * One backing id per node, for passthrough opens and LOOKUP
+	 * bindings alike (the kernel allows one backing per inode while
+	 * files are open): a reference per open file, one while bound.
+	 */
+	int backing_id;
+	unsigned int backing_refs;
+	bool bound;		/* bpf: named in a LOOKUP reply's SET */
 };
 
 struct file_h {
@@ -172,6 +177,65 @@ static void proc_path(char *buf, int fd)
 	sprintf(buf, "/proc/self/fd/%d", fd);
 }
 
+/*
+ * The node's backing id, registered with @fd at the first reference and
+ * closed with the last.  The kernel resolves an id after the reply that
+ * named it was written, so an id lives as long as what refers to it:
+ * the open file (until RELEASE) or the binding (until FORGET).
+ */
+static int backing_get_locked(struct node *n, int fd)
+{
+	int id;
+
+	if (n->backing_refs) {
+		n->backing_refs++;
+		return n->backing_id;
+	}
+	id = fuse_bpf_backing_open(fs.se, fd, 0);
+	if (id > 0) {
+		n->backing_id = id;
+		n->backing_refs = 1;
+	}
+	return id;
+}
+
+static int backing_get(struct node *n, int fd)
+{
+	int id;
+
+	pthread_mutex_lock(&fs.lock);
+	id = backing_get_locked(n, fd);
+	pthread_mutex_unlock(&fs.lock);
+	return id;
+}
+
+/* bpf: the id for a LOOKUP reply's SET; the node holds it until FORGET */
+static int backing_bind(struct node *n)
+{
+	int id;
+
+	pthread_mutex_lock(&fs.lock);
+	if (n->bound) {
+		id = n->backing_id;
+	} else {
+		id = backing_get_locked(n, n->fd);
+		n->bound = id > 0;
+	}
+	pthread_mutex_unlock(&fs.lock);
+	return id;
+}
+
+static void backing_put(struct node *n)
+{
+	pthread_mutex_lock(&fs.lock);
+	if (!--n->backing_refs) {
+		fuse_bpf_backing_close(fs.se, n->backing_id);
+		n->backing_id = 0;
+	}
+	pthread_mutex_unlock(&fs.lock);
+}
+
+
 static void forget_one(fuse_ino_t ino, uint64_t nlookup)
 {
 	struct node *n = node_of(ino);
@@ -188,8 +252,8 @@ static void forget_one(fuse_ino_t ino, uint64_t nlookup)
 	}
 	table_remove(n);
 	pthread_mutex_unlock(&fs.lock);
-	if (n->bind_id)
-		fuse_bpf_backing_close(fs.se, n->bind_id);
+	if (n->bound)
+		backing_put(n);
 	close(n->fd);
 	free(n);
 }
@@ -314,14 +378,7 @@ static void pt_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	 * long as the node: the kernel resolves it after our write(), in
 	 * the context of the process that sent the LOOKUP.
 	 */
-	pthread_mutex_lock(&fs.lock);
-	id = node_of(e.ino)->bind_id;
-	if (!id) {
-		id = fuse_bpf_backing_open(fs.se, fd_of(e.ino), 0);
-		if (id > 0)
-			node_of(e.ino)->bind_id = id;
-	}
-	pthread_mutex_unlock(&fs.lock);
+	id = backing_bind(node_of(e.ino));
 	if (id < 0) {
 		fuse_reply_entry(req, &e);
 		return;
@@ -507,40 +564,6 @@ static void pt_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 {
 	fuse_reply_err(req, renameat2(fd_of(parent), name, fd_of(newparent),
 				      newname, flags) ? errno : 0);
-}
-
-/*
- * passthrough: one backing per inode while its files are open (the
- * kernel refuses a second one); registered at the first open.
- */
-static int backing_get(struct node *n, int fd)
-{
-	int id;
-
-	pthread_mutex_lock(&fs.lock);
-	if (n->backing_users) {
-		n->backing_users++;
-		id = n->backing_id;
-		pthread_mutex_unlock(&fs.lock);
-		return id;
-	}
-	id = fuse_bpf_backing_open(fs.se, fd, 0);
-	if (id > 0) {
-		n->backing_id = id;
-		n->backing_users = 1;
-	}
-	pthread_mutex_unlock(&fs.lock);
-	return id;
-}
-
-static void backing_put(struct node *n)
-{
-	pthread_mutex_lock(&fs.lock);
-	if (!--n->backing_users) {
-		fuse_bpf_backing_close(fs.se, n->backing_id);
-		n->backing_id = 0;
-	}
-	pthread_mutex_unlock(&fs.lock);
 }
 
 static bool want_passthrough(void)

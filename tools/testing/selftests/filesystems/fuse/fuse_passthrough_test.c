@@ -192,49 +192,39 @@ static void start_janitor(FIXTURE_DATA(pt) *self)
 	_exit(0);
 }
 
-FIXTURE_SETUP(pt)
+/*
+ * Make base/{src,src/shared,mnt} under @fs and mount the daemon there
+ * with @args after the usual ones.  Return: 0 mounted, 3 the daemon
+ * says the kernel lacks fuse-bpf, -1 other failures (self->status).
+ */
+static int mount_daemon(FIXTURE_DATA(pt) *self, const char *fs,
+			const char *const *args)
 {
-	const char *fs = getenv(variant->fs_env);
-	bool bpf = !strcmp(variant->mode, "bpf");
+	const char *argv[20] = {
+		daemon_path(), self->src, self->mnt, "--stats", self->stats, "-f",
+	};
 	int i;
 
 	self->pid = 0;
-	if (!fs)
-		fs = variant->fs_default;
-	if (!fs || access(fs, W_OK))
-		SKIP(return, "no %s backing filesystem", variant->fs_env);
-	ASSERT_EQ(0, access(daemon_path(), X_OK))
-		TH_LOG("no daemon %s (set FUSE_BPF_PASSTHROUGH)", daemon_path());
-	ASSERT_EQ(0, td_isolate());
-	if (bpf && !(td_kernel_init_flags() & FUSE_BPF))
-		SKIP(return, "kernel without fuse-bpf (FUSE_BPF not offered, FBPF_KERNEL=%s)",
-		     getenv("FBPF_KERNEL") ?: "unset");
-
 	snprintf(self->base, sizeof(self->base), "%s/fpt-XXXXXX", fs);
-	ASSERT_NE(NULL, mkdtemp(self->base));
-	ASSERT_EQ(0, chmod(self->base, 0755));
+	if (!mkdtemp(self->base))
+		return -1;
 	snprintf(self->src, sizeof(self->src), "%s/src", self->base);
 	snprintf(self->mnt, sizeof(self->mnt), "%s/mnt", self->base);
 	snprintf(self->stats, sizeof(self->stats), "%s/stats", self->base);
-	ASSERT_EQ(0, mkdir(self->src, 0755));
-	ASSERT_EQ(0, mkdir(self->mnt, 0755));
-	ASSERT_EQ(0, chmod(self->src, 0755));
 	/* a directory everyone may write, for the non-root caller */
-	ASSERT_EQ(0, mkdir(pj(self->src, "shared"), 0777));
-	ASSERT_EQ(0, chmod(pj(self->src, "shared"), 0777));
+	if (chmod(self->base, 0755) || mkdir(self->src, 0755) ||
+	    mkdir(self->mnt, 0755) || chmod(self->src, 0755) ||
+	    mkdir(pj(self->src, "shared"), 0777) ||
+	    chmod(pj(self->src, "shared"), 0777))
+		return -1;
+	for (i = 0; args[i] && i < 12; i++)
+		argv[6 + i] = args[i];
 
 	self->pid = fork();
-	ASSERT_LE(0, self->pid);
+	if (self->pid < 0)
+		return -1;
 	if (!self->pid) {
-		const char *argv[] = {
-			daemon_path(), self->src, self->mnt,
-			"--mode", variant->mode, "--stats", self->stats, "-f",
-			/* no entry of the root expires mid-test */
-			"--timeout", "60",
-			variant->lookup_binds ? "--no-root-backing" : NULL,
-			NULL,
-		};
-
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		execv(daemon_path(), (char **)argv);
 		_exit(127);
@@ -249,12 +239,43 @@ FIXTURE_SETUP(pt)
 	start_janitor(self);
 	if (!self->pid && WIFEXITED(self->status) &&
 	    WEXITSTATUS(self->status) == 3)
-		SKIP(return, "the daemon says the kernel lacks fuse-bpf");
-	if (!is_fuse(self->mnt))
+		return 3;
+	if (!is_fuse(self->mnt)) {
 		stop_daemon(self);
-	ASSERT_TRUE(is_fuse(self->mnt))
-		TH_LOG("%s did not mount (status %#x)", daemon_path(),
-		       self->status);
+		return -1;
+	}
+	return 0;
+}
+
+FIXTURE_SETUP(pt)
+{
+	const char *fs = getenv(variant->fs_env);
+	bool bpf = !strcmp(variant->mode, "bpf");
+	const char *args[] = {
+		"--mode", variant->mode,
+		/* no entry of the root expires mid-test */
+		"--timeout", "60",
+		variant->lookup_binds ? "--no-root-backing" : NULL,
+		NULL,
+	};
+	int ret;
+
+	self->pid = 0;
+	if (!fs)
+		fs = variant->fs_default;
+	if (!fs || access(fs, W_OK))
+		SKIP(return, "no %s backing filesystem", variant->fs_env);
+	ASSERT_EQ(0, access(daemon_path(), X_OK))
+		TH_LOG("no daemon %s (set FUSE_BPF_PASSTHROUGH)", daemon_path());
+	ASSERT_EQ(0, td_isolate());
+	if (bpf && !(td_kernel_init_flags() & FUSE_BPF))
+		SKIP(return, "kernel without fuse-bpf (FUSE_BPF not offered, FBPF_KERNEL=%s)",
+		     getenv("FBPF_KERNEL") ?: "unset");
+	ret = mount_daemon(self, fs, args);
+	if (ret == 3)
+		SKIP(return, "the daemon says the kernel lacks fuse-bpf");
+	ASSERT_EQ(0, ret) TH_LOG("%s did not mount (status %#x)",
+				 daemon_path(), self->status);
 }
 
 FIXTURE_TEARDOWN(pt)
@@ -977,6 +998,55 @@ TEST(bpf_mode_needs_fuse_bpf)
 	EXPECT_NE(NULL, strstr(err, "fuse-bpf")) TH_LOG("stderr: %s", err);
 	EXPECT_EQ(3, run_daemon(lookup, err, sizeof(err)));
 	EXPECT_NE(NULL, strstr(err, "FUSE_BPF")) TH_LOG("stderr: %s", err);
+}
+
+/*
+ * bpf, bound at LOOKUP: a file the daemon created and opened with
+ * passthrough is bound when LOOKUP comes again (--timeout 0), while the
+ * first file stays open.  The daemon names the same backing id in both
+ * replies, so the kernel's one backing per inode holds and new opens,
+ * served by the kernel, work.
+ */
+TEST(bpf_lookup_rebind_while_open)
+{
+	const char *const args[] = { "--mode", "bpf", "--no-root-backing",
+				     "--timeout", "0", NULL };
+	FIXTURE_DATA(pt) env = {}, *self = &env;
+	const char *fs = getenv("FBPF_TMPFS") ?: "/tmp";
+	char buf[16] = "";
+	int fd, fd2, i;
+
+	ASSERT_EQ(0, access(daemon_path(), X_OK));
+	ASSERT_EQ(0, td_isolate());
+	if (!(td_kernel_init_flags() & FUSE_BPF))
+		SKIP(return, "kernel without fuse-bpf");
+	ASSERT_EQ(0, mount_daemon(self, fs, args));
+
+	fd = open(pj(self->mnt, "f"), O_RDWR | O_CREAT | O_EXCL, 0644);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(3, write(fd, "abc", 3));
+	for (i = 0; i < 3; i++) {
+		struct stat st;
+
+		/* LOOKUP again: bound now */
+		EXPECT_EQ(0, stat(pj(self->mnt, "f"), &st));
+		EXPECT_EQ(3, st.st_size);
+		fd2 = open(pj(self->mnt, "f"), O_RDONLY);
+		ASSERT_LE(0, fd2) TH_LOG("open while bound: %s", strerror(errno));
+		EXPECT_EQ(3, read(fd2, buf, sizeof(buf)));
+		EXPECT_EQ(0, memcmp(buf, "abc", 3));
+		EXPECT_EQ(0, close(fd2));
+	}
+	EXPECT_EQ(0, close(fd));
+	fd = open(pj(self->mnt, "f"), O_WRONLY | O_APPEND);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(3, write(fd, "def", 3));
+	EXPECT_EQ(0, close(fd));
+	EXPECT_EQ(6, get(pj(self->src, "f"), buf, sizeof(buf)));
+	EXPECT_EQ(0, memcmp(buf, "abcdef", 6));
+	EXPECT_EQ(0, unlink(pj(self->mnt, "f")));
+	EXPECT_EQ(0, stop_daemon(self));
+	EXPECT_TRUE(WIFEXITED(self->status) && !WEXITSTATUS(self->status));
 }
 
 TEST_HARNESS_MAIN
