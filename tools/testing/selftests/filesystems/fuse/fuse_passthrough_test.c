@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/falloc.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -653,6 +654,53 @@ TEST_F(pt, fsync)
 	EXPECT_EQ(0, fsync(dfd));
 	close(dfd);
 	expect_same(_metadata, self, "f");
+}
+
+/* fallocate, SEEK_DATA/SEEK_HOLE and copy_file_range */
+TEST_F(pt, file_ops)
+{
+	static char data[65536], back[sizeof(data)];
+	off_t in = 0, out = 0, pos;
+	int fd, fd2;
+	size_t i;
+
+	for (i = 0; i < sizeof(data); i++)
+		data[i] = 'A' + i % 26;
+	fd = open(pj(self->mnt, "sparse"), O_RDWR | O_CREAT, 0644);
+	ASSERT_LE(0, fd);
+	/* 1 MiB hole, then data */
+	ASSERT_EQ(sizeof(data), pwrite(fd, data, sizeof(data), 1 << 20));
+	pos = lseek(fd, 0, SEEK_DATA);
+	EXPECT_LE(0, pos) TH_LOG("SEEK_DATA: %s", strerror(errno));
+	EXPECT_GE(1 << 20, pos);
+	EXPECT_LT(0, pos) TH_LOG("no hole at 0");
+	pos = lseek(fd, 1 << 20, SEEK_HOLE);
+	EXPECT_EQ((1 << 20) + sizeof(data), pos);
+	/* fallocate past the end keeps the size with KEEP_SIZE, else grows */
+	EXPECT_EQ(0, fallocate(fd, FALLOC_FL_KEEP_SIZE, 4 << 20, 4096));
+	EXPECT_EQ(0, fallocate(fd, 0, 2 << 20, 4096));
+	expect_same(_metadata, self, "sparse");
+	{
+		struct stat st;
+
+		EXPECT_EQ(0, fstat(fd, &st));
+		EXPECT_EQ((2 << 20) + 4096, st.st_size);
+	}
+
+	fd2 = open(pj(self->mnt, "copy"), O_RDWR | O_CREAT, 0644);
+	ASSERT_LE(0, fd2);
+	in = 1 << 20;
+	EXPECT_EQ(sizeof(data), copy_file_range(fd, &in, fd2, &out,
+						 sizeof(data), 0))
+		TH_LOG("copy_file_range: %s", strerror(errno));
+	EXPECT_EQ(sizeof(data), out);
+	EXPECT_EQ(0, close(fd));
+	EXPECT_EQ(0, close(fd2));
+	EXPECT_EQ(sizeof(data), get(pj(self->src, "copy"), back, sizeof(back)));
+	EXPECT_EQ(0, memcmp(data, back, sizeof(data)));
+	EXPECT_EQ(sizeof(data), get(pj(self->mnt, "copy"), back, sizeof(back)));
+	EXPECT_EQ(0, memcmp(data, back, sizeof(data)));
+	expect_same(_metadata, self, "copy");
 }
 
 /* Run @fn as nobody with umask 022; returns its exit status. */
