@@ -144,6 +144,19 @@ bool fuse_bpf_init_done(const struct fuse_bpf_conn *conn);
 uint64_t fuse_bpf_kernel_flags(const struct fuse_bpf_conn *conn);
 
 /**
+ * fuse_bpf_kernel_offers() - does the kernel offer what @want needs?
+ * @conn: the connection
+ * @want: FUSE_BPF_WANT_PASSTHROUGH and/or FUSE_BPF_WANT_BPF
+ *
+ * Usable from the daemon's init() callback on, before the INIT reply.
+ *
+ * Return: true when the kernel's INIT request offered FUSE_PASSTHROUGH
+ * (with FUSE_INIT_EXT) and, for FUSE_BPF_WANT_BPF, FUSE_BPF.
+ */
+bool fuse_bpf_kernel_offers(const struct fuse_bpf_conn *conn,
+			    unsigned int want);
+
+/**
  * fuse_bpf_passthrough_enabled() - was FUSE_PASSTHROUGH negotiated?
  * @conn: the connection
  *

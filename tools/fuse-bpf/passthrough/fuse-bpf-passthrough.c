@@ -337,14 +337,19 @@ static void as_daemon(const struct creds *old)
 
 static void pt_init(void *userdata, struct fuse_conn_info *conn)
 {
-	uint64_t kflags = fuse_bpf_kernel_flags(fs.conn);
-
 	/* passthrough excludes the writeback cache; we write as root */
 	conn->want &= ~(FUSE_CAP_WRITEBACK_CACHE | FUSE_CAP_HANDLE_KILLPRIV);
 	/* the custom I/O does not splice */
 	conn->want &= ~(FUSE_CAP_SPLICE_READ | FUSE_CAP_SPLICE_WRITE |
 			FUSE_CAP_SPLICE_MOVE);
-	if (fs.mode == MODE_BPF && !(kflags & (1ULL << 63))) {
+	/*
+	 * bpf: entries READDIRPLUS would make are never bound; without it
+	 * every name the daemon serves comes through LOOKUP and is.
+	 */
+	if (fs.mode == MODE_BPF)
+		conn->want &= ~(FUSE_CAP_READDIRPLUS | FUSE_CAP_READDIRPLUS_AUTO);
+	if (fs.mode == MODE_BPF &&
+	    !fuse_bpf_kernel_offers(fs.conn, FUSE_BPF_WANT_BPF)) {
 		fuse_log(FUSE_LOG_ERR, "the kernel does not offer FUSE_BPF\n");
 		fuse_session_exit(fs.se);
 	}
