@@ -19,7 +19,9 @@
  * with allow_other and default_permissions: the kernel checks
  * permissions, the daemon acts as root.
  *
- * One thread serves requests.  Request counts per opcode go to --stats
+ * One thread serves requests, or up to --threads N: the node table and
+ * the backing ids are under one lock, fsuid and fsgid are per thread
+ * and the umask is never changed.  Request counts per opcode go to --stats
  * FILE (or stderr) at exit and on SIGUSR1, one "NAME count" line each.
  *
  * Exit status: 0 after unmount or SIGINT/SIGTERM/SIGHUP, 1 on errors,
@@ -89,6 +91,7 @@ static struct {
 	const char *mountpoint;
 	const char *stats_path;
 	double timeout;
+	unsigned int threads;	/* > 1: libfuse's multi-threaded loop */
 	bool no_root_backing;	/* bpf: bind at LOOKUP only */
 	struct fuse_session *se;
 	struct fuse_bpf_conn *conn;
@@ -1084,6 +1087,7 @@ static void usage(FILE *f)
 "  --timeout SECS   entry and attribute cache timeout (default: 1)\n"
 "  --no-root-backing  bpf: serve the root here and bind its entries in\n"
 "                   LOOKUP replies (files and directories) instead\n"
+"  --threads N      serve requests with up to N threads (default: 1)\n"
 "  -f               stay in the foreground\n"
 "  -d               debug: log every request (implies -f)\n"
 "Exit status: 0 unmounted or signalled, 1 error, 2 usage, 3 the kernel\n"
@@ -1098,6 +1102,7 @@ static int parse_args(int argc, char **argv, bool *foreground, bool *debug)
 		{ "stats", required_argument, NULL, 's' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "no-root-backing", no_argument, NULL, 'R' },
+		{ "threads", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ }
 	};
@@ -1129,6 +1134,9 @@ static int parse_args(int argc, char **argv, bool *foreground, bool *debug)
 			break;
 		case 'R':
 			fs.no_root_backing = true;
+			break;
+		case 'T':
+			fs.threads = strtoul(optarg, NULL, 10);
 			break;
 		case 'f':
 			*foreground = true;
@@ -1254,7 +1262,20 @@ int main(int argc, char **argv)
 	}
 	pthread_detach(stats_tid);
 
-	ret = fuse_session_loop(fs.se);
+	if (fs.threads > 1) {
+		struct fuse_loop_config *cfg = fuse_loop_cfg_create();
+
+		if (!cfg) {
+			ret = EXIT_FAILURE;
+			goto out_signals;
+		}
+		fuse_loop_cfg_set_max_threads(cfg, fs.threads);
+		fuse_loop_cfg_set_clone_fd(cfg, 0);
+		ret = fuse_session_loop_mt(fs.se, cfg);
+		fuse_loop_cfg_destroy(cfg);
+	} else {
+		ret = fuse_session_loop(fs.se);
+	}
 	if (fs.mode == MODE_BPF && !fuse_bpf_enabled(fs.conn))
 		ret = EXIT_NOKERNEL;
 	else if (ret < 0)

@@ -67,6 +67,7 @@ FIXTURE_VARIANT(pt) {
 	const char *fs_env;
 	const char *fs_default;
 	bool lookup_binds;	/* bpf: --no-root-backing */
+	const char *threads;	/* --threads */
 };
 
 FIXTURE_VARIANT_ADD(pt, plain_tmpfs) {
@@ -75,6 +76,12 @@ FIXTURE_VARIANT_ADD(pt, plain_tmpfs) {
 
 FIXTURE_VARIANT_ADD(pt, plain_ext4) {
 	.mode = "plain", .fs_env = "FBPF_EXT4",
+};
+
+/* libfuse's multi-threaded loop */
+FIXTURE_VARIANT_ADD(pt, plain_mt_tmpfs) {
+	.mode = "plain", .fs_env = "FBPF_TMPFS", .fs_default = "/tmp",
+	.threads = "4",
 };
 
 FIXTURE_VARIANT_ADD(pt, passthrough_tmpfs) {
@@ -256,6 +263,7 @@ FIXTURE_SETUP(pt)
 		"--mode", variant->mode,
 		/* no entry of the root expires mid-test */
 		"--timeout", "60",
+		"--threads", variant->threads ?: "1",
 		variant->lookup_binds ? "--no-root-backing" : NULL,
 		NULL,
 	};
