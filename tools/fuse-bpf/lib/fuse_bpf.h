@@ -251,7 +251,8 @@ int fuse_bpf_backing_close(struct fuse_session *se, int backing_id);
  * the id must stay registered after this returns (see
  * fuse_bpf_backing_close()).
  *
- * Return: 0, -EINVAL for a bad @bpf, or the error of fuse_reply_buf().
+ * Return: 0, -EINVAL for a bad @bpf (the request is then answered with
+ * EIO), or the error of fuse_reply_buf().
  */
 int fuse_bpf_reply_entry(fuse_req_t req, const struct fuse_entry_param *e,
 			 const struct fuse_bpf_entry *bpf);
@@ -269,8 +270,10 @@ int fuse_bpf_reply_entry(fuse_req_t req, const struct fuse_entry_param *e,
  * accept the extension on CREATE replies yet (its write() fails and the
  * caller gets -EIO): pass NULL until it does.
  *
- * Return: 0, -EINVAL, or the error of fuse_reply_buf(): -ENOENT means
- * the request was interrupted and the daemon must release @fi->fh.
+ * Return: 0, -EINVAL for a negative @passthrough_id or a bad @bpf (the
+ * request is then answered with EIO), or the error of fuse_reply_buf():
+ * -ENOENT means the request was interrupted and the daemon must release
+ * @fi->fh.
  */
 int fuse_bpf_reply_create(fuse_req_t req, const struct fuse_entry_param *e,
 			  const struct fuse_file_info *fi,
@@ -290,8 +293,9 @@ int fuse_bpf_reply_create(fuse_req_t req, const struct fuse_entry_param *e,
  * inode can only pass through to one backing at a time: reuse the id
  * while files of the inode are open.
  *
- * Return: 0 or the error of fuse_reply_buf(): -ENOENT means the request
- * was interrupted and the daemon must release @fi->fh.
+ * Return: 0, -EINVAL for a negative @passthrough_id (the request is then
+ * answered with EIO), or the error of fuse_reply_buf(): -ENOENT means the
+ * request was interrupted and the daemon must release @fi->fh.
  */
 int fuse_bpf_reply_open(fuse_req_t req, const struct fuse_file_info *fi,
 			int32_t passthrough_id);
