@@ -93,6 +93,7 @@ static struct {
 	double timeout;
 	unsigned int threads;	/* > 1: libfuse's multi-threaded loop */
 	bool no_root_backing;	/* bpf: bind at LOOKUP only */
+	bool exiting;		/* we ended the session ourselves */
 	struct fuse_session *se;
 	struct fuse_bpf_conn *conn;
 	struct node root;
@@ -354,6 +355,7 @@ static void pt_init(void *userdata, struct fuse_conn_info *conn)
 	if (fs.mode == MODE_BPF &&
 	    !fuse_bpf_kernel_offers(fs.conn, FUSE_BPF_WANT_BPF)) {
 		fuse_log(FUSE_LOG_ERR, "the kernel does not offer FUSE_BPF\n");
+		fs.exiting = true;
 		fuse_session_exit(fs.se);
 	}
 }
@@ -1187,7 +1189,7 @@ int main(int argc, char **argv)
 	};
 	char *fuse_argv[3] = { argv[0], NULL, NULL };
 	struct fuse_args args = FUSE_ARGS_INIT(1, fuse_argv);
-	bool foreground = false, debug = false;
+	bool foreground = false, debug = false, unmount = true;
 	unsigned int want = 0;
 	pthread_t stats_tid;
 	sigset_t usr1, all, old;
@@ -1276,7 +1278,14 @@ int main(int argc, char **argv)
 	} else {
 		ret = fuse_session_loop(fs.se);
 	}
-	if (fs.mode == MODE_BPF && !fuse_bpf_enabled(fs.conn))
+	/*
+	 * The loop returns 0 when the kernel ended the connection (unmount
+	 * or abort): then the mount point is none of our business any more.
+	 * A signal or our own exit leaves the mount to us.
+	 */
+	unmount = ret != 0 || fs.exiting;
+	if (fs.mode == MODE_BPF && fuse_bpf_kernel_flags(fs.conn) &&
+	    !fuse_bpf_kernel_offers(fs.conn, FUSE_BPF_WANT_BPF))
 		ret = EXIT_NOKERNEL;
 	else if (ret < 0)
 		ret = EXIT_FAILURE;
@@ -1285,8 +1294,8 @@ int main(int argc, char **argv)
 out_signals:
 	fuse_remove_signal_handlers(fs.se);
 out_unmount:
-	/* after unmount this finds nothing; after a signal it detaches */
-	fuse_bpf_unmount(fs.mountpoint);
+	if (unmount)
+		fuse_bpf_unmount(fs.mountpoint);
 	fuse_session_destroy(fs.se);
 	write_stats();
 	return ret;
