@@ -753,6 +753,43 @@ static int nobody_creates(const char *dir)
 	return 0;
 }
 
+/* What nobody may not do: 0 when every attempt failed with EACCES. */
+static int nobody_is_refused(const char *mnt)
+{
+	char p[PATH_MAX];
+	DIR *d;
+
+	snprintf(p, sizeof(p), "%s/secret", mnt);
+	if (open(p, O_RDONLY) >= 0 || errno != EACCES)
+		return 1;
+	if (truncate(p, 0) == 0 || errno != EACCES)
+		return 2;
+	snprintf(p, sizeof(p), "%s/private", mnt);
+	d = opendir(p);
+	if (d || errno != EACCES)
+		return 3;
+	snprintf(p, sizeof(p), "%s/private/f", mnt);
+	if (open(p, O_RDONLY) >= 0 || errno != EACCES)
+		return 4;
+	snprintf(p, sizeof(p), "%s/mine", mnt);
+	if (mkdir(p, 0755) == 0 || errno != EACCES)
+		return 5;
+	return 0;
+}
+
+TEST_F(pt, nonroot_refused)
+{
+	char buf[16];
+
+	ASSERT_EQ(0, put(pj(self->src, "secret"), "secret", 6, 0600));
+	ASSERT_EQ(0, mkdir(pj(self->src, "private"), 0700));
+	ASSERT_EQ(0, put(pj(self->src, "private/f"), "f", 1, 0644));
+	EXPECT_EQ(0, as_nobody(nobody_is_refused, self->mnt));
+	/* root still may */
+	EXPECT_EQ(6, get(pj(self->mnt, "secret"), buf, sizeof(buf)));
+	EXPECT_EQ(1, get(pj(self->mnt, "private/f"), buf, sizeof(buf)));
+}
+
 TEST_F(pt, nonroot_ownership)
 {
 	static const struct {
