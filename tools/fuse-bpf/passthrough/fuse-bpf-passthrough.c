@@ -43,6 +43,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/fsuid.h>
+#include <sys/syscall.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -317,16 +318,43 @@ static int do_lookup(fuse_ino_t parent, const char *name,
 
 /* -------------------------------------------------- caller's credentials */
 
+#define MAX_GROUPS	64
+
 struct creds {
 	uid_t uid;
 	gid_t gid;
+	bool groups;		/* the caller's groups were set */
 };
 
-/* New objects belong to the caller: create with its fsuid and fsgid. */
+/* The daemon's supplementary groups, restored after each creation. */
+static gid_t daemon_groups[MAX_GROUPS];
+static int daemon_ngroups = -1;
+
+/*
+ * Per-thread setgroups: glibc's setgroups() would change every thread
+ * of the process, the system call changes only the calling one.
+ */
+static int thread_setgroups(int n, const gid_t *list)
+{
+	return syscall(SYS_setgroups, n, list);
+}
+
+/*
+ * New objects belong to the caller: create with its fsuid, fsgid and
+ * supplementary groups, so that the backing filesystem checks the
+ * parent's permissions and applies the setgid-directory rule for it.
+ * Capabilities of the file system class drop with a non-zero fsuid.
+ */
 static void as_caller(fuse_req_t req, struct creds *old)
 {
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	gid_t list[MAX_GROUPS];
+	int n;
 
+	old->groups = false;
+	n = fuse_req_getgroups(req, MAX_GROUPS, list);
+	if (n >= 0 && n <= MAX_GROUPS && daemon_ngroups >= 0)
+		old->groups = !thread_setgroups(n, list);
 	old->gid = setfsgid(ctx->gid);
 	old->uid = setfsuid(ctx->uid);
 }
@@ -335,6 +363,8 @@ static void as_daemon(const struct creds *old)
 {
 	setfsuid(old->uid);
 	setfsgid(old->gid);
+	if (old->groups)
+		thread_setgroups(daemon_ngroups, daemon_groups);
 }
 
 /* ------------------------------------------------------------ operations */
@@ -1204,6 +1234,7 @@ int main(int argc, char **argv)
 		args.argc = 2;
 	}
 	raise_nofile();
+	daemon_ngroups = getgroups(MAX_GROUPS, daemon_groups);
 	/* the kernel applies the caller's umask; objects get the caller's ids */
 	umask(0);
 

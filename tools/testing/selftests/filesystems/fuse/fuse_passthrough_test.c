@@ -711,8 +711,12 @@ TEST_F(pt, file_ops)
 	expect_same(_metadata, self, "copy");
 }
 
-/* Run @fn as nobody with umask 022; returns its exit status. */
-static int as_nobody(int (*fn)(const char *), const char *arg)
+/*
+ * Run @fn as nobody with umask 022, in supplementary group @group
+ * unless it is 0; returns its exit status.
+ */
+static int as_nobody_in(int (*fn)(const char *), const char *arg,
+			gid_t group)
 {
 	pid_t pid = fork();
 	int status;
@@ -720,7 +724,8 @@ static int as_nobody(int (*fn)(const char *), const char *arg)
 	if (pid < 0)
 		return -1;
 	if (!pid) {
-		if (setgroups(0, NULL) || setgid(NOBODY) || setuid(NOBODY))
+		if (setgroups(group ? 1 : 0, &group) || setgid(NOBODY) ||
+		    setuid(NOBODY))
 			_exit(100);
 		umask(022);
 		_exit(fn(arg));
@@ -728,6 +733,11 @@ static int as_nobody(int (*fn)(const char *), const char *arg)
 	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
 		return -1;
 	return WEXITSTATUS(status);
+}
+
+static int as_nobody(int (*fn)(const char *), const char *arg)
+{
+	return as_nobody_in(fn, arg, 0);
 }
 
 static int nobody_creates(const char *dir)
@@ -827,6 +837,55 @@ TEST_F(pt, nonroot_ownership)
 	/* nobody may not write where it has no permission */
 	EXPECT_EQ(0, chmod(pj(self->mnt, "shared"), 0755));
 	EXPECT_EQ(1, as_nobody(nobody_creates, pj(self->mnt, "shared")));
+}
+
+#define TEAM	4242
+
+static int nobody_creates_in_team(const char *dir)
+{
+	char p[PATH_MAX];
+	int fd;
+
+	snprintf(p, sizeof(p), "%s/tfile", dir);
+	fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0666);
+	if (fd < 0)
+		return 1;
+	close(fd);
+	snprintf(p, sizeof(p), "%s/tdir", dir);
+	if (mkdir(p, 0777))
+		return 2;
+	return 0;
+}
+
+/*
+ * A directory writable through a supplementary group, with the setgid
+ * bit: nobody in that group may create there, and what it makes takes
+ * the directory's group.
+ */
+TEST_F(pt, nonroot_supplementary_group)
+{
+	struct stat st;
+	int j;
+
+	ASSERT_EQ(0, mkdir(pj(self->src, "team"), 0775));
+	ASSERT_EQ(0, chown(pj(self->src, "team"), 0, TEAM));
+	ASSERT_EQ(0, chmod(pj(self->src, "team"), 02775));
+	/* not in the group: refused */
+	EXPECT_EQ(1, as_nobody(nobody_creates_in_team, pj(self->mnt, "team")));
+	EXPECT_EQ(0, as_nobody_in(nobody_creates_in_team,
+				  pj(self->mnt, "team"), TEAM));
+	for (j = 0; j < 2; j++) {
+		const char *root = j ? self->src : self->mnt;
+
+		ASSERT_EQ(0, lstat(pj(root, "team/tfile"), &st));
+		EXPECT_EQ(NOBODY, st.st_uid);
+		EXPECT_EQ(TEAM, st.st_gid);
+		EXPECT_EQ(S_IFREG | 0644, st.st_mode);
+		ASSERT_EQ(0, lstat(pj(root, "team/tdir"), &st));
+		EXPECT_EQ(NOBODY, st.st_uid);
+		EXPECT_EQ(TEAM, st.st_gid);
+		EXPECT_EQ(S_IFDIR | 02755, st.st_mode) TH_LOG("%o", st.st_mode);
+	}
 }
 
 /* The count of @op in the stats file; -1 if the file is unreadable. */
