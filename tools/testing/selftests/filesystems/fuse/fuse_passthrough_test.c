@@ -146,7 +146,7 @@ static bool gone(pid_t pid)
 }
 
 /* Unmount and reap the daemon; its exit status goes to self->status. */
-static int stop_daemon(FIXTURE_DATA(pt) *self)
+static int stop_daemon(struct _test_data_pt *self)
 {
 	int i;
 
@@ -174,7 +174,7 @@ static int stop_daemon(FIXTURE_DATA(pt) *self)
  * mount namespace: it kills the daemon, detaches the mount and removes
  * the directories once the test process is gone.
  */
-static void start_janitor(FIXTURE_DATA(pt) *self)
+static void start_janitor(struct _test_data_pt *self)
 {
 	pid_t test = getpid();
 	sigset_t set;
@@ -205,7 +205,7 @@ static void start_janitor(FIXTURE_DATA(pt) *self)
  * with @args after the usual ones.  Return: 0 mounted, 3 the daemon
  * says the kernel lacks fuse-bpf, -1 other failures (self->status).
  */
-static int mount_daemon(FIXTURE_DATA(pt) *self, const char *fs,
+static int mount_daemon(struct _test_data_pt *self, const char *fs,
 			const char *const *args)
 {
 	const char *argv[20] = {
@@ -294,7 +294,7 @@ FIXTURE_TEARDOWN(pt)
 
 /* The same object seen through the mount and on SOURCE. */
 static void expect_same(struct __test_metadata *_metadata,
-			FIXTURE_DATA(pt) *self, const char *rel)
+			struct _test_data_pt *self, const char *rel)
 {
 	struct stat m, s;
 
@@ -312,7 +312,7 @@ static void expect_same(struct __test_metadata *_metadata,
 }
 
 static void expect_gone(struct __test_metadata *_metadata,
-			FIXTURE_DATA(pt) *self, const char *rel)
+			struct _test_data_pt *self, const char *rel)
 {
 	struct stat st;
 
@@ -964,7 +964,7 @@ TEST_F(pt, who_serves)
 }
 
 /* A --stats snapshot taken with SIGUSR1, into @buf. */
-static int snapshot(FIXTURE_DATA(pt) *self, char *buf, size_t size)
+static int snapshot(struct _test_data_pt *self, char *buf, size_t size)
 {
 	ssize_t n = -1;
 	int i;
@@ -1163,7 +1163,7 @@ TEST(bpf_lookup_rebind_while_open)
 {
 	const char *const args[] = { "--mode", "bpf", "--no-root-backing",
 				     "--timeout", "0", NULL };
-	FIXTURE_DATA(pt) env = {}, *self = &env;
+	struct _test_data_pt env = {}, *self = &env;
 	const char *fs = getenv("FBPF_TMPFS") ?: "/tmp";
 	char buf[16] = "";
 	int fd, fd2, i;
