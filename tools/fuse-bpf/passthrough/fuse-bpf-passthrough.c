@@ -240,7 +240,6 @@ static void backing_put(struct node *n)
 	pthread_mutex_unlock(&fs.lock);
 }
 
-
 static void forget_one(fuse_ino_t ino, uint64_t nlookup)
 {
 	struct node *n = node_of(ino);
