@@ -407,7 +407,9 @@ static void pt_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		}
 		return;
 	}
+	/* the root (found again through "..") is never looked up */
 	if (fs.mode != MODE_BPF || !fuse_bpf_enabled(fs.conn) ||
+	    e.ino == FUSE_ROOT_ID ||
 	    !(S_ISDIR(e.attr.st_mode) || S_ISREG(e.attr.st_mode))) {
 		fuse_reply_entry(req, &e);
 		return;
