@@ -1190,7 +1190,23 @@ static int parse_args(int argc, char **argv, bool *foreground, bool *debug)
 		return EXIT_USAGE;
 	}
 	fs.source = argv[optind];
-	fs.mountpoint = argv[optind + 1];
+	/* absolute: fuse_daemonize() changes to / */
+	fs.mountpoint = realpath(argv[optind + 1], NULL);
+	if (!fs.mountpoint) {
+		fprintf(stderr, "fuse-bpf-passthrough: %s: %s\n",
+			argv[optind + 1], strerror(errno));
+		return EXIT_FAILURE;
+	}
+	if (fs.stats_path && fs.stats_path[0] != '/') {
+		char *cwd = getcwd(NULL, 0), *abs;
+
+		if (!cwd || asprintf(&abs, "%s/%s", cwd, fs.stats_path) < 0) {
+			fprintf(stderr, "fuse-bpf-passthrough: out of memory\n");
+			return EXIT_FAILURE;
+		}
+		free(cwd);
+		fs.stats_path = abs;
+	}
 	if (filter) {
 		fprintf(stderr, "fuse-bpf-passthrough: --filter %s: BPF filters not yet supported\n",
 			filter);
