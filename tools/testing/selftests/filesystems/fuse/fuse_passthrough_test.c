@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -662,6 +663,35 @@ TEST_F(pt, fsync)
 	EXPECT_EQ(0, fsync(dfd));
 	close(dfd);
 	expect_same(_metadata, self, "f");
+}
+
+/* Shared mappings: stores reach SOURCE after msync(), loads see it. */
+TEST_F(pt, mmap_shared)
+{
+	char buf[16] = "";
+	char *m;
+	int fd;
+
+	ASSERT_EQ(0, put(pj(self->mnt, "m"), "................", 16, 0644));
+	fd = open(pj(self->mnt, "m"), O_RDWR);
+	ASSERT_LE(0, fd);
+	m = mmap(NULL, 16, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, m);
+	memcpy(m + 4, "mmap", 4);
+	EXPECT_EQ(0, msync(m, 16, MS_SYNC));
+	EXPECT_EQ(16, get(pj(self->src, "m"), buf, sizeof(buf)));
+	EXPECT_EQ(0, memcmp(buf, "....mmap........", 16));
+	EXPECT_EQ(0, munmap(m, 16));
+	EXPECT_EQ(0, close(fd));
+	/* and a private read-only mapping of a file made on SOURCE */
+	ASSERT_EQ(0, put(pj(self->src, "r"), "from source", 11, 0644));
+	fd = open(pj(self->mnt, "r"), O_RDONLY);
+	ASSERT_LE(0, fd);
+	m = mmap(NULL, 11, PROT_READ, MAP_PRIVATE, fd, 0);
+	ASSERT_NE(MAP_FAILED, m);
+	EXPECT_EQ(0, memcmp(m, "from source", 11));
+	munmap(m, 11);
+	close(fd);
 }
 
 /* fallocate, SEEK_DATA/SEEK_HOLE and copy_file_range */
