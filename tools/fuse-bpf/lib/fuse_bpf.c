@@ -325,6 +325,19 @@ uint64_t fuse_bpf_kernel_flags(const struct fuse_bpf_conn *conn)
 	return atomic_load(&conn->kernel_flags);
 }
 
+bool fuse_bpf_kernel_offers(const struct fuse_bpf_conn *conn,
+			    unsigned int want)
+{
+	uint64_t kflags = atomic_load(&conn->kernel_flags);
+	uint64_t need = FUSE_INIT_EXT;
+
+	if (want & (FUSE_BPF_WANT_PASSTHROUGH | FUSE_BPF_WANT_BPF))
+		need |= FUSE_PASSTHROUGH;
+	if (want & FUSE_BPF_WANT_BPF)
+		need |= FUSE_BPF;
+	return (kflags & need) == need;
+}
+
 bool fuse_bpf_passthrough_enabled(const struct fuse_bpf_conn *conn)
 {
 	return atomic_load(&conn->init_done) && atomic_load(&conn->passthrough);

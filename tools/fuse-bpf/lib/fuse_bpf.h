@@ -144,6 +144,19 @@ bool fuse_bpf_init_done(const struct fuse_bpf_conn *conn);
 uint64_t fuse_bpf_kernel_flags(const struct fuse_bpf_conn *conn);
 
 /**
+ * fuse_bpf_kernel_offers() - does the kernel offer what @want needs?
+ * @conn: the connection
+ * @want: FUSE_BPF_WANT_PASSTHROUGH and/or FUSE_BPF_WANT_BPF
+ *
+ * Usable from the daemon's init() callback on, before the INIT reply.
+ *
+ * Return: true when the kernel's INIT request offered FUSE_PASSTHROUGH
+ * (with FUSE_INIT_EXT) and, for FUSE_BPF_WANT_BPF, FUSE_BPF.
+ */
+bool fuse_bpf_kernel_offers(const struct fuse_bpf_conn *conn,
+			    unsigned int want);
+
+/**
  * fuse_bpf_passthrough_enabled() - was FUSE_PASSTHROUGH negotiated?
  * @conn: the connection
  *
@@ -214,7 +227,11 @@ int fuse_bpf_backing_open(struct fuse_session *se, int fd,
  * @backing_id: from fuse_bpf_backing_open()
  *
  * FUSE_DEV_IOC_BACKING_CLOSE.  Nodes bound to it and files opened
- * through it keep the backing.
+ * through it keep the backing.  Do not close an id a reply just named:
+ * the kernel resolves it after the daemon's write() returned, in the
+ * context of the process that sent the request (a closed id makes that
+ * process's system call fail with -EBADF).  Keep it as long as the node
+ * (until its FORGET), or until the file is released.
  *
  * Return: 0 or -errno.
  */
@@ -230,9 +247,12 @@ int fuse_bpf_backing_close(struct fuse_session *se, int backing_id);
  * through fuse_reply_buf().  A KEEP (or NULL) reply is sent without the
  * extension, so it suits connections without FUSE_BPF too; any other
  * action needs FUSE_BPF negotiated.  As with fuse_reply_entry(), the
- * daemon counts one lookup of @e->ino when this succeeds.
+ * daemon counts one lookup of @e->ino when this succeeds.  With SET,
+ * the id must stay registered after this returns (see
+ * fuse_bpf_backing_close()).
  *
- * Return: 0, -EINVAL for a bad @bpf, or the error of fuse_reply_buf().
+ * Return: 0, -EINVAL for a bad @bpf (the request is then answered with
+ * EIO), or the error of fuse_reply_buf().
  */
 int fuse_bpf_reply_entry(fuse_req_t req, const struct fuse_entry_param *e,
 			 const struct fuse_bpf_entry *bpf);
@@ -250,8 +270,10 @@ int fuse_bpf_reply_entry(fuse_req_t req, const struct fuse_entry_param *e,
  * accept the extension on CREATE replies yet (its write() fails and the
  * caller gets -EIO): pass NULL until it does.
  *
- * Return: 0, -EINVAL, or the error of fuse_reply_buf(): -ENOENT means
- * the request was interrupted and the daemon must release @fi->fh.
+ * Return: 0, -EINVAL for a negative @passthrough_id or a bad @bpf (the
+ * request is then answered with EIO), or the error of fuse_reply_buf():
+ * -ENOENT means the request was interrupted and the daemon must release
+ * @fi->fh.
  */
 int fuse_bpf_reply_create(fuse_req_t req, const struct fuse_entry_param *e,
 			  const struct fuse_file_info *fi,
@@ -271,8 +293,9 @@ int fuse_bpf_reply_create(fuse_req_t req, const struct fuse_entry_param *e,
  * inode can only pass through to one backing at a time: reuse the id
  * while files of the inode are open.
  *
- * Return: 0 or the error of fuse_reply_buf(): -ENOENT means the request
- * was interrupted and the daemon must release @fi->fh.
+ * Return: 0, -EINVAL for a negative @passthrough_id (the request is then
+ * answered with EIO), or the error of fuse_reply_buf(): -ENOENT means the
+ * request was interrupted and the daemon must release @fi->fh.
  */
 int fuse_bpf_reply_open(fuse_req_t req, const struct fuse_file_info *fi,
 			int32_t passthrough_id);

@@ -8,7 +8,9 @@
  *                files itself (upstream passthrough, Linux 6.9+)
  *   bpf          the root is backed by SOURCE (backing_root_fd=): the
  *                kernel serves the whole tree; LOOKUPs that still arrive
- *                are answered with a backing (SET)
+ *                are answered with a backing (SET).  With
+ *                --no-root-backing the daemon serves the root itself and
+ *                binds what its LOOKUPs find instead.
  *
  * Nodes are kept in a table keyed by (st_dev, st_ino), each with an
  * O_PATH descriptor and the kernel's lookup count.  Objects are created
@@ -17,7 +19,9 @@
  * with allow_other and default_permissions: the kernel checks
  * permissions, the daemon acts as root.
  *
- * One thread serves requests.  Request counts per opcode go to --stats
+ * One thread serves requests, or up to --threads N: the node table and
+ * the backing ids are under one lock, fsuid and fsgid are per thread
+ * and the umask is never changed.  Request counts per opcode go to --stats
  * FILE (or stderr) at exit and on SIGUSR1, one "NAME count" line each.
  *
  * Exit status: 0 after unmount or SIGINT/SIGTERM/SIGHUP, 1 on errors,
@@ -39,6 +43,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/fsuid.h>
+#include <sys/syscall.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -60,8 +65,14 @@ struct node {
 	ino_t ino;
 	int fd;			/* O_PATH */
 	uint64_t nlookup;
-	int backing_id;		/* passthrough: registered while files open */
-	unsigned int backing_users;
+	/*
+	 * One backing id per node, for passthrough opens and LOOKUP
+	 * bindings alike (the kernel allows one backing per inode while
+	 * files are open): a reference per open file, one while bound.
+	 */
+	int backing_id;
+	unsigned int backing_refs;
+	bool bound;		/* bpf: named in a LOOKUP reply's SET */
 };
 
 struct file_h {
@@ -81,6 +92,9 @@ static struct {
 	const char *mountpoint;
 	const char *stats_path;
 	double timeout;
+	unsigned int threads;	/* > 1: libfuse's multi-threaded loop */
+	bool no_root_backing;	/* bpf: bind at LOOKUP only */
+	bool exiting;		/* we ended the session ourselves */
 	struct fuse_session *se;
 	struct fuse_bpf_conn *conn;
 	struct node root;
@@ -168,6 +182,64 @@ static void proc_path(char *buf, int fd)
 	sprintf(buf, "/proc/self/fd/%d", fd);
 }
 
+/*
+ * The node's backing id, registered with @fd at the first reference and
+ * closed with the last.  The kernel resolves an id after the reply that
+ * named it was written, so an id lives as long as what refers to it:
+ * the open file (until RELEASE) or the binding (until FORGET).
+ */
+static int backing_get_locked(struct node *n, int fd)
+{
+	int id;
+
+	if (n->backing_refs) {
+		n->backing_refs++;
+		return n->backing_id;
+	}
+	id = fuse_bpf_backing_open(fs.se, fd, 0);
+	if (id > 0) {
+		n->backing_id = id;
+		n->backing_refs = 1;
+	}
+	return id;
+}
+
+static int backing_get(struct node *n, int fd)
+{
+	int id;
+
+	pthread_mutex_lock(&fs.lock);
+	id = backing_get_locked(n, fd);
+	pthread_mutex_unlock(&fs.lock);
+	return id;
+}
+
+/* bpf: the id for a LOOKUP reply's SET; the node holds it until FORGET */
+static int backing_bind(struct node *n)
+{
+	int id;
+
+	pthread_mutex_lock(&fs.lock);
+	if (n->bound) {
+		id = n->backing_id;
+	} else {
+		id = backing_get_locked(n, n->fd);
+		n->bound = id > 0;
+	}
+	pthread_mutex_unlock(&fs.lock);
+	return id;
+}
+
+static void backing_put(struct node *n)
+{
+	pthread_mutex_lock(&fs.lock);
+	if (!--n->backing_refs) {
+		fuse_bpf_backing_close(fs.se, n->backing_id);
+		n->backing_id = 0;
+	}
+	pthread_mutex_unlock(&fs.lock);
+}
+
 static void forget_one(fuse_ino_t ino, uint64_t nlookup)
 {
 	struct node *n = node_of(ino);
@@ -184,6 +256,8 @@ static void forget_one(fuse_ino_t ino, uint64_t nlookup)
 	}
 	table_remove(n);
 	pthread_mutex_unlock(&fs.lock);
+	if (n->bound)
+		backing_put(n);
 	close(n->fd);
 	free(n);
 }
@@ -207,11 +281,10 @@ static int do_lookup(fuse_ino_t parent, const char *name,
 		return err;
 	}
 	pthread_mutex_lock(&fs.lock);
-	if (e->attr.st_dev == fs.root.dev && e->attr.st_ino == fs.root.ino) {
+	if (e->attr.st_dev == fs.root.dev && e->attr.st_ino == fs.root.ino)
 		n = &fs.root;
-	} else {
+	else
 		n = table_find(e->attr.st_dev, e->attr.st_ino);
-	}
 	if (n) {
 		n->nlookup++;
 		pthread_mutex_unlock(&fs.lock);
@@ -244,16 +317,43 @@ static int do_lookup(fuse_ino_t parent, const char *name,
 
 /* -------------------------------------------------- caller's credentials */
 
+#define MAX_GROUPS	64
+
 struct creds {
 	uid_t uid;
 	gid_t gid;
+	bool groups;		/* the caller's groups were set */
 };
 
-/* New objects belong to the caller: create with its fsuid and fsgid. */
+/* The daemon's supplementary groups, restored after each creation. */
+static gid_t daemon_groups[MAX_GROUPS];
+static int daemon_ngroups = -1;
+
+/*
+ * Per-thread setgroups: glibc's setgroups() would change every thread
+ * of the process, the system call changes only the calling one.
+ */
+static int thread_setgroups(int n, const gid_t *list)
+{
+	return syscall(SYS_setgroups, n, list);
+}
+
+/*
+ * New objects belong to the caller: create with its fsuid, fsgid and
+ * supplementary groups, so that the backing filesystem checks the
+ * parent's permissions and applies the setgid-directory rule for it.
+ * Capabilities of the file system class drop with a non-zero fsuid.
+ */
 static void as_caller(fuse_req_t req, struct creds *old)
 {
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	gid_t list[MAX_GROUPS];
+	int n;
 
+	old->groups = false;
+	n = fuse_req_getgroups(req, MAX_GROUPS, list);
+	if (n >= 0 && n <= MAX_GROUPS && daemon_ngroups >= 0)
+		old->groups = !thread_setgroups(n, list);
 	old->gid = setfsgid(ctx->gid);
 	old->uid = setfsuid(ctx->uid);
 }
@@ -262,21 +362,29 @@ static void as_daemon(const struct creds *old)
 {
 	setfsuid(old->uid);
 	setfsgid(old->gid);
+	if (old->groups)
+		thread_setgroups(daemon_ngroups, daemon_groups);
 }
 
 /* ------------------------------------------------------------ operations */
 
 static void pt_init(void *userdata, struct fuse_conn_info *conn)
 {
-	uint64_t kflags = fuse_bpf_kernel_flags(fs.conn);
-
 	/* passthrough excludes the writeback cache; we write as root */
 	conn->want &= ~(FUSE_CAP_WRITEBACK_CACHE | FUSE_CAP_HANDLE_KILLPRIV);
 	/* the custom I/O does not splice */
 	conn->want &= ~(FUSE_CAP_SPLICE_READ | FUSE_CAP_SPLICE_WRITE |
 			FUSE_CAP_SPLICE_MOVE);
-	if (fs.mode == MODE_BPF && !(kflags & (1ULL << 63))) {
+	/*
+	 * bpf: entries READDIRPLUS would make are never bound; without it
+	 * every name the daemon serves comes through LOOKUP and is.
+	 */
+	if (fs.mode == MODE_BPF)
+		conn->want &= ~(FUSE_CAP_READDIRPLUS | FUSE_CAP_READDIRPLUS_AUTO);
+	if (fs.mode == MODE_BPF &&
+	    !fuse_bpf_kernel_offers(fs.conn, FUSE_BPF_WANT_BPF)) {
 		fuse_log(FUSE_LOG_ERR, "the kernel does not offer FUSE_BPF\n");
+		fs.exiting = true;
 		fuse_session_exit(fs.se);
 	}
 }
@@ -299,13 +407,19 @@ static void pt_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		}
 		return;
 	}
+	/* the root (found again through "..") is never looked up */
 	if (fs.mode != MODE_BPF || !fuse_bpf_enabled(fs.conn) ||
+	    e.ino == FUSE_ROOT_ID ||
 	    !(S_ISDIR(e.attr.st_mode) || S_ISREG(e.attr.st_mode))) {
 		fuse_reply_entry(req, &e);
 		return;
 	}
-	/* bpf: hand the node to the kernel; the binding keeps the backing */
-	id = fuse_bpf_backing_open(fs.se, fd_of(e.ino), 0);
+	/*
+	 * bpf: hand the node to the kernel.  The id stays registered as
+	 * long as the node: the kernel resolves it after our write(), in
+	 * the context of the process that sent the LOOKUP.
+	 */
+	id = backing_bind(node_of(e.ino));
 	if (id < 0) {
 		fuse_reply_entry(req, &e);
 		return;
@@ -313,7 +427,6 @@ static void pt_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	bpf.backing_id = id;
 	if (fuse_bpf_reply_entry(req, &e, &bpf))
 		forget_one(e.ino, 1);
-	fuse_bpf_backing_close(fs.se, id);
 }
 
 static void pt_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
@@ -492,40 +605,6 @@ static void pt_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 {
 	fuse_reply_err(req, renameat2(fd_of(parent), name, fd_of(newparent),
 				      newname, flags) ? errno : 0);
-}
-
-/*
- * passthrough: one backing per inode while its files are open (the
- * kernel refuses a second one); registered at the first open.
- */
-static int backing_get(struct node *n, int fd)
-{
-	int id;
-
-	pthread_mutex_lock(&fs.lock);
-	if (n->backing_users) {
-		n->backing_users++;
-		id = n->backing_id;
-		pthread_mutex_unlock(&fs.lock);
-		return id;
-	}
-	id = fuse_bpf_backing_open(fs.se, fd, 0);
-	if (id > 0) {
-		n->backing_id = id;
-		n->backing_users = 1;
-	}
-	pthread_mutex_unlock(&fs.lock);
-	return id;
-}
-
-static void backing_put(struct node *n)
-{
-	pthread_mutex_lock(&fs.lock);
-	if (!--n->backing_users) {
-		fuse_bpf_backing_close(fs.se, n->backing_id);
-		n->backing_id = 0;
-	}
-	pthread_mutex_unlock(&fs.lock);
 }
 
 static bool want_passthrough(void)
@@ -860,9 +939,12 @@ static void pt_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 	char path[64], *buf = NULL;
 	ssize_t n;
 
-	if (size && !(buf = malloc(size))) {
-		fuse_reply_err(req, ENOMEM);
-		return;
+	if (size) {
+		buf = malloc(size);
+		if (!buf) {
+			fuse_reply_err(req, ENOMEM);
+			return;
+		}
 	}
 	proc_path(path, fd_of(ino));
 	n = getxattr(path, name, buf, size);
@@ -875,9 +957,12 @@ static void pt_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 	char path[64], *buf = NULL;
 	ssize_t n;
 
-	if (size && !(buf = malloc(size))) {
-		fuse_reply_err(req, ENOMEM);
-		return;
+	if (size) {
+		buf = malloc(size);
+		if (!buf) {
+			fuse_reply_err(req, ENOMEM);
+			return;
+		}
 	}
 	proc_path(path, fd_of(ino));
 	n = listxattr(path, buf, size);
@@ -976,23 +1061,34 @@ static const struct fuse_lowlevel_ops pt_ops = {
 
 /* ----------------------------------------------------------------- stats */
 
+/* Replaces --stats FILE atomically: readers see a whole snapshot. */
 static void write_stats(void)
 {
+	char tmp[PATH_MAX];
 	FILE *f = stderr;
+	int err = 0;
 
 	pthread_mutex_lock(&fs.stats_lock);
 	if (fs.stats_path) {
-		f = fopen(fs.stats_path, "w");
+		snprintf(tmp, sizeof(tmp), "%s.tmp", fs.stats_path);
+		f = fopen(tmp, "w");
 		if (!f) {
-			fprintf(stderr, "fuse-bpf-passthrough: %s: %s\n",
-				fs.stats_path, strerror(errno));
-			pthread_mutex_unlock(&fs.stats_lock);
-			return;
+			err = errno;
+			goto out;
 		}
 	}
-	fuse_bpf_stats_write(fs.conn, f);
-	if (f != stderr)
-		fclose(f);
+	if (fuse_bpf_stats_write(fs.conn, f))
+		err = EIO;
+	if (f != stderr) {
+		if (fclose(f) && !err)
+			err = errno;
+		if (!err && rename(tmp, fs.stats_path))
+			err = errno;
+	}
+out:
+	if (err)
+		fprintf(stderr, "fuse-bpf-passthrough: %s: %s\n",
+			fs.stats_path ?: "stderr", strerror(err));
 	pthread_mutex_unlock(&fs.stats_lock);
 }
 
@@ -1022,6 +1118,9 @@ static void usage(FILE *f)
 "  --stats FILE     write request counts there (default: stderr) at exit\n"
 "                   and on SIGUSR1\n"
 "  --timeout SECS   entry and attribute cache timeout (default: 1)\n"
+"  --no-root-backing  bpf: serve the root here and bind its entries in\n"
+"                   LOOKUP replies (files and directories) instead\n"
+"  --threads N      serve requests with up to N threads (default: 1)\n"
 "  -f               stay in the foreground\n"
 "  -d               debug: log every request (implies -f)\n"
 "Exit status: 0 unmounted or signalled, 1 error, 2 usage, 3 the kernel\n"
@@ -1035,6 +1134,8 @@ static int parse_args(int argc, char **argv, bool *foreground, bool *debug)
 		{ "filter", required_argument, NULL, 'F' },
 		{ "stats", required_argument, NULL, 's' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "no-root-backing", no_argument, NULL, 'R' },
+		{ "threads", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ }
 	};
@@ -1064,6 +1165,12 @@ static int parse_args(int argc, char **argv, bool *foreground, bool *debug)
 		case 't':
 			fs.timeout = strtod(optarg, NULL);
 			break;
+		case 'R':
+			fs.no_root_backing = true;
+			break;
+		case 'T':
+			fs.threads = strtoul(optarg, NULL, 10);
+			break;
 		case 'f':
 			*foreground = true;
 			break;
@@ -1083,7 +1190,23 @@ static int parse_args(int argc, char **argv, bool *foreground, bool *debug)
 		return EXIT_USAGE;
 	}
 	fs.source = argv[optind];
-	fs.mountpoint = argv[optind + 1];
+	/* absolute: fuse_daemonize() changes to / */
+	fs.mountpoint = realpath(argv[optind + 1], NULL);
+	if (!fs.mountpoint) {
+		fprintf(stderr, "fuse-bpf-passthrough: %s: %s\n",
+			argv[optind + 1], strerror(errno));
+		return EXIT_FAILURE;
+	}
+	if (fs.stats_path && fs.stats_path[0] != '/') {
+		char *cwd = getcwd(NULL, 0), *abs;
+
+		if (!cwd || asprintf(&abs, "%s/%s", cwd, fs.stats_path) < 0) {
+			fprintf(stderr, "fuse-bpf-passthrough: out of memory\n");
+			return EXIT_FAILURE;
+		}
+		free(cwd);
+		fs.stats_path = abs;
+	}
 	if (filter) {
 		fprintf(stderr, "fuse-bpf-passthrough: --filter %s: BPF filters not yet supported\n",
 			filter);
@@ -1113,7 +1236,7 @@ int main(int argc, char **argv)
 	};
 	char *fuse_argv[3] = { argv[0], NULL, NULL };
 	struct fuse_args args = FUSE_ARGS_INIT(1, fuse_argv);
-	bool foreground = false, debug = false;
+	bool foreground = false, debug = false, unmount = true;
 	unsigned int want = 0;
 	pthread_t stats_tid;
 	sigset_t usr1, all, old;
@@ -1128,6 +1251,7 @@ int main(int argc, char **argv)
 		args.argc = 2;
 	}
 	raise_nofile();
+	daemon_ngroups = getgroups(MAX_GROUPS, daemon_groups);
 	/* the kernel applies the caller's umask; objects get the caller's ids */
 	umask(0);
 
@@ -1153,7 +1277,7 @@ int main(int argc, char **argv)
 	fs.se = fuse_session_new(&args, &pt_ops, sizeof(pt_ops), NULL);
 	if (!fs.se)
 		return EXIT_FAILURE;
-	if (fs.mode == MODE_BPF)
+	if (fs.mode == MODE_BPF && !fs.no_root_backing)
 		mo.backing_root_fd = fs.root.fd;
 	mo.fsname = fs.source;
 	err = fuse_bpf_mount(fs.se, fs.conn, fs.mountpoint, &mo);
@@ -1188,8 +1312,28 @@ int main(int argc, char **argv)
 	}
 	pthread_detach(stats_tid);
 
-	ret = fuse_session_loop(fs.se);
-	if (fs.mode == MODE_BPF && !fuse_bpf_enabled(fs.conn))
+	if (fs.threads > 1) {
+		struct fuse_loop_config *cfg = fuse_loop_cfg_create();
+
+		if (!cfg) {
+			ret = EXIT_FAILURE;
+			goto out_signals;
+		}
+		fuse_loop_cfg_set_max_threads(cfg, fs.threads);
+		fuse_loop_cfg_set_clone_fd(cfg, 0);
+		ret = fuse_session_loop_mt(fs.se, cfg);
+		fuse_loop_cfg_destroy(cfg);
+	} else {
+		ret = fuse_session_loop(fs.se);
+	}
+	/*
+	 * The loop returns 0 when the kernel ended the connection (unmount
+	 * or abort): then the mount point is none of our business any more.
+	 * A signal or our own exit leaves the mount to us.
+	 */
+	unmount = ret != 0 || fs.exiting;
+	if (fs.mode == MODE_BPF && fuse_bpf_kernel_flags(fs.conn) &&
+	    !fuse_bpf_kernel_offers(fs.conn, FUSE_BPF_WANT_BPF))
 		ret = EXIT_NOKERNEL;
 	else if (ret < 0)
 		ret = EXIT_FAILURE;
@@ -1198,8 +1342,8 @@ int main(int argc, char **argv)
 out_signals:
 	fuse_remove_signal_handlers(fs.se);
 out_unmount:
-	/* after unmount this finds nothing; after a signal it detaches */
-	fuse_bpf_unmount(fs.mountpoint);
+	if (unmount)
+		fuse_bpf_unmount(fs.mountpoint);
 	fuse_session_destroy(fs.se);
 	write_stats();
 	return ret;

@@ -13,12 +13,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/falloc.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -65,6 +67,8 @@ FIXTURE_VARIANT(pt) {
 	const char *mode;
 	const char *fs_env;
 	const char *fs_default;
+	bool lookup_binds;	/* bpf: --no-root-backing */
+	const char *threads;	/* --threads */
 };
 
 FIXTURE_VARIANT_ADD(pt, plain_tmpfs) {
@@ -73,6 +77,12 @@ FIXTURE_VARIANT_ADD(pt, plain_tmpfs) {
 
 FIXTURE_VARIANT_ADD(pt, plain_ext4) {
 	.mode = "plain", .fs_env = "FBPF_EXT4",
+};
+
+/* libfuse's multi-threaded loop */
+FIXTURE_VARIANT_ADD(pt, plain_mt_tmpfs) {
+	.mode = "plain", .fs_env = "FBPF_TMPFS", .fs_default = "/tmp",
+	.threads = "4",
 };
 
 FIXTURE_VARIANT_ADD(pt, passthrough_tmpfs) {
@@ -91,6 +101,16 @@ FIXTURE_VARIANT_ADD(pt, bpf_ext4) {
 	.mode = "bpf", .fs_env = "FBPF_EXT4",
 };
 
+/* The root is the daemon's; LOOKUP replies bind what they find. */
+FIXTURE_VARIANT_ADD(pt, bpf_lookup_tmpfs) {
+	.mode = "bpf", .fs_env = "FBPF_TMPFS", .fs_default = "/tmp",
+	.lookup_binds = true,
+};
+
+FIXTURE_VARIANT_ADD(pt, bpf_lookup_ext4) {
+	.mode = "bpf", .fs_env = "FBPF_EXT4", .lookup_binds = true,
+};
+
 static bool is_fuse(const char *path)
 {
 	struct statfs sf;
@@ -106,8 +126,28 @@ static int rm_tree(const char *path)
 	return system(cmd);
 }
 
+/* Dead, or a zombie nobody reaped yet (its parent, the test, is gone). */
+static bool gone(pid_t pid)
+{
+	char path[64], buf[256], *p;
+	int fd;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return true;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return true;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' && p[2] == 'Z';
+}
+
 /* Unmount and reap the daemon; its exit status goes to self->status. */
-static int stop_daemon(FIXTURE_DATA(pt) *self)
+static int stop_daemon(struct _test_data_pt *self)
 {
 	int i;
 
@@ -128,11 +168,107 @@ static int stop_daemon(FIXTURE_DATA(pt) *self)
 	return -1;
 }
 
+/*
+ * Cleaning up when the test process ends, however it ends: the harness
+ * runs no child-side teardown after a failed ASSERT (its local "child"
+ * does not survive longjmp() at -O2).  The janitor shares the test's
+ * mount namespace: it kills the daemon, detaches the mount and removes
+ * the directories once the test process is gone.
+ */
+static void start_janitor(struct _test_data_pt *self)
+{
+	pid_t test = getpid();
+	sigset_t set;
+	int sig;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	if (fork()) {
+		sigprocmask(SIG_UNBLOCK, &set, NULL);
+		return;
+	}
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() == test)
+		sigwait(&set, &sig);
+	if (self->pid > 0) {
+		kill(self->pid, SIGKILL);
+		while (!gone(self->pid))
+			usleep(10000);
+	}
+	umount2(self->mnt, MNT_DETACH);
+	rm_tree(self->base);
+	_exit(0);
+}
+
+/*
+ * Make base/{src,src/shared,mnt} under @fs and mount the daemon there
+ * with @args after the usual ones.  Return: 0 mounted, 3 the daemon
+ * says the kernel lacks fuse-bpf, -1 other failures (self->status).
+ */
+static int mount_daemon(struct _test_data_pt *self, const char *fs,
+			const char *const *args)
+{
+	const char *argv[20] = {
+		daemon_path(), self->src, self->mnt, "--stats", self->stats, "-f",
+	};
+	int i;
+
+	self->pid = 0;
+	snprintf(self->base, sizeof(self->base), "%s/fpt-XXXXXX", fs);
+	if (!mkdtemp(self->base))
+		return -1;
+	snprintf(self->src, sizeof(self->src), "%s/src", self->base);
+	snprintf(self->mnt, sizeof(self->mnt), "%s/mnt", self->base);
+	snprintf(self->stats, sizeof(self->stats), "%s/stats", self->base);
+	/* a directory everyone may write, for the non-root caller */
+	if (chmod(self->base, 0755) || mkdir(self->src, 0755) ||
+	    mkdir(self->mnt, 0755) || chmod(self->src, 0755) ||
+	    mkdir(pj(self->src, "shared"), 0777) ||
+	    chmod(pj(self->src, "shared"), 0777))
+		return -1;
+	for (i = 0; args[i] && i < 12; i++)
+		argv[6 + i] = args[i];
+
+	self->pid = fork();
+	if (self->pid < 0)
+		return -1;
+	if (!self->pid) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		execv(daemon_path(), (char **)argv);
+		_exit(127);
+	}
+	for (i = 0; i < 1000 && !is_fuse(self->mnt); i++) {
+		if (waitpid(self->pid, &self->status, WNOHANG) == self->pid) {
+			self->pid = 0;
+			break;
+		}
+		usleep(10000);
+	}
+	start_janitor(self);
+	if (!self->pid && WIFEXITED(self->status) &&
+	    WEXITSTATUS(self->status) == 3)
+		return 3;
+	if (!is_fuse(self->mnt)) {
+		stop_daemon(self);
+		return -1;
+	}
+	return 0;
+}
+
 FIXTURE_SETUP(pt)
 {
 	const char *fs = getenv(variant->fs_env);
 	bool bpf = !strcmp(variant->mode, "bpf");
-	int i;
+	const char *args[] = {
+		"--mode", variant->mode,
+		/* no entry of the root expires mid-test */
+		"--timeout", "60",
+		"--threads", variant->threads ?: "1",
+		variant->lookup_binds ? "--no-root-backing" : NULL,
+		NULL,
+	};
+	int ret;
 
 	self->pid = 0;
 	if (!fs)
@@ -145,56 +281,21 @@ FIXTURE_SETUP(pt)
 	if (bpf && !(td_kernel_init_flags() & FUSE_BPF))
 		SKIP(return, "kernel without fuse-bpf (FUSE_BPF not offered, FBPF_KERNEL=%s)",
 		     getenv("FBPF_KERNEL") ?: "unset");
-
-	snprintf(self->base, sizeof(self->base), "%s/fpt-XXXXXX", fs);
-	ASSERT_NE(NULL, mkdtemp(self->base));
-	ASSERT_EQ(0, chmod(self->base, 0755));
-	snprintf(self->src, sizeof(self->src), "%s/src", self->base);
-	snprintf(self->mnt, sizeof(self->mnt), "%s/mnt", self->base);
-	snprintf(self->stats, sizeof(self->stats), "%s/stats", self->base);
-	ASSERT_EQ(0, mkdir(self->src, 0755));
-	ASSERT_EQ(0, mkdir(self->mnt, 0755));
-	ASSERT_EQ(0, chmod(self->src, 0755));
-	/* a directory everyone may write, for the non-root caller */
-	ASSERT_EQ(0, mkdir(pj(self->src, "shared"), 0777));
-	ASSERT_EQ(0, chmod(pj(self->src, "shared"), 0777));
-
-	self->pid = fork();
-	ASSERT_LE(0, self->pid);
-	if (!self->pid) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		execl(daemon_path(), daemon_path(), self->src, self->mnt,
-		      "--mode", variant->mode, "--stats", self->stats, "-f",
-		      (char *)NULL);
-		_exit(127);
-	}
-	for (i = 0; i < 1000 && !is_fuse(self->mnt); i++) {
-		if (waitpid(self->pid, &self->status, WNOHANG) == self->pid) {
-			self->pid = 0;
-			break;
-		}
-		usleep(10000);
-	}
-	if (!self->pid && WIFEXITED(self->status) &&
-	    WEXITSTATUS(self->status) == 3)
+	ret = mount_daemon(self, fs, args);
+	if (ret == 3)
 		SKIP(return, "the daemon says the kernel lacks fuse-bpf");
-	if (!is_fuse(self->mnt))
-		stop_daemon(self);
-	ASSERT_TRUE(is_fuse(self->mnt))
-		TH_LOG("%s did not mount (status %#x)", daemon_path(),
-		       self->status);
+	ASSERT_EQ(0, ret) TH_LOG("%s did not mount (status %#x)",
+				 daemon_path(), self->status);
 }
 
 FIXTURE_TEARDOWN(pt)
 {
-	stop_daemon(self);
-	if (self->base[0])
-		rm_tree(self->base);
+	/* the janitor cleans up, whatever happened to the test */
 }
 
 /* The same object seen through the mount and on SOURCE. */
 static void expect_same(struct __test_metadata *_metadata,
-			FIXTURE_DATA(pt) *self, const char *rel)
+			struct _test_data_pt *self, const char *rel)
 {
 	struct stat m, s;
 
@@ -212,7 +313,7 @@ static void expect_same(struct __test_metadata *_metadata,
 }
 
 static void expect_gone(struct __test_metadata *_metadata,
-			FIXTURE_DATA(pt) *self, const char *rel)
+			struct _test_data_pt *self, const char *rel)
 {
 	struct stat st;
 
@@ -474,6 +575,7 @@ static char **list_dir(const char *path, size_t *count)
 	dir = opendir(path);
 	if (!dir)
 		return NULL;
+	names = malloc(sizeof(*names));
 	while ((de = readdir(dir))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
@@ -563,8 +665,88 @@ TEST_F(pt, fsync)
 	expect_same(_metadata, self, "f");
 }
 
-/* Run @fn as nobody with umask 022; returns its exit status. */
-static int as_nobody(int (*fn)(const char *), const char *arg)
+/* Shared mappings: stores reach SOURCE after msync(), loads see it. */
+TEST_F(pt, mmap_shared)
+{
+	char buf[16] = "";
+	char *m;
+	int fd;
+
+	ASSERT_EQ(0, put(pj(self->mnt, "m"), "................", 16, 0644));
+	fd = open(pj(self->mnt, "m"), O_RDWR);
+	ASSERT_LE(0, fd);
+	m = mmap(NULL, 16, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, m);
+	memcpy(m + 4, "mmap", 4);
+	EXPECT_EQ(0, msync(m, 16, MS_SYNC));
+	EXPECT_EQ(16, get(pj(self->src, "m"), buf, sizeof(buf)));
+	EXPECT_EQ(0, memcmp(buf, "....mmap........", 16));
+	EXPECT_EQ(0, munmap(m, 16));
+	EXPECT_EQ(0, close(fd));
+	/* and a private read-only mapping of a file made on SOURCE */
+	ASSERT_EQ(0, put(pj(self->src, "r"), "from source", 11, 0644));
+	fd = open(pj(self->mnt, "r"), O_RDONLY);
+	ASSERT_LE(0, fd);
+	m = mmap(NULL, 11, PROT_READ, MAP_PRIVATE, fd, 0);
+	ASSERT_NE(MAP_FAILED, m);
+	EXPECT_EQ(0, memcmp(m, "from source", 11));
+	munmap(m, 11);
+	close(fd);
+}
+
+/* fallocate, SEEK_DATA/SEEK_HOLE and copy_file_range */
+TEST_F(pt, file_ops)
+{
+	static char data[65536], back[sizeof(data)];
+	off_t in = 0, out = 0, pos;
+	int fd, fd2;
+	size_t i;
+
+	for (i = 0; i < sizeof(data); i++)
+		data[i] = 'A' + i % 26;
+	fd = open(pj(self->mnt, "sparse"), O_RDWR | O_CREAT, 0644);
+	ASSERT_LE(0, fd);
+	/* 1 MiB hole, then data */
+	ASSERT_EQ(sizeof(data), pwrite(fd, data, sizeof(data), 1 << 20));
+	pos = lseek(fd, 0, SEEK_DATA);
+	EXPECT_LE(0, pos) TH_LOG("SEEK_DATA: %s", strerror(errno));
+	EXPECT_GE(1 << 20, pos);
+	EXPECT_LT(0, pos) TH_LOG("no hole at 0");
+	pos = lseek(fd, 1 << 20, SEEK_HOLE);
+	EXPECT_EQ((1 << 20) + sizeof(data), pos);
+	/* fallocate past the end keeps the size with KEEP_SIZE, else grows */
+	EXPECT_EQ(0, fallocate(fd, FALLOC_FL_KEEP_SIZE, 4 << 20, 4096));
+	EXPECT_EQ(0, fallocate(fd, 0, 2 << 20, 4096));
+	expect_same(_metadata, self, "sparse");
+	{
+		struct stat st;
+
+		EXPECT_EQ(0, fstat(fd, &st));
+		EXPECT_EQ((2 << 20) + 4096, st.st_size);
+	}
+
+	fd2 = open(pj(self->mnt, "copy"), O_RDWR | O_CREAT, 0644);
+	ASSERT_LE(0, fd2);
+	in = 1 << 20;
+	EXPECT_EQ(sizeof(data), copy_file_range(fd, &in, fd2, &out,
+						 sizeof(data), 0))
+		TH_LOG("copy_file_range: %s", strerror(errno));
+	EXPECT_EQ(sizeof(data), out);
+	EXPECT_EQ(0, close(fd));
+	EXPECT_EQ(0, close(fd2));
+	EXPECT_EQ(sizeof(data), get(pj(self->src, "copy"), back, sizeof(back)));
+	EXPECT_EQ(0, memcmp(data, back, sizeof(data)));
+	EXPECT_EQ(sizeof(data), get(pj(self->mnt, "copy"), back, sizeof(back)));
+	EXPECT_EQ(0, memcmp(data, back, sizeof(data)));
+	expect_same(_metadata, self, "copy");
+}
+
+/*
+ * Run @fn as nobody with umask 022, in supplementary group @group
+ * unless it is 0; returns its exit status.
+ */
+static int as_nobody_in(int (*fn)(const char *), const char *arg,
+			gid_t group)
 {
 	pid_t pid = fork();
 	int status;
@@ -572,7 +754,8 @@ static int as_nobody(int (*fn)(const char *), const char *arg)
 	if (pid < 0)
 		return -1;
 	if (!pid) {
-		if (setgroups(0, NULL) || setgid(NOBODY) || setuid(NOBODY))
+		if (setgroups(group ? 1 : 0, &group) || setgid(NOBODY) ||
+		    setuid(NOBODY))
 			_exit(100);
 		umask(022);
 		_exit(fn(arg));
@@ -580,6 +763,11 @@ static int as_nobody(int (*fn)(const char *), const char *arg)
 	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
 		return -1;
 	return WEXITSTATUS(status);
+}
+
+static int as_nobody(int (*fn)(const char *), const char *arg)
+{
+	return as_nobody_in(fn, arg, 0);
 }
 
 static int nobody_creates(const char *dir)
@@ -605,6 +793,43 @@ static int nobody_creates(const char *dir)
 	return 0;
 }
 
+/* What nobody may not do: 0 when every attempt failed with EACCES. */
+static int nobody_is_refused(const char *mnt)
+{
+	char p[PATH_MAX];
+	DIR *d;
+
+	snprintf(p, sizeof(p), "%s/secret", mnt);
+	if (open(p, O_RDONLY) >= 0 || errno != EACCES)
+		return 1;
+	if (truncate(p, 0) == 0 || errno != EACCES)
+		return 2;
+	snprintf(p, sizeof(p), "%s/private", mnt);
+	d = opendir(p);
+	if (d || errno != EACCES)
+		return 3;
+	snprintf(p, sizeof(p), "%s/private/f", mnt);
+	if (open(p, O_RDONLY) >= 0 || errno != EACCES)
+		return 4;
+	snprintf(p, sizeof(p), "%s/mine", mnt);
+	if (mkdir(p, 0755) == 0 || errno != EACCES)
+		return 5;
+	return 0;
+}
+
+TEST_F(pt, nonroot_refused)
+{
+	char buf[16];
+
+	ASSERT_EQ(0, put(pj(self->src, "secret"), "secret", 6, 0600));
+	ASSERT_EQ(0, mkdir(pj(self->src, "private"), 0700));
+	ASSERT_EQ(0, put(pj(self->src, "private/f"), "f", 1, 0644));
+	EXPECT_EQ(0, as_nobody(nobody_is_refused, self->mnt));
+	/* root still may */
+	EXPECT_EQ(6, get(pj(self->mnt, "secret"), buf, sizeof(buf)));
+	EXPECT_EQ(1, get(pj(self->mnt, "private/f"), buf, sizeof(buf)));
+}
+
 TEST_F(pt, nonroot_ownership)
 {
 	static const struct {
@@ -620,7 +845,7 @@ TEST_F(pt, nonroot_ownership)
 	size_t i;
 
 	ASSERT_EQ(0, as_nobody(nobody_creates, pj(self->mnt, "shared")));
-	for (i = 0; i < sizeof(objs) / sizeof(objs[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(objs); i++) {
 		const char *root[2] = { self->mnt, self->src };
 		int j;
 
@@ -642,6 +867,55 @@ TEST_F(pt, nonroot_ownership)
 	/* nobody may not write where it has no permission */
 	EXPECT_EQ(0, chmod(pj(self->mnt, "shared"), 0755));
 	EXPECT_EQ(1, as_nobody(nobody_creates, pj(self->mnt, "shared")));
+}
+
+#define TEAM	4242
+
+static int nobody_creates_in_team(const char *dir)
+{
+	char p[PATH_MAX];
+	int fd;
+
+	snprintf(p, sizeof(p), "%s/tfile", dir);
+	fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0666);
+	if (fd < 0)
+		return 1;
+	close(fd);
+	snprintf(p, sizeof(p), "%s/tdir", dir);
+	if (mkdir(p, 0777))
+		return 2;
+	return 0;
+}
+
+/*
+ * A directory writable through a supplementary group, with the setgid
+ * bit: nobody in that group may create there, and what it makes takes
+ * the directory's group.
+ */
+TEST_F(pt, nonroot_supplementary_group)
+{
+	struct stat st;
+	int j;
+
+	ASSERT_EQ(0, mkdir(pj(self->src, "team"), 0775));
+	ASSERT_EQ(0, chown(pj(self->src, "team"), 0, TEAM));
+	ASSERT_EQ(0, chmod(pj(self->src, "team"), 02775));
+	/* not in the group: refused */
+	EXPECT_EQ(1, as_nobody(nobody_creates_in_team, pj(self->mnt, "team")));
+	EXPECT_EQ(0, as_nobody_in(nobody_creates_in_team,
+				  pj(self->mnt, "team"), TEAM));
+	for (j = 0; j < 2; j++) {
+		const char *root = j ? self->src : self->mnt;
+
+		ASSERT_EQ(0, lstat(pj(root, "team/tfile"), &st));
+		EXPECT_EQ(NOBODY, st.st_uid);
+		EXPECT_EQ(TEAM, st.st_gid);
+		EXPECT_EQ(S_IFREG | 0644, st.st_mode);
+		ASSERT_EQ(0, lstat(pj(root, "team/tdir"), &st));
+		EXPECT_EQ(NOBODY, st.st_uid);
+		EXPECT_EQ(TEAM, st.st_gid);
+		EXPECT_EQ(S_IFDIR | 02755, st.st_mode) TH_LOG("%o", st.st_mode);
+	}
 }
 
 /* The count of @op in the stats file; -1 if the file is unreadable. */
@@ -690,9 +964,16 @@ TEST_F(pt, who_serves)
 	ASSERT_LE(0, stat_count(self->stats, "INIT"));
 	EXPECT_EQ(1, stat_count(self->stats, "INIT"));
 
+	if (variant->lookup_binds) {
+		/* the root is the daemon's, file data the kernel's */
+		EXPECT_LT(0, stat_count(self->stats, "LOOKUP"));
+		EXPECT_EQ(0, stat_count(self->stats, "READ"));
+		EXPECT_EQ(0, stat_count(self->stats, "WRITE"));
+		return;
+	}
 	if (!strcmp(variant->mode, "bpf")) {
 		/* the kernel served everything after INIT */
-		for (i = 0; i < sizeof(data_ops) / sizeof(data_ops[0]); i++)
+		for (i = 0; i < ARRAY_SIZE(data_ops); i++)
 			EXPECT_EQ(0, stat_count(self->stats, data_ops[i]))
 				TH_LOG("%s reached the daemon", data_ops[i] ?: "?");
 		return;
@@ -710,6 +991,107 @@ TEST_F(pt, who_serves)
 		EXPECT_EQ(0, stat_count(self->stats, "READ"));
 		EXPECT_EQ(0, stat_count(self->stats, "WRITE"));
 	}
+}
+
+/* A --stats snapshot taken with SIGUSR1, into @buf. */
+static int snapshot(struct _test_data_pt *self, char *buf, size_t size)
+{
+	ssize_t n = -1;
+	int i;
+
+	unlink(self->stats);
+	if (kill(self->pid, SIGUSR1))
+		return -1;
+	for (i = 0; i < 500 && n < 0; i++) {
+		n = get(self->stats, buf, size - 1);
+		if (n < 0)
+			usleep(10000);
+	}
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	return 0;
+}
+
+static long count_in(const char *snap, const char *op)
+{
+	size_t len = strlen(op);
+	const char *p;
+
+	for (p = snap; *p; ) {
+		if (!strncmp(p, op, len) && p[len] == ' ')
+			return atol(p + len + 1);
+		p = strchrnul(p, '\n');
+		if (*p)
+			p++;
+	}
+	return 0;
+}
+
+static int busy_in(const char *dir)
+{
+	char p[PATH_MAX], q[PATH_MAX], buf[16];
+	struct stat st;
+	size_t n;
+	char **names;
+
+	snprintf(p, sizeof(p), "%s/f", dir);
+	if (put(p, "busy", 4, 0644) || get(p, buf, sizeof(buf)) != 4 ||
+	    stat(p, &st) || chmod(p, 0600) || truncate(p, 2))
+		return 1;
+	if (setxattr(p, "user.busy", "1", 1, 0) ||
+	    getxattr(p, "user.busy", buf, sizeof(buf)) != 1)
+		return 2;
+	snprintf(q, sizeof(q), "%s/sub", dir);
+	if (mkdir(q, 0755))
+		return 3;
+	snprintf(q, sizeof(q), "%s/sub/g", dir);
+	if (rename(p, q) || link(q, p) || unlink(q))
+		return 4;
+	snprintf(q, sizeof(q), "%s/sub/l", dir);
+	if (symlink("../f", q) || readlink(q, buf, sizeof(buf)) != 4 ||
+	    get(q, buf, sizeof(buf)) != 2 || unlink(q))
+		return 5;
+	snprintf(q, sizeof(q), "%s/sub", dir);
+	if (rmdir(q) || unlink(p))
+		return 6;
+	names = list_dir(dir, &n);
+	if (!names)
+		return 7;
+	return 0;
+}
+
+/*
+ * Every operation inside a directory: none reaches the daemon when the
+ * directory is backed (bpf, whether by the root or by a LOOKUP reply).
+ */
+TEST_F(pt, backed_subtree_is_silent)
+{
+	static const char *const ops[] = {
+		"LOOKUP", "GETATTR", "SETATTR", "READLINK", "SYMLINK", "MKNOD",
+		"MKDIR", "UNLINK", "RMDIR", "RENAME", "LINK", "OPEN", "READ",
+		"WRITE", "STATFS", "RELEASE", "FSYNC", "SETXATTR", "GETXATTR",
+		"LISTXATTR", "REMOVEXATTR", "FLUSH", "OPENDIR", "READDIR",
+		"RELEASEDIR", "ACCESS", "CREATE", "READDIRPLUS", "RENAME2",
+	};
+	static char before[4096], after[4096];
+	struct stat st;
+	size_t i;
+
+	/* look the directory itself up first */
+	ASSERT_EQ(0, stat(pj(self->mnt, "shared"), &st));
+	ASSERT_EQ(0, snapshot(self, before, sizeof(before)));
+	ASSERT_EQ(0, busy_in(pj(self->mnt, "shared")));
+	ASSERT_EQ(0, snapshot(self, after, sizeof(after)));
+	if (strcmp(variant->mode, "bpf")) {
+		EXPECT_LT(count_in(before, "CREATE"), count_in(after, "CREATE"));
+		EXPECT_LT(count_in(before, "LOOKUP"), count_in(after, "LOOKUP"));
+		return;
+	}
+	for (i = 0; i < ARRAY_SIZE(ops); i++)
+		EXPECT_EQ(count_in(before, ops[i]), count_in(after, ops[i]))
+			TH_LOG("%s reached the daemon", ops[i] ?: "?");
+	EXPECT_EQ(1, count_in(after, "INIT"));
 }
 
 TEST_F(pt, stats_on_sigusr1)
@@ -730,6 +1112,123 @@ TEST_F(pt, stats_on_sigusr1)
 	EXPECT_TRUE(WIFEXITED(self->status));
 	EXPECT_EQ(0, WEXITSTATUS(self->status));
 	EXPECT_FALSE(is_fuse(self->mnt));
+}
+
+/* Run the daemon on fresh directories; its exit status and stderr. */
+static int run_daemon(const char *const *extra, char *err, size_t size)
+{
+	char base[] = "/tmp/fpt-run-XXXXXX", src[64], mnt[64];
+	const char *argv[16] = { daemon_path(), src, mnt, "-f" };
+	int pfd[2], status = -1, i;
+	ssize_t n = 0, r;
+	pid_t pid;
+
+	if (!mkdtemp(base))
+		return -1;
+	snprintf(src, sizeof(src), "%s/src", base);
+	snprintf(mnt, sizeof(mnt), "%s/mnt", base);
+	if (mkdir(src, 0755) || mkdir(mnt, 0755) || pipe(pfd))
+		return -1;
+	for (i = 0; extra[i] && i < 10; i++)
+		argv[4 + i] = extra[i];
+	pid = fork();
+	if (!pid) {
+		dup2(pfd[1], 2);
+		close(pfd[0]);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		execv(daemon_path(), (char **)argv);
+		_exit(127);
+	}
+	close(pfd[1]);
+	while (n < (ssize_t)size - 1 &&
+	       (r = read(pfd[0], err + n, size - 1 - n)) > 0)
+		n += r;
+	err[n] = '\0';
+	close(pfd[0]);
+	/* it should not have mounted: if it did, end it */
+	if (is_fuse(mnt))
+		umount2(mnt, MNT_DETACH);
+	waitpid(pid, &status, 0);
+	rm_tree(base);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+TEST(filter_not_supported_yet)
+{
+	const char *const extra[] = { "--filter", "prog.bpf.o", NULL };
+	char err[4096];
+
+	ASSERT_EQ(0, access(daemon_path(), X_OK));
+	EXPECT_EQ(1, run_daemon(extra, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "BPF filters not yet supported"))
+		TH_LOG("stderr: %s", err);
+}
+
+/* Without fuse-bpf, --mode bpf fails with status 3 and says why. */
+TEST(bpf_mode_needs_fuse_bpf)
+{
+	const char *const extra[] = { "--mode", "bpf", NULL };
+	const char *const lookup[] = { "--mode", "bpf", "--no-root-backing",
+				       NULL };
+	char err[4096];
+
+	ASSERT_EQ(0, access(daemon_path(), X_OK));
+	ASSERT_EQ(0, td_isolate());
+	if (td_kernel_init_flags() & FUSE_BPF)
+		SKIP(return, "the kernel offers FUSE_BPF");
+	EXPECT_EQ(3, run_daemon(extra, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "fuse-bpf")) TH_LOG("stderr: %s", err);
+	EXPECT_EQ(3, run_daemon(lookup, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "FUSE_BPF")) TH_LOG("stderr: %s", err);
+}
+
+/*
+ * bpf, bound at LOOKUP: a file the daemon created and opened with
+ * passthrough is bound when LOOKUP comes again (--timeout 0), while the
+ * first file stays open.  The daemon names the same backing id in both
+ * replies, so the kernel's one backing per inode holds and new opens,
+ * served by the kernel, work.
+ */
+TEST(bpf_lookup_rebind_while_open)
+{
+	const char *const args[] = { "--mode", "bpf", "--no-root-backing",
+				     "--timeout", "0", NULL };
+	struct _test_data_pt env = {}, *self = &env;
+	const char *fs = getenv("FBPF_TMPFS") ?: "/tmp";
+	char buf[16] = "";
+	int fd, fd2, i;
+
+	ASSERT_EQ(0, access(daemon_path(), X_OK));
+	ASSERT_EQ(0, td_isolate());
+	if (!(td_kernel_init_flags() & FUSE_BPF))
+		SKIP(return, "kernel without fuse-bpf");
+	ASSERT_EQ(0, mount_daemon(self, fs, args));
+
+	fd = open(pj(self->mnt, "f"), O_RDWR | O_CREAT | O_EXCL, 0644);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(3, write(fd, "abc", 3));
+	for (i = 0; i < 3; i++) {
+		struct stat st;
+
+		/* LOOKUP again: bound now */
+		EXPECT_EQ(0, stat(pj(self->mnt, "f"), &st));
+		EXPECT_EQ(3, st.st_size);
+		fd2 = open(pj(self->mnt, "f"), O_RDONLY);
+		ASSERT_LE(0, fd2) TH_LOG("open while bound: %s", strerror(errno));
+		EXPECT_EQ(3, read(fd2, buf, sizeof(buf)));
+		EXPECT_EQ(0, memcmp(buf, "abc", 3));
+		EXPECT_EQ(0, close(fd2));
+	}
+	EXPECT_EQ(0, close(fd));
+	fd = open(pj(self->mnt, "f"), O_WRONLY | O_APPEND);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(3, write(fd, "def", 3));
+	EXPECT_EQ(0, close(fd));
+	EXPECT_EQ(6, get(pj(self->src, "f"), buf, sizeof(buf)));
+	EXPECT_EQ(0, memcmp(buf, "abcdef", 6));
+	EXPECT_EQ(0, unlink(pj(self->mnt, "f")));
+	EXPECT_EQ(0, stop_daemon(self));
+	EXPECT_TRUE(WIFEXITED(self->status) && !WEXITSTATUS(self->status));
 }
 
 TEST_HARNESS_MAIN
