@@ -44,7 +44,7 @@ WORKLOAD_NOTE = {
 
 def parse(path):
     values, units, order = {}, {}, []
-    skips, fails, infos = {}, [], []
+    skips, fails, infos, reqs = {}, [], [], {}
     with open(path, errors="replace") as f:
         for line in f:
             line = line.rstrip("\n")
@@ -69,7 +69,12 @@ def parse(path):
                 fails.append(line[len("bench-fail: "):])
             elif line.startswith("bench-info: "):
                 infos.append(line[len("bench-info: "):])
-    return values, units, order, skips, fails, infos
+            elif line.startswith("bench-req: "):
+                parts = line.split()
+                if len(parts) >= 4:
+                    counts = dict(p.split("=", 1) for p in parts[3:] if "=" in p)
+                    reqs[(parts[2], parts[1])] = counts
+    return values, units, order, skips, fails, infos, reqs
 
 
 def quartiles(v):
@@ -93,7 +98,7 @@ def main():
     base = "ext4"
     if "--baseline" in sys.argv:
         base = sys.argv[sys.argv.index("--baseline") + 1]
-    values, units, order, skips, fails, infos = parse(log)
+    values, units, order, skips, fails, infos, reqs = parse(log)
     configs = [c for c in CONFIG_ORDER if any(k[1] == c for k in values)]
     configs += sorted({k[1] for k in values} - set(configs))
     os.makedirs(outdir, exist_ok=True)
@@ -155,6 +160,7 @@ def main():
     print()
     for wl in order:
         print(f"  {wl:<13} {WORKLOAD_NOTE.get(wl, '')}")
+    print_requests(order, configs, reqs)
     for cfg, why in skips.items():
         print(f"skipped: {CONFIG_TITLE.get(cfg, cfg)} ({cfg}): {why}")
     for fl in fails:
@@ -162,6 +168,25 @@ def main():
     print(f"\nCSV: {csv_path}")
 
     plot(outdir, order, configs, byk, base)
+
+
+def print_requests(order, configs, reqs):
+    """What reached the daemon during each timed step of repetition 1."""
+    cfgs = [c for c in configs if any(k[1] == c for k in reqs)]
+    if not cfgs:
+        return
+    print("\nRequests that reached the daemon during each timed step "
+          "(repetition 1; total, then the most frequent):")
+    for cfg in cfgs:
+        print(f"  {CONFIG_TITLE.get(cfg, cfg)}:")
+        for wl in order:
+            c = reqs.get((wl, cfg))
+            if c is None:
+                continue
+            total = int(c.pop("total", 0))
+            top = sorted(((int(v), k) for k, v in c.items()), reverse=True)[:5]
+            print(f"    {wl:<13} {total:>8}  " +
+                  " ".join(f"{k} {v}" for v, k in top))
 
 
 def plot(outdir, order, configs, byk, base):

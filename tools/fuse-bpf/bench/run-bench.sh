@@ -63,6 +63,32 @@ drop_caches() {
 }
 
 out() { echo "bench: $cfg $1 $rep $2 $3"; }
+
+# In the first repetition, the daemon's request counts (--stats, rewritten
+# on SIGUSR1) are read before and after each timed step of a FUSE
+# configuration:  "bench-req: CONFIG WORKLOAD total=N OPCODE=N ...".
+req_snap() { # req_snap FILE: 0 if FILE now holds the daemon's counts
+	pid=$(cat "/tmp/pid-$cfg" 2>/dev/null)
+	[ "$rep" = 1 ] && [ -n "$pid" ] || return 1
+	rm -f "/tmp/stats-$cfg"
+	kill -USR1 "$pid" 2>/dev/null || return 1
+	i=0
+	while [ ! -s "/tmp/stats-$cfg" ]; do
+		i=$((i + 1))
+		[ $i -le 50 ] || return 1
+		sleep 0.02
+	done
+	sleep 0.05
+	cp "/tmp/stats-$cfg" "$1"
+}
+req_begin() { req_snap /tmp/req-before || rm -f /tmp/req-before; }
+req_end() {
+	[ -f /tmp/req-before ] && req_snap /tmp/req-after || return 0
+	echo "bench-req: $cfg $1 $(awk 'NR == FNR { a[$1] = $2; next }
+		{ d = $2 - a[$1]; if (d > 0) { t += d; l = l " " $1 "=" d } }
+		END { print "total=" t + 0 l }' /tmp/req-before /tmp/req-after)"
+	rm -f /tmp/req-before /tmp/req-after
+}
 fail() { echo "bench-fail: $cfg $1 $rep $2"; }
 
 # timed WORKLOAD UNIT fbpf-bench ARGS...: one measurement from fbpf-bench's
@@ -70,7 +96,9 @@ fail() { echo "bench-fail: $cfg $1 $rep $2"; }
 timed() {
 	w=$1 unit=$2
 	shift 2
+	req_begin
 	if r=$(timeout $STEP_TIMEOUT "$@" 2>/tmp/bench.err); then
+		req_end "$w"
 		out "$w" "$(echo "$r" | awk '{ print $3 }')" "$unit"
 	else
 		fail "$w" "$(tr '\n' ' ' < /tmp/bench.err)"
@@ -84,9 +112,11 @@ timed() {
 fio_job() {
 	w=$1 rw=$2 bs=$3
 	shift 3
+	req_begin
 	if r=$(timeout $STEP_TIMEOUT fio --minimal --name="$w" --filename="$DIR/fio.dat" \
 		--rw="$rw" --bs="$bs" --size="${FIO_MB}M" --ioengine=psync \
 		--invalidate=0 "$@" 2>/tmp/bench.err); then
+		req_end "$w"
 		# Terse v3: field 7/8 read KiB/s and IOPS, 48/49 the same for writes.
 		case "$rw" in
 		read) out "$w" "$(echo "$r" | awk -F';' '{ printf "%.2f", $7 / 1024 }')" MB/s;;
@@ -123,7 +153,9 @@ run_rep() {
 	# Untar a source tree (the archive is in the initramfs, in memory):
 	# files+directories per second, tar's own time, writeback excluded.
 	drop_caches
+	req_begin
 	if r=$(timeout $STEP_TIMEOUT $B run tar -xf $TARBALL -C "$DIR/untar" 2>/tmp/bench.err); then
+		req_end untar
 		out untar "$(echo "$r" | awk -v n="$tar_entries" '{ printf "%.2f", n / $2 }')" files/s
 	else
 		fail untar "$(tr '\n' ' ' < /tmp/bench.err)"
@@ -232,7 +264,7 @@ setup_config() {
 	bpf) start_daemon bpf || return 1;;
 	bpf-filter)
 		if [ ! -f "$FILTER" ]; then
-			skip_reason="no BPF filter object (dev/fbpf bench --filter PROG.bpf.o; the BPF filter part is not there yet)"
+			skip_reason="no BPF filter object (build/tools/selftests/fuse_count.bpf.o, or dev/fbpf bench --filter PROG.bpf.o)"
 			return 1
 		fi
 		start_daemon bpf --filter "$FILTER" || return 1
