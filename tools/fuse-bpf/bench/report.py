@@ -190,7 +190,8 @@ def print_requests(order, configs, reqs):
 
 
 def plot(outdir, order, configs, byk, base):
-    """Grouped bars: ratio to native per workload, one bar per configuration."""
+    """Grouped bars: ratio to native per workload, one bar per configuration,
+    with the min-max spread of the repetitions as error bars."""
     gp = shutil.which("gnuplot")
     png = os.path.join(outdir, "results.png")
     if not gp or not order:
@@ -199,19 +200,28 @@ def plot(outdir, order, configs, byk, base):
         return
     dat = os.path.join(outdir, "ratios.dat")
     with open(dat, "w") as f:
-        f.write("workload " + " ".join(f'"{CONFIG_TITLE.get(c, c)}"' for c in configs) + "\n")
+        f.write("workload" + "".join(f' "{CONFIG_TITLE.get(c, c)}" min max'
+                                     for c in configs) + "\n")
         for wl in order:
             cells = []
             for cfg in configs:
                 r = byk.get((wl, cfg))
-                cells.append(str(r["ratio_to_native"]) if r and r["ratio_to_native"] != "" else "NaN")
+                b = byk.get((wl, base))
+                if r and b and r["ratio_to_native"] != "" and b["median"]:
+                    cells += [str(r["ratio_to_native"]),
+                              f"{r['min'] / b['median']:.4f}",
+                              f"{r['max'] / b['median']:.4f}"]
+                else:
+                    cells += ["NaN"] * 3
             f.write(f'"{wl}" ' + " ".join(cells) + "\n")
+    cols = ", ".join(f'"{dat}" using {2 + 3 * i}:{3 + 3 * i}:{4 + 3 * i}:xtic(1) '
+                     f'title columnheader({2 + 3 * i})' for i in range(len(configs)))
     script = f"""
 set terminal pngcairo size 1400,700 font ",10"
 set output "{png}"
-set title "fuse-bpf benchmark: median throughput relative to native {base} (higher is better)"
+set title "fuse-bpf benchmark: median throughput relative to native {base}, min-max of the repetitions (higher is better)"
 set style data histogram
-set style histogram clustered gap 1
+set style histogram errorbars gap 1 lw 1
 set style fill solid 0.85 border -1
 set boxwidth 0.9
 set logscale y 10
@@ -221,7 +231,7 @@ set grid ytics
 set xtics rotate by -30
 set key outside right top
 set arrow from graph 0, first 1 to graph 1, first 1 nohead lc rgb "black" dt 2
-plot for [i=2:{len(configs) + 1}] "{dat}" using i:xtic(1) title columnheader(i)
+plot {cols}
 """
     res = subprocess.run([gp], input=script, text=True, capture_output=True)
     if res.returncode != 0:
