@@ -859,11 +859,39 @@ __bpf_kfunc int bpf_fuse_set_name(struct fuse_bpf_ctx *ctx, const char *buf,
 	return 0;
 }
 
+/**
+ * bpf_fuse_get_value() - copy part of the operation's xattr value
+ * @ctx: the xattr callback's context: setxattr (either phase), or the
+ *	getxattr post phase of a successful read into a buffer
+ * @offset: where in the value to start
+ * @buf: where the bytes go
+ * @buf__sz: size of @buf; the verifier checks it against @buf
+ *
+ * Return: the number of bytes copied (0 at or past the end of the value),
+ * or -ENOENT when the operation has no value.
+ */
+__bpf_kfunc int bpf_fuse_get_value(struct fuse_bpf_ctx *ctx, u32 offset,
+				   void *buf, u32 buf__sz)
+{
+	struct fuse_bpf_call *call = container_of(ctx, struct fuse_bpf_call,
+						  ctx);
+	size_t n;
+
+	if (!call->value)
+		return -ENOENT;
+	if (offset >= call->value_len)
+		return 0;
+	n = min_t(size_t, buf__sz, call->value_len - offset);
+	memcpy(buf, call->value + offset, n);
+	return n;
+}
+
 __bpf_kfunc_end_defs();
 
 BTF_KFUNCS_START(fuse_bpf_kfunc_ids)
 BTF_ID_FLAGS(func, bpf_fuse_get_name, KF_TRUSTED_ARGS)
 BTF_ID_FLAGS(func, bpf_fuse_set_name, KF_TRUSTED_ARGS)
+BTF_ID_FLAGS(func, bpf_fuse_get_value, KF_TRUSTED_ARGS)
 BTF_KFUNCS_END(fuse_bpf_kfunc_ids)
 
 
