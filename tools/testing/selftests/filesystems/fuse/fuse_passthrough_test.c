@@ -5,8 +5,15 @@
  * correctness checks in every mode, results compared with SOURCE, and
  * the daemon's request counters (--stats) saying who served what.
  *
+ * Variants: plain, plain with four threads (tmpfs only), passthrough,
+ * bpf (root backed with backing_root_fd=) and bpf_lookup (the daemon
+ * serves the root and binds in LOOKUP replies), on tmpfs ($FBPF_TMPFS,
+ * default /tmp) and ext4 ($FBPF_EXT4, skipped when unset).
+ *
  * The daemon is $FUSE_BPF_PASSTHROUGH, else /usr/bin/fuse-bpf-passthrough.
- * bpf variants skip on kernels that do not offer FUSE_BPF.
+ * bpf variants skip on kernels that do not offer FUSE_BPF.  Each test
+ * runs in its own mount namespace; a janitor process removes its
+ * directories when it ends.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
