@@ -1,0 +1,682 @@
+// SPDX-License-Identifier: LGPL-2.1
+/*
+ * libfuse-bpf: see fuse_bpf.h.  Built against the fuse-bpf uapi
+ * <linux/fuse.h> (FUSE_BPF, FUSE_BACKING_DIR, struct fuse_entry_bpf_out),
+ * which the build puts ahead of the system headers.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <linux/fuse.h>
+
+#include "fuse_bpf.h"
+
+#ifndef FUSE_BPF
+#error "<linux/fuse.h> without FUSE_BPF: build with -isystem <fuse-bpf kernel>/usr/include"
+#endif
+
+_Static_assert(FUSE_BPF_BACKING_KEEP == FUSE_BPF_ACTION_KEEP, "uapi");
+_Static_assert(FUSE_BPF_BACKING_SET == FUSE_BPF_ACTION_SET, "uapi");
+_Static_assert(FUSE_BPF_BACKING_REMOVE == FUSE_BPF_ACTION_REMOVE, "uapi");
+_Static_assert(FUSE_BPF_BACKING_DIR == FUSE_BACKING_DIR, "uapi");
+_Static_assert(sizeof(struct fuse_entry_bpf_out) == 32, "uapi");
+/* The replies below are structs of these, which must need no padding. */
+_Static_assert(sizeof(struct fuse_entry_out) % 8 == 0, "uapi");
+_Static_assert(sizeof(struct fuse_open_out) % 8 == 0, "uapi");
+
+#define FUSE_BPF_DEFAULT_FSNAME	"fuse-bpf"
+
+struct fuse_bpf_conn {
+	unsigned int want;
+	unsigned int max_stack_depth;
+	int fd;				/* -1 until attached */
+	struct fuse_bpf_conn *next;	/* in conns */
+
+	_Atomic uint64_t init_unique;	/* 0: INIT not read yet */
+	_Atomic uint64_t kernel_flags;
+	atomic_bool init_done;
+	atomic_bool passthrough;
+	atomic_bool bpf;
+
+	/* [FUSE_BPF_MAX_OPCODE] counts every larger opcode */
+	_Atomic uint64_t count[FUSE_BPF_MAX_OPCODE + 1];
+};
+
+/*
+ * The custom I/O hooks get the daemon's userdata, not ours: they find
+ * their connection by descriptor.  A descriptor libfuse cloned for a
+ * worker thread (clone_fd) is not in the list; with one connection, as in
+ * every daemon so far, that one is used.
+ */
+static pthread_mutex_t conns_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct fuse_bpf_conn *_Atomic conns;
+
+static struct fuse_bpf_conn *conn_of_fd(int fd)
+{
+	struct fuse_bpf_conn *c, *first = atomic_load(&conns);
+
+	for (c = first; c; c = c->next)
+		if (c->fd == fd)
+			return c;
+	return first && !first->next ? first : NULL;
+}
+
+static const char *const opcode_names[FUSE_BPF_MAX_OPCODE] = {
+	[FUSE_LOOKUP] = "LOOKUP",
+	[FUSE_FORGET] = "FORGET",
+	[FUSE_GETATTR] = "GETATTR",
+	[FUSE_SETATTR] = "SETATTR",
+	[FUSE_READLINK] = "READLINK",
+	[FUSE_SYMLINK] = "SYMLINK",
+	[FUSE_MKNOD] = "MKNOD",
+	[FUSE_MKDIR] = "MKDIR",
+	[FUSE_UNLINK] = "UNLINK",
+	[FUSE_RMDIR] = "RMDIR",
+	[FUSE_RENAME] = "RENAME",
+	[FUSE_LINK] = "LINK",
+	[FUSE_OPEN] = "OPEN",
+	[FUSE_READ] = "READ",
+	[FUSE_WRITE] = "WRITE",
+	[FUSE_STATFS] = "STATFS",
+	[FUSE_RELEASE] = "RELEASE",
+	[FUSE_FSYNC] = "FSYNC",
+	[FUSE_SETXATTR] = "SETXATTR",
+	[FUSE_GETXATTR] = "GETXATTR",
+	[FUSE_LISTXATTR] = "LISTXATTR",
+	[FUSE_REMOVEXATTR] = "REMOVEXATTR",
+	[FUSE_FLUSH] = "FLUSH",
+	[FUSE_INIT] = "INIT",
+	[FUSE_OPENDIR] = "OPENDIR",
+	[FUSE_READDIR] = "READDIR",
+	[FUSE_RELEASEDIR] = "RELEASEDIR",
+	[FUSE_FSYNCDIR] = "FSYNCDIR",
+	[FUSE_GETLK] = "GETLK",
+	[FUSE_SETLK] = "SETLK",
+	[FUSE_SETLKW] = "SETLKW",
+	[FUSE_ACCESS] = "ACCESS",
+	[FUSE_CREATE] = "CREATE",
+	[FUSE_INTERRUPT] = "INTERRUPT",
+	[FUSE_BMAP] = "BMAP",
+	[FUSE_DESTROY] = "DESTROY",
+	[FUSE_IOCTL] = "IOCTL",
+	[FUSE_POLL] = "POLL",
+	[FUSE_NOTIFY_REPLY] = "NOTIFY_REPLY",
+	[FUSE_BATCH_FORGET] = "BATCH_FORGET",
+	[FUSE_FALLOCATE] = "FALLOCATE",
+	[FUSE_READDIRPLUS] = "READDIRPLUS",
+	[FUSE_RENAME2] = "RENAME2",
+	[FUSE_LSEEK] = "LSEEK",
+	[FUSE_COPY_FILE_RANGE] = "COPY_FILE_RANGE",
+	[FUSE_SETUPMAPPING] = "SETUPMAPPING",
+	[FUSE_REMOVEMAPPING] = "REMOVEMAPPING",
+	[FUSE_SYNCFS] = "SYNCFS",
+	[FUSE_TMPFILE] = "TMPFILE",
+	[FUSE_STATX] = "STATX",
+};
+
+const char *fuse_bpf_opcode_name(uint32_t opcode)
+{
+	if (opcode < FUSE_BPF_MAX_OPCODE && opcode_names[opcode])
+		return opcode_names[opcode];
+	return "OTHER";
+}
+
+int fuse_bpf_conn_new(struct fuse_bpf_conn **connp, unsigned int want,
+		      unsigned int max_stack_depth)
+{
+	struct fuse_bpf_conn *c;
+
+	if (want & ~(FUSE_BPF_WANT_PASSTHROUGH | FUSE_BPF_WANT_BPF) ||
+	    max_stack_depth > 2) {
+		fuse_log(FUSE_LOG_ERR, "fuse-bpf: bad want %#x or stack depth %u\n",
+			 want, max_stack_depth);
+		return -EINVAL;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		fuse_log(FUSE_LOG_ERR, "fuse-bpf: out of memory\n");
+		return -ENOMEM;
+	}
+	if (want & FUSE_BPF_WANT_BPF)
+		want |= FUSE_BPF_WANT_PASSTHROUGH;
+	c->want = want;
+	c->max_stack_depth = max_stack_depth ? max_stack_depth : 1;
+	c->fd = -1;
+	*connp = c;
+	return 0;
+}
+
+static void conn_unlist(struct fuse_bpf_conn *conn)
+{
+	struct fuse_bpf_conn *c, *prev = NULL;
+
+	pthread_mutex_lock(&conns_lock);
+	for (c = atomic_load(&conns); c; prev = c, c = c->next) {
+		if (c != conn)
+			continue;
+		if (prev)
+			prev->next = c->next;
+		else
+			atomic_store(&conns, c->next);
+		break;
+	}
+	pthread_mutex_unlock(&conns_lock);
+}
+
+void fuse_bpf_conn_destroy(struct fuse_bpf_conn *conn)
+{
+	if (!conn)
+		return;
+	conn_unlist(conn);
+	free(conn);
+}
+
+static void count_request(struct fuse_bpf_conn *c, const void *buf,
+			  ssize_t len)
+{
+	const struct fuse_in_header *in = buf;
+	const struct fuse_init_in *init;
+	uint32_t op;
+	uint64_t flags;
+
+	if (len < (ssize_t)sizeof(*in))
+		return;
+	op = in->opcode;
+	atomic_fetch_add_explicit(&c->count[op < FUSE_BPF_MAX_OPCODE ?
+					    op : FUSE_BPF_MAX_OPCODE],
+				  1, memory_order_relaxed);
+	if (op != FUSE_INIT ||
+	    len < (ssize_t)(sizeof(*in) + offsetof(struct fuse_init_in, unused)))
+		return;
+	init = (const void *)(in + 1);
+	flags = init->flags;
+	if (flags & FUSE_INIT_EXT)
+		flags |= (uint64_t)init->flags2 << 32;
+	atomic_store(&c->kernel_flags, flags);
+	atomic_store(&c->init_unique, in->unique);
+}
+
+static ssize_t hook_read(int fd, void *buf, size_t len, void *userdata)
+{
+	struct fuse_bpf_conn *c = conn_of_fd(fd);
+	ssize_t res = read(fd, buf, len);
+
+	if (res > 0 && c)
+		count_request(c, buf, res);
+	return res;
+}
+
+/* Patch libfuse's INIT reply; false when there is nothing to patch. */
+static bool patch_init(struct fuse_bpf_conn *c, struct fuse_init_out *out)
+{
+	uint64_t kflags = atomic_load(&c->kernel_flags);
+	uint64_t flags;
+
+	flags = out->flags;
+	if (flags & FUSE_INIT_EXT)
+		flags |= (uint64_t)out->flags2 << 32;
+
+	if ((c->want & FUSE_BPF_WANT_PASSTHROUGH) && (kflags & FUSE_INIT_EXT) &&
+	    (kflags & FUSE_PASSTHROUGH)) {
+		flags |= FUSE_INIT_EXT | FUSE_PASSTHROUGH;
+		flags &= ~(uint64_t)FUSE_WRITEBACK_CACHE;
+		out->max_stack_depth = c->max_stack_depth;
+		atomic_store(&c->passthrough, true);
+		if ((c->want & FUSE_BPF_WANT_BPF) && (kflags & FUSE_BPF)) {
+			flags |= FUSE_BPF;
+			atomic_store(&c->bpf, true);
+		}
+	}
+	if ((c->want & FUSE_BPF_WANT_PASSTHROUGH) && !atomic_load(&c->passthrough))
+		fuse_log(FUSE_LOG_ERR, "fuse-bpf: the kernel does not offer FUSE_PASSTHROUGH\n");
+	if ((c->want & FUSE_BPF_WANT_BPF) && !atomic_load(&c->bpf))
+		fuse_log(FUSE_LOG_ERR, "fuse-bpf: the kernel does not offer FUSE_BPF\n");
+	if (!atomic_load(&c->passthrough))
+		return false;
+	out->flags = (uint32_t)flags;
+	out->flags2 = (uint32_t)(flags >> 32);
+	return true;
+}
+
+static ssize_t hook_writev(int fd, struct iovec *iov, int count,
+			   void *userdata)
+{
+	struct fuse_bpf_conn *c = conn_of_fd(fd);
+	const struct fuse_out_header *oh = iov[0].iov_base;
+	uint64_t unique = c ? atomic_load(&c->init_unique) : 0;
+	struct fuse_init_out out;
+	struct iovec iov2[2];
+	ssize_t res;
+
+	if (!unique || count != 2 || iov[0].iov_len != sizeof(*oh) ||
+	    oh->unique != unique)
+		return writev(fd, iov, count);
+
+	/* The INIT reply: patch a copy, once. */
+	atomic_store(&c->init_unique, 0);
+	if (oh->error || iov[1].iov_len < offsetof(struct fuse_init_out, unused) ||
+	    iov[1].iov_len > sizeof(out)) {
+		res = writev(fd, iov, count);
+		atomic_store(&c->init_done, true);
+		return res;
+	}
+	memset(&out, 0, sizeof(out));
+	memcpy(&out, iov[1].iov_base, iov[1].iov_len);
+	iov2[0] = iov[0];
+	iov2[1] = iov[1];
+	if (patch_init(c, &out))
+		iov2[1].iov_base = &out;
+	res = writev(fd, iov2, 2);
+	if (res < 0) {
+		atomic_store(&c->passthrough, false);
+		atomic_store(&c->bpf, false);
+	}
+	atomic_store(&c->init_done, true);
+	return res;
+}
+
+int fuse_bpf_conn_attach(struct fuse_bpf_conn *conn, struct fuse_session *se,
+			 int fd)
+{
+	static const struct fuse_custom_io io = {
+		.read = hook_read,
+		.writev = hook_writev,
+	};
+	int err;
+
+	if (conn->fd >= 0) {
+		fuse_log(FUSE_LOG_ERR, "fuse-bpf: connection attached twice\n");
+		return -EINVAL;
+	}
+	conn->fd = fd;
+	pthread_mutex_lock(&conns_lock);
+	conn->next = atomic_load(&conns);
+	atomic_store(&conns, conn);
+	pthread_mutex_unlock(&conns_lock);
+	err = fuse_session_custom_io(se, &io, fd);
+	if (err) {
+		fuse_log(FUSE_LOG_ERR, "fuse-bpf: fuse_session_custom_io: %s\n",
+			 strerror(-err));
+		conn_unlist(conn);
+		conn->fd = -1;
+		return err < 0 ? err : -EINVAL;
+	}
+	return 0;
+}
+
+bool fuse_bpf_init_done(const struct fuse_bpf_conn *conn)
+{
+	return atomic_load(&conn->init_done);
+}
+
+uint64_t fuse_bpf_kernel_flags(const struct fuse_bpf_conn *conn)
+{
+	return atomic_load(&conn->kernel_flags);
+}
+
+bool fuse_bpf_kernel_offers(const struct fuse_bpf_conn *conn,
+			    unsigned int want)
+{
+	uint64_t kflags = atomic_load(&conn->kernel_flags);
+	uint64_t need = FUSE_INIT_EXT;
+
+	if (want & (FUSE_BPF_WANT_PASSTHROUGH | FUSE_BPF_WANT_BPF))
+		need |= FUSE_PASSTHROUGH;
+	if (want & FUSE_BPF_WANT_BPF)
+		need |= FUSE_BPF;
+	return (kflags & need) == need;
+}
+
+bool fuse_bpf_passthrough_enabled(const struct fuse_bpf_conn *conn)
+{
+	return atomic_load(&conn->init_done) && atomic_load(&conn->passthrough);
+}
+
+bool fuse_bpf_enabled(const struct fuse_bpf_conn *conn)
+{
+	return atomic_load(&conn->init_done) && atomic_load(&conn->bpf);
+}
+
+uint64_t fuse_bpf_request_count(const struct fuse_bpf_conn *conn,
+				uint32_t opcode)
+{
+	if (opcode > FUSE_BPF_MAX_OPCODE)
+		opcode = FUSE_BPF_MAX_OPCODE;
+	return atomic_load_explicit(&conn->count[opcode], memory_order_relaxed);
+}
+
+int fuse_bpf_stats_write(const struct fuse_bpf_conn *conn, FILE *f)
+{
+	uint32_t op;
+	uint64_t n;
+
+	for (op = 0; op <= FUSE_BPF_MAX_OPCODE; op++) {
+		n = fuse_bpf_request_count(conn, op);
+		if (n && fprintf(f, "%s %llu\n", fuse_bpf_opcode_name(op),
+				 (unsigned long long)n) < 0)
+			return -EIO;
+	}
+	return fflush(f) ? -EIO : 0;
+}
+
+int fuse_bpf_backing_open(struct fuse_session *se, int fd,
+			  unsigned int flags)
+{
+	struct fuse_backing_map map = { .fd = fd };
+	struct stat st;
+	int id;
+
+	if (flags & ~FUSE_BPF_BACKING_DIR) {
+		fuse_log(FUSE_LOG_ERR, "fuse-bpf: backing_open: bad flags %#x\n",
+			 flags);
+		return -EINVAL;
+	}
+	if (!fstat(fd, &st) && S_ISDIR(st.st_mode))
+		flags |= FUSE_BPF_BACKING_DIR;
+	map.flags = flags;
+	id = ioctl(fuse_session_fd(se), FUSE_DEV_IOC_BACKING_OPEN, &map);
+	if (id < 0) {
+		id = -errno;
+		fuse_log(FUSE_LOG_ERR, "fuse-bpf: FUSE_DEV_IOC_BACKING_OPEN(fd %d%s): %s\n",
+			 fd, flags ? ", dir" : "", strerror(-id));
+		return id;
+	}
+	if (id == 0) {
+		fuse_log(FUSE_LOG_ERR, "fuse-bpf: FUSE_DEV_IOC_BACKING_OPEN returned 0\n");
+		return -EPROTO;
+	}
+	return id;
+}
+
+int fuse_bpf_backing_close(struct fuse_session *se, int backing_id)
+{
+	uint32_t id = backing_id;
+
+	if (ioctl(fuse_session_fd(se), FUSE_DEV_IOC_BACKING_CLOSE, &id)) {
+		int err = -errno;
+
+		fuse_log(FUSE_LOG_ERR, "fuse-bpf: FUSE_DEV_IOC_BACKING_CLOSE(%d): %s\n",
+			 backing_id, strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+/* As libfuse does: clamp to [0, ULONG_MAX] seconds. */
+static uint64_t timeout_sec(double t)
+{
+	if (t > (double)ULONG_MAX)
+		return ULONG_MAX;
+	if (t < 0.0)
+		return 0;
+	return (uint64_t)t;
+}
+
+static uint32_t timeout_nsec(double t)
+{
+	double f = t - (double)timeout_sec(t);
+
+	if (f < 0.0)
+		return 0;
+	if (f >= 0.999999999)
+		return 999999999;
+	return (uint32_t)(f * 1.0e9);
+}
+
+static void fill_attr(struct fuse_attr *a, const struct stat *st)
+{
+	a->ino = st->st_ino;
+	a->mode = st->st_mode;
+	a->nlink = st->st_nlink;
+	a->uid = st->st_uid;
+	a->gid = st->st_gid;
+	a->rdev = st->st_rdev;
+	a->size = st->st_size;
+	a->blksize = st->st_blksize;
+	a->blocks = st->st_blocks;
+	a->atime = st->st_atim.tv_sec;
+	a->mtime = st->st_mtim.tv_sec;
+	a->ctime = st->st_ctim.tv_sec;
+	a->atimensec = st->st_atim.tv_nsec;
+	a->mtimensec = st->st_mtim.tv_nsec;
+	a->ctimensec = st->st_ctim.tv_nsec;
+}
+
+static void fill_entry(struct fuse_entry_out *o, const struct fuse_entry_param *e)
+{
+	memset(o, 0, sizeof(*o));
+	o->nodeid = e->ino;
+	o->generation = e->generation;
+	o->entry_valid = timeout_sec(e->entry_timeout);
+	o->entry_valid_nsec = timeout_nsec(e->entry_timeout);
+	o->attr_valid = timeout_sec(e->attr_timeout);
+	o->attr_valid_nsec = timeout_nsec(e->attr_timeout);
+	fill_attr(&o->attr, &e->attr);
+}
+
+static void fill_open(struct fuse_open_out *o, const struct fuse_file_info *fi,
+		      int32_t passthrough_id)
+{
+	memset(o, 0, sizeof(*o));
+	o->fh = fi->fh;
+	if (fi->direct_io)
+		o->open_flags |= FOPEN_DIRECT_IO;
+	if (fi->keep_cache)
+		o->open_flags |= FOPEN_KEEP_CACHE;
+	if (fi->nonseekable)
+		o->open_flags |= FOPEN_NONSEEKABLE;
+	if (fi->cache_readdir)
+		o->open_flags |= FOPEN_CACHE_DIR;
+	if (fi->noflush)
+		o->open_flags |= FOPEN_NOFLUSH;
+	if (passthrough_id) {
+		o->open_flags |= FOPEN_PASSTHROUGH;
+		o->backing_id = passthrough_id;
+	}
+}
+
+/* false for a malformed entry extension; *ext false means send none */
+static bool fill_bpf(struct fuse_entry_bpf_out *o,
+		     const struct fuse_bpf_entry *bpf, bool *ext)
+{
+	memset(o, 0, sizeof(*o));
+	*ext = false;
+	if (!bpf)
+		return true;
+	if (bpf->filter_action || bpf->filter_id) {
+		fuse_log(FUSE_LOG_ERR, "fuse-bpf: BPF filters are not supported yet\n");
+		return false;
+	}
+	switch (bpf->backing_action) {
+	case FUSE_BPF_BACKING_KEEP:
+		if (bpf->backing_id)
+			break;
+		return true;
+	case FUSE_BPF_BACKING_SET:
+		if (bpf->backing_id <= 0)
+			break;
+		*ext = true;
+		break;
+	case FUSE_BPF_BACKING_REMOVE:
+		if (bpf->backing_id)
+			break;
+		*ext = true;
+		break;
+	}
+	if (!*ext) {
+		fuse_log(FUSE_LOG_ERR, "fuse-bpf: bad backing action %u id %d\n",
+			 bpf->backing_action, bpf->backing_id);
+		return false;
+	}
+	o->backing_action = bpf->backing_action;
+	o->backing_id = bpf->backing_id;
+	return true;
+}
+
+static int reply_buf(fuse_req_t req, const void *buf, size_t size,
+		     const char *what)
+{
+	int err = fuse_reply_buf(req, buf, size);
+
+	if (err && err != -ENOENT)
+		fuse_log(FUSE_LOG_ERR, "fuse-bpf: %s reply of %zu bytes: %s\n",
+			 what, size, strerror(-err));
+	return err;
+}
+
+int fuse_bpf_reply_entry(fuse_req_t req, const struct fuse_entry_param *e,
+			 const struct fuse_bpf_entry *bpf)
+{
+	struct {
+		struct fuse_entry_out entry;
+		struct fuse_entry_bpf_out bpf;
+	} r;
+	bool ext;
+
+	if (!fill_bpf(&r.bpf, bpf, &ext)) {
+		fuse_reply_err(req, EIO);
+		return -EINVAL;
+	}
+	fill_entry(&r.entry, e);
+	return reply_buf(req, &r, ext ? sizeof(r) : sizeof(r.entry), "LOOKUP");
+}
+
+int fuse_bpf_reply_create(fuse_req_t req, const struct fuse_entry_param *e,
+			  const struct fuse_file_info *fi,
+			  int32_t passthrough_id,
+			  const struct fuse_bpf_entry *bpf)
+{
+	struct {
+		struct fuse_entry_out entry;
+		struct fuse_open_out open;
+		struct fuse_entry_bpf_out bpf;
+	} r;
+	bool ext;
+
+	if (passthrough_id < 0 || !fill_bpf(&r.bpf, bpf, &ext)) {
+		fuse_reply_err(req, EIO);
+		return -EINVAL;
+	}
+	fill_entry(&r.entry, e);
+	fill_open(&r.open, fi, passthrough_id);
+	return reply_buf(req, &r, ext ? sizeof(r) : offsetof(typeof(r), bpf),
+			 "CREATE");
+}
+
+int fuse_bpf_reply_open(fuse_req_t req, const struct fuse_file_info *fi,
+			int32_t passthrough_id)
+{
+	struct fuse_open_out o;
+
+	if (passthrough_id < 0) {
+		fuse_reply_err(req, EIO);
+		return -EINVAL;
+	}
+	fill_open(&o, fi, passthrough_id);
+	return reply_buf(req, &o, sizeof(o), "OPEN");
+}
+
+int fuse_bpf_mount(struct fuse_session *se, struct fuse_bpf_conn *conn,
+		   const char *mountpoint,
+		   const struct fuse_bpf_mount_opts *opts)
+{
+	char data[1024], fstype[256], devfd[32];
+	mode_t rootmode = S_IFDIR | 0755;
+	struct stat st;
+	int fd, err, n;
+
+	if (opts->backing_root_fd >= 0) {
+		if (fstat(opts->backing_root_fd, &st)) {
+			err = -errno;
+			fuse_log(FUSE_LOG_ERR, "fuse-bpf: backing root: %s\n",
+				 strerror(-err));
+			return err;
+		}
+		rootmode = S_IFDIR | (st.st_mode & 07777);
+	}
+	fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		fuse_log(FUSE_LOG_ERR, "fuse-bpf: open /dev/fuse: %s\n",
+			 strerror(-err));
+		return err;
+	}
+	n = snprintf(data, sizeof(data), "fd=%d,rootmode=%o,user_id=%u,group_id=%u",
+		     fd, rootmode, getuid(), getgid());
+	if (opts->allow_other)
+		n += snprintf(data + n, sizeof(data) - n, ",allow_other");
+	if (opts->default_permissions && n < (int)sizeof(data))
+		n += snprintf(data + n, sizeof(data) - n, ",default_permissions");
+	if (opts->max_read && n < (int)sizeof(data))
+		n += snprintf(data + n, sizeof(data) - n, ",max_read=%u",
+			      opts->max_read);
+	if (opts->backing_root_fd >= 0 && n < (int)sizeof(data))
+		n += snprintf(data + n, sizeof(data) - n, ",backing_root_fd=%d",
+			      opts->backing_root_fd);
+	if (opts->extra && *opts->extra && n < (int)sizeof(data))
+		n += snprintf(data + n, sizeof(data) - n, ",%s", opts->extra);
+	if (opts->subtype && *opts->subtype)
+		err = snprintf(fstype, sizeof(fstype), "fuse.%s", opts->subtype);
+	else
+		err = snprintf(fstype, sizeof(fstype), "fuse");
+	if (n >= (int)sizeof(data) || err >= (int)sizeof(fstype)) {
+		fuse_log(FUSE_LOG_ERR, "fuse-bpf: mount options too long\n");
+		err = -E2BIG;
+		goto out_close;
+	}
+	if (mount(opts->fsname ? opts->fsname : FUSE_BPF_DEFAULT_FSNAME,
+		  mountpoint, fstype, opts->mount_flags, data)) {
+		err = -errno;
+		fuse_log(FUSE_LOG_ERR, "fuse-bpf: mount %s on %s (%s): %s%s\n",
+			 fstype, mountpoint, data, strerror(-err),
+			 err == -EINVAL && opts->backing_root_fd >= 0 ?
+			 " (a kernel without fuse-bpf?)" : "");
+		goto out_close;
+	}
+	if (conn) {
+		err = fuse_bpf_conn_attach(conn, se, fd);
+		if (err)
+			goto out_umount;
+	}
+	snprintf(devfd, sizeof(devfd), "/dev/fd/%d", fd);
+	if (fuse_session_mount(se, devfd)) {
+		fuse_log(FUSE_LOG_ERR, "fuse-bpf: fuse_session_mount(%s) failed\n",
+			 devfd);
+		err = -EIO;
+		/* once attached, the session owns the descriptor */
+		if (conn)
+			fd = -1;
+		goto out_umount;
+	}
+	return 0;
+
+out_umount:
+	umount2(mountpoint, MNT_DETACH);
+out_close:
+	if (fd >= 0)
+		close(fd);
+	return err;
+}
+
+int fuse_bpf_unmount(const char *mountpoint)
+{
+	int err;
+
+	if (!umount2(mountpoint, MNT_DETACH) || errno == EINVAL)
+		return 0;
+	err = -errno;
+	fuse_log(FUSE_LOG_ERR, "fuse-bpf: umount %s: %s\n", mountpoint,
+		 strerror(-err));
+	return err;
+}

@@ -1,0 +1,365 @@
+/* SPDX-License-Identifier: LGPL-2.1 */
+/*
+ * libfuse-bpf: fuse-bpf backing nodes and upstream passthrough for daemons
+ * built on the libfuse 3 low-level API (3.14 or later), which knows
+ * neither.
+ *
+ * The library wraps the daemon's /dev/fuse reads and writes with
+ * fuse_session_custom_io() to negotiate FUSE_PASSTHROUGH and FUSE_BPF in
+ * the INIT reply and to count requests per opcode; it registers backing
+ * files and directories, sends LOOKUP, CREATE and OPEN replies that
+ * libfuse cannot build, and mounts with a backed root.
+ *
+ * Errors: every function returning int returns 0 (or a non-negative
+ * value where documented) on success and a negative errno on failure.
+ * A failing function also logs one line at FUSE_LOG_ERR through
+ * fuse_log(), so fuse_set_log_func() decides where messages go.
+ *
+ * Threads: the I/O hooks and the counters may be used from any number
+ * of session threads.  Set-up and tear-down functions are not
+ * thread-safe.
+ */
+#ifndef FUSE_BPF_H
+#define FUSE_BPF_H
+
+#ifndef FUSE_USE_VERSION
+#define FUSE_USE_VERSION 314
+#endif
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+#include <fuse_lowlevel.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* What fuse_bpf_conn_new() should negotiate (@want). */
+#define FUSE_BPF_WANT_PASSTHROUGH	(1u << 0)	/* FOPEN_PASSTHROUGH */
+#define FUSE_BPF_WANT_BPF		(1u << 1)	/* backing nodes */
+
+/*
+ * Backing actions of fuse_bpf_reply_entry(): the values of the kernel's
+ * FUSE_BPF_ACTION_* (uapi), renamed so that this header does not need
+ * the fuse-bpf <linux/fuse.h>.
+ */
+#define FUSE_BPF_BACKING_KEEP		0	/* leave the node's backing */
+#define FUSE_BPF_BACKING_SET		1	/* bind backing_id */
+#define FUSE_BPF_BACKING_REMOVE		2	/* unbind: daemon serves it */
+
+/* Flag of fuse_bpf_backing_open(): the kernel's FUSE_BACKING_DIR. */
+#define FUSE_BPF_BACKING_DIR		(1u << 0)
+
+/* Opcodes fuse_bpf_request_count() knows; larger ones count as one. */
+#define FUSE_BPF_MAX_OPCODE		64
+
+/**
+ * struct fuse_bpf_conn - one /dev/fuse connection seen by the library
+ *
+ * Opaque.  Made by fuse_bpf_conn_new(), attached to a session by
+ * fuse_bpf_conn_attach() or fuse_bpf_mount(), freed by
+ * fuse_bpf_conn_destroy() after the session loop has returned.
+ */
+struct fuse_bpf_conn;
+
+/**
+ * struct fuse_bpf_entry - the backing part of a LOOKUP or CREATE reply
+ * @backing_action: FUSE_BPF_BACKING_KEEP, _SET or _REMOVE
+ * @backing_id: with SET, an id from fuse_bpf_backing_open(); else 0
+ * @filter_action: placeholder for BPF filters, which the kernel does not
+ *	implement yet: must be 0
+ * @filter_id: placeholder for BPF filters: must be 0
+ *
+ * Becomes the kernel's struct fuse_entry_bpf_out, whose flags and
+ * reserved words the library keeps zero.
+ */
+struct fuse_bpf_entry {
+	uint32_t backing_action;
+	int32_t backing_id;
+	uint32_t filter_action;
+	uint32_t filter_id;
+};
+
+/**
+ * fuse_bpf_conn_new() - prepare the negotiation of one connection
+ * @connp: where the new connection goes
+ * @want: FUSE_BPF_WANT_PASSTHROUGH and/or FUSE_BPF_WANT_BPF (BPF implies
+ *	passthrough, which the kernel requires with it); 0 only counts
+ * @max_stack_depth: the max_stack_depth offered with passthrough, 1 or 2
+ *	(0 means 1): how deep the backing filesystems may stack
+ *
+ * Return: 0, -EINVAL for bad arguments, -ENOMEM.
+ */
+int fuse_bpf_conn_new(struct fuse_bpf_conn **connp, unsigned int want,
+		      unsigned int max_stack_depth);
+
+/**
+ * fuse_bpf_conn_attach() - hook a connection's /dev/fuse I/O
+ * @conn: from fuse_bpf_conn_new()
+ * @se: a session from fuse_session_new(), not mounted yet
+ * @fd: its open /dev/fuse descriptor; the session owns it from now on
+ *	(fuse_session_destroy() closes it)
+ *
+ * Installs fuse_session_custom_io() read and writev hooks.  The read hook
+ * counts every request by opcode and remembers the kernel's INIT flags;
+ * the writev hook patches the INIT reply: it adds FUSE_INIT_EXT, the
+ * wanted flags2 bits the kernel offered (FUSE_PASSTHROUGH, and FUSE_BPF
+ * when passthrough was granted), max_stack_depth, and drops
+ * FUSE_WRITEBACK_CACHE, which passthrough excludes.  Every other choice
+ * of libfuse and of the daemon's init() stays.  The hooks do not splice:
+ * libfuse then does not offer splice either.
+ *
+ * Return: 0 or the error of fuse_session_custom_io().
+ */
+int fuse_bpf_conn_attach(struct fuse_bpf_conn *conn, struct fuse_session *se,
+			 int fd);
+
+/**
+ * fuse_bpf_conn_destroy() - free a connection
+ * @conn: the connection, or NULL
+ *
+ * Call after fuse_session_destroy(): the hooks must not run any more.
+ */
+void fuse_bpf_conn_destroy(struct fuse_bpf_conn *conn);
+
+/**
+ * fuse_bpf_init_done() - has the INIT reply been sent?
+ * @conn: the connection
+ *
+ * Return: true once the daemon answered INIT; the flag functions below
+ * mean something only then (from the daemon's init() callback on,
+ * fuse_bpf_kernel_flags() already does).
+ */
+bool fuse_bpf_init_done(const struct fuse_bpf_conn *conn);
+
+/**
+ * fuse_bpf_kernel_flags() - the kernel's INIT flags
+ * @conn: the connection
+ *
+ * Return: flags | flags2 << 32 of the kernel's INIT request (flags2 only
+ * with FUSE_INIT_EXT), 0 before INIT.  FUSE_BPF is bit 63.
+ */
+uint64_t fuse_bpf_kernel_flags(const struct fuse_bpf_conn *conn);
+
+/**
+ * fuse_bpf_kernel_offers() - does the kernel offer what @want needs?
+ * @conn: the connection
+ * @want: FUSE_BPF_WANT_PASSTHROUGH and/or FUSE_BPF_WANT_BPF
+ *
+ * Usable from the daemon's init() callback on, before the INIT reply.
+ *
+ * Return: true when the kernel's INIT request offered FUSE_PASSTHROUGH
+ * (with FUSE_INIT_EXT) and, for FUSE_BPF_WANT_BPF, FUSE_BPF.
+ */
+bool fuse_bpf_kernel_offers(const struct fuse_bpf_conn *conn,
+			    unsigned int want);
+
+/**
+ * fuse_bpf_passthrough_enabled() - was FUSE_PASSTHROUGH negotiated?
+ * @conn: the connection
+ *
+ * Return: true when it was wanted, the kernel offered it and the INIT
+ * reply asked for it.
+ */
+bool fuse_bpf_passthrough_enabled(const struct fuse_bpf_conn *conn);
+
+/**
+ * fuse_bpf_enabled() - was FUSE_BPF negotiated?
+ * @conn: the connection
+ *
+ * Return: true when FUSE_BPF was wanted, the kernel offered it and the
+ * INIT reply asked for it (with passthrough, which it needs).
+ */
+bool fuse_bpf_enabled(const struct fuse_bpf_conn *conn);
+
+/**
+ * fuse_bpf_request_count() - requests read so far with one opcode
+ * @conn: the connection
+ * @opcode: a FUSE opcode; any opcode of FUSE_BPF_MAX_OPCODE or more
+ *	(CUSE_INIT included) reads the shared "other" counter
+ *
+ * Return: the count.  FORGET and BATCH_FORGET count as requests too.
+ */
+uint64_t fuse_bpf_request_count(const struct fuse_bpf_conn *conn,
+				uint32_t opcode);
+
+/**
+ * fuse_bpf_opcode_name() - the name of a FUSE opcode
+ * @opcode: a FUSE opcode
+ *
+ * Return: "LOOKUP", "READDIRPLUS", ...; "OTHER" for unknown opcodes.
+ */
+const char *fuse_bpf_opcode_name(uint32_t opcode);
+
+/**
+ * fuse_bpf_stats_write() - print the non-zero request counters
+ * @conn: the connection
+ * @f: where to print
+ *
+ * One line per opcode seen, "NAME count", in opcode order.
+ *
+ * Return: 0, or -EIO when printing failed.
+ */
+int fuse_bpf_stats_write(const struct fuse_bpf_conn *conn, FILE *f);
+
+/**
+ * fuse_bpf_backing_open() - register a backing file or directory
+ * @se: the session (its /dev/fuse descriptor is used)
+ * @fd: the backing: a regular file or a directory; O_PATH is enough for
+ *	the fuse-bpf kernel, upstream kernels may want a regular open
+ * @flags: 0 or FUSE_BPF_BACKING_DIR; a directory gets
+ *	FUSE_BPF_BACKING_DIR even without it
+ *
+ * FUSE_DEV_IOC_BACKING_OPEN.  Needs CAP_SYS_ADMIN and passthrough
+ * negotiated, directories FUSE_BPF too.  The kernel keeps its own
+ * reference: @fd may be closed afterwards.
+ *
+ * Return: the backing id (> 0) or -errno (-EPERM, -EINVAL, -ELOOP, ...).
+ */
+int fuse_bpf_backing_open(struct fuse_session *se, int fd,
+			  unsigned int flags);
+
+/**
+ * fuse_bpf_backing_close() - forget a backing id
+ * @se: the session
+ * @backing_id: from fuse_bpf_backing_open()
+ *
+ * FUSE_DEV_IOC_BACKING_CLOSE.  Nodes bound to it and files opened
+ * through it keep the backing.  Do not close an id a reply just named:
+ * the kernel resolves it after the daemon's write() returned, in the
+ * context of the process that sent the request (a closed id makes that
+ * process's system call fail with -EBADF).  Keep it as long as the node
+ * (until its FORGET), or until the file is released.
+ *
+ * Return: 0 or -errno.
+ */
+int fuse_bpf_backing_close(struct fuse_session *se, int backing_id);
+
+/**
+ * fuse_bpf_reply_entry() - answer LOOKUP, optionally with a backing
+ * @req: the LOOKUP request
+ * @e: the entry, as for fuse_reply_entry()
+ * @bpf: the backing action, or NULL for KEEP
+ *
+ * Sends struct fuse_entry_out followed by struct fuse_entry_bpf_out
+ * through fuse_reply_buf().  A KEEP (or NULL) reply is sent without the
+ * extension, so it suits connections without FUSE_BPF too; any other
+ * action needs FUSE_BPF negotiated.  As with fuse_reply_entry(), the
+ * daemon counts one lookup of @e->ino when this succeeds.  With SET,
+ * the id must stay registered after this returns (see
+ * fuse_bpf_backing_close()).
+ *
+ * Return: 0, -EINVAL for a bad @bpf (the request is then answered with
+ * EIO), or the error of fuse_reply_buf().
+ */
+int fuse_bpf_reply_entry(fuse_req_t req, const struct fuse_entry_param *e,
+			 const struct fuse_bpf_entry *bpf);
+
+/**
+ * fuse_bpf_reply_create() - answer CREATE, optionally with passthrough
+ * @req: the CREATE request
+ * @e: the new entry
+ * @fi: the open file: fh and the open flags (direct_io, keep_cache, ...)
+ * @passthrough_id: a backing id for FOPEN_PASSTHROUGH, or 0 for none
+ * @bpf: the backing action, or NULL for KEEP
+ *
+ * Sends struct fuse_entry_out, struct fuse_open_out and, unless @bpf is
+ * NULL or KEEP, struct fuse_entry_bpf_out.  The fuse-bpf kernel does not
+ * accept the extension on CREATE replies yet (its write() fails and the
+ * caller gets -EIO): pass NULL until it does.
+ *
+ * Return: 0, -EINVAL for a negative @passthrough_id or a bad @bpf (the
+ * request is then answered with EIO), or the error of fuse_reply_buf():
+ * -ENOENT means the request was interrupted and the daemon must release
+ * @fi->fh.
+ */
+int fuse_bpf_reply_create(fuse_req_t req, const struct fuse_entry_param *e,
+			  const struct fuse_file_info *fi,
+			  int32_t passthrough_id,
+			  const struct fuse_bpf_entry *bpf);
+
+/**
+ * fuse_bpf_reply_open() - answer OPEN, optionally with passthrough
+ * @req: the OPEN request
+ * @fi: the open file: fh and the open flags
+ * @passthrough_id: a backing id for FOPEN_PASSTHROUGH, or 0 for none
+ *
+ * libfuse 3.14's fuse_reply_open() cannot set FOPEN_PASSTHROUGH; this
+ * sends a struct fuse_open_out through fuse_reply_buf().  With
+ * passthrough the kernel serves read, write, splice and mmap of the file
+ * on the backing; the daemon still sees flush, fsync and release.  One
+ * inode can only pass through to one backing at a time: reuse the id
+ * while files of the inode are open.
+ *
+ * Return: 0, -EINVAL for a negative @passthrough_id (the request is then
+ * answered with EIO), or the error of fuse_reply_buf(): -ENOENT means the
+ * request was interrupted and the daemon must release @fi->fh.
+ */
+int fuse_bpf_reply_open(fuse_req_t req, const struct fuse_file_info *fi,
+			int32_t passthrough_id);
+
+/**
+ * struct fuse_bpf_mount_opts - how fuse_bpf_mount() mounts
+ * @fsname: the mount's source as /proc/mounts shows it (NULL: "fuse-bpf")
+ * @subtype: file system type "fuse.@subtype" (NULL: plain "fuse")
+ * @mount_flags: mount(2) flags, e.g. MS_NOSUID | MS_NODEV
+ * @allow_other: let other users than the mounter in
+ * @default_permissions: let the kernel check permissions by mode
+ * @backing_root_fd: a directory to back the root with (fuse-bpf kernels:
+ *	backing_root_fd=), or -1; O_PATH is enough.  The connection then
+ *	needs FUSE_BPF: attach a conn that wants it.
+ * @max_read: the max_read= option, 0 for none
+ * @extra: more comma-separated options for the kernel, or NULL
+ */
+struct fuse_bpf_mount_opts {
+	const char *fsname;
+	const char *subtype;
+	unsigned long mount_flags;
+	bool allow_other;
+	bool default_permissions;
+	int backing_root_fd;
+	unsigned int max_read;
+	const char *extra;
+};
+
+/**
+ * fuse_bpf_mount() - mount a session, with a backed root if asked
+ * @se: a session from fuse_session_new(), not mounted yet
+ * @conn: a connection to attach (fuse_bpf_conn_attach()), or NULL
+ * @mountpoint: where to mount
+ * @opts: the options
+ *
+ * The kernel resolves backing_root_fd= in the mounter's file table, so
+ * the library mounts itself: it opens /dev/fuse, calls mount(2) with
+ * fd=, rootmode= (from the backing root, else a directory 0755),
+ * user_id=, group_id= (the caller's), the asked options and
+ * backing_root_fd=, then gives the descriptor to the session
+ * (fuse_bpf_conn_attach() and fuse_session_mount(se, "/dev/fd/N")).
+ * Needs CAP_SYS_ADMIN; no fusermount.  Unmount with fuse_bpf_unmount():
+ * fuse_session_unmount() does not know this mount.
+ *
+ * Return: 0; -errno of open() or mount(2) (-EINVAL from a kernel that
+ * does not know backing_root_fd=); -EIO when the session refused the
+ * descriptor.
+ */
+int fuse_bpf_mount(struct fuse_session *se, struct fuse_bpf_conn *conn,
+		   const char *mountpoint,
+		   const struct fuse_bpf_mount_opts *opts);
+
+/**
+ * fuse_bpf_unmount() - detach a mount made by fuse_bpf_mount()
+ * @mountpoint: the mount point
+ *
+ * umount2(MNT_DETACH).  An already unmounted point (-EINVAL) is no error.
+ *
+ * Return: 0 or -errno.
+ */
+int fuse_bpf_unmount(const char *mountpoint);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* FUSE_BPF_H */

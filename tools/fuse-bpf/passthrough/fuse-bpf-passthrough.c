@@ -1,0 +1,1350 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fuse-bpf-passthrough: mirror SOURCE at MOUNTPOINT, three ways.
+ *
+ *   plain        every operation is served here, in userspace
+ *   passthrough  as plain, but OPEN and CREATE answer FOPEN_PASSTHROUGH
+ *                with a backing id: the kernel reads and writes the
+ *                files itself (upstream passthrough, Linux 6.9+)
+ *   bpf          the root is backed by SOURCE (backing_root_fd=): the
+ *                kernel serves the whole tree; LOOKUPs that still arrive
+ *                are answered with a backing (SET).  With
+ *                --no-root-backing the daemon serves the root itself and
+ *                binds what its LOOKUPs find instead.
+ *
+ * Nodes are kept in a table keyed by (st_dev, st_ino), each with an
+ * O_PATH descriptor and the kernel's lookup count.  Objects are created
+ * with the caller's fsuid and fsgid; the kernel applies the caller's
+ * umask (no FUSE_CAP_DONT_MASK; the daemon runs with umask 0).  Mounted
+ * with allow_other and default_permissions: the kernel checks
+ * permissions, the daemon acts as root.
+ *
+ * One thread serves requests, or up to --threads N: the node table and
+ * the backing ids are under one lock, fsuid and fsgid are per thread
+ * and the umask is never changed.  Request counts per opcode go to --stats
+ * FILE (or stderr) at exit and on SIGUSR1, one "NAME count" line each.
+ *
+ * Exit status: 0 after unmount or SIGINT/SIGTERM/SIGHUP, 1 on errors,
+ * 2 for bad usage, 3 when the kernel lacks what --mode needs.
+ */
+#define _GNU_SOURCE
+#define FUSE_USE_VERSION 314
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/fsuid.h>
+#include <sys/syscall.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/xattr.h>
+
+#include <fuse_lowlevel.h>
+#include "fuse_bpf.h"
+
+#define EXIT_USAGE	2
+#define EXIT_NOKERNEL	3
+
+enum mode { MODE_PLAIN, MODE_PASSTHROUGH, MODE_BPF };
+static const char *const mode_names[] = { "plain", "passthrough", "bpf" };
+
+struct node {
+	struct node *next;	/* hash chain */
+	dev_t dev;
+	ino_t ino;
+	int fd;			/* O_PATH */
+	uint64_t nlookup;
+	/*
+	 * One backing id per node, for passthrough opens and LOOKUP
+	 * bindings alike (the kernel allows one backing per inode while
+	 * files are open): a reference per open file, one while bound.
+	 */
+	int backing_id;
+	unsigned int backing_refs;
+	bool bound;		/* bpf: named in a LOOKUP reply's SET */
+};
+
+struct file_h {
+	int fd;
+	bool passthrough;	/* holds a reference on node->backing_id */
+};
+
+struct dir_h {
+	DIR *dp;
+	off_t offset;
+	struct dirent *entry;
+};
+
+static struct {
+	enum mode mode;
+	const char *source;
+	const char *mountpoint;
+	const char *stats_path;
+	double timeout;
+	unsigned int threads;	/* > 1: libfuse's multi-threaded loop */
+	bool no_root_backing;	/* bpf: bind at LOOKUP only */
+	bool exiting;		/* we ended the session ourselves */
+	struct fuse_session *se;
+	struct fuse_bpf_conn *conn;
+	struct node root;
+	pthread_mutex_t lock;	/* the table, lookup counts, backing ids */
+	struct node **table;
+	size_t nbuckets;
+	size_t count;
+	pthread_mutex_t stats_lock;
+	bool passthrough_warned;
+} fs = {
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.stats_lock = PTHREAD_MUTEX_INITIALIZER,
+	.timeout = 1.0,
+};
+
+/* ------------------------------------------------------------ node table */
+
+static size_t hash(dev_t dev, ino_t ino)
+{
+	uint64_t h = (uint64_t)ino * 0x9e3779b97f4a7c15ULL ^ (uint64_t)dev;
+
+	return (h ^ (h >> 29)) & (fs.nbuckets - 1);
+}
+
+static int table_grow(void)
+{
+	size_t old = fs.nbuckets, i;
+	struct node **t = fs.table, *n, *next;
+
+	fs.nbuckets = old ? old * 2 : 1024;
+	fs.table = calloc(fs.nbuckets, sizeof(*fs.table));
+	if (!fs.table) {
+		fs.table = t;
+		fs.nbuckets = old;
+		return -ENOMEM;
+	}
+	for (i = 0; i < old; i++) {
+		for (n = t[i]; n; n = next) {
+			next = n->next;
+			n->next = fs.table[hash(n->dev, n->ino)];
+			fs.table[hash(n->dev, n->ino)] = n;
+		}
+	}
+	free(t);
+	return 0;
+}
+
+static struct node *table_find(dev_t dev, ino_t ino)
+{
+	struct node *n;
+
+	for (n = fs.table[hash(dev, ino)]; n; n = n->next)
+		if (n->dev == dev && n->ino == ino)
+			return n;
+	return NULL;
+}
+
+static void table_remove(struct node *n)
+{
+	struct node **p = &fs.table[hash(n->dev, n->ino)];
+
+	while (*p != n)
+		p = &(*p)->next;
+	*p = n->next;
+	fs.count--;
+}
+
+static struct node *node_of(fuse_ino_t ino)
+{
+	return ino == FUSE_ROOT_ID ? &fs.root : (struct node *)(uintptr_t)ino;
+}
+
+static fuse_ino_t ino_of(struct node *n)
+{
+	return n == &fs.root ? FUSE_ROOT_ID : (fuse_ino_t)(uintptr_t)n;
+}
+
+static int fd_of(fuse_ino_t ino)
+{
+	return node_of(ino)->fd;
+}
+
+static void proc_path(char *buf, int fd)
+{
+	sprintf(buf, "/proc/self/fd/%d", fd);
+}
+
+/*
+ * The node's backing id, registered with @fd at the first reference and
+ * closed with the last.  The kernel resolves an id after the reply that
+ * named it was written, so an id lives as long as what refers to it:
+ * the open file (until RELEASE) or the binding (until FORGET).
+ */
+static int backing_get_locked(struct node *n, int fd)
+{
+	int id;
+
+	if (n->backing_refs) {
+		n->backing_refs++;
+		return n->backing_id;
+	}
+	id = fuse_bpf_backing_open(fs.se, fd, 0);
+	if (id > 0) {
+		n->backing_id = id;
+		n->backing_refs = 1;
+	}
+	return id;
+}
+
+static int backing_get(struct node *n, int fd)
+{
+	int id;
+
+	pthread_mutex_lock(&fs.lock);
+	id = backing_get_locked(n, fd);
+	pthread_mutex_unlock(&fs.lock);
+	return id;
+}
+
+/* bpf: the id for a LOOKUP reply's SET; the node holds it until FORGET */
+static int backing_bind(struct node *n)
+{
+	int id;
+
+	pthread_mutex_lock(&fs.lock);
+	if (n->bound) {
+		id = n->backing_id;
+	} else {
+		id = backing_get_locked(n, n->fd);
+		n->bound = id > 0;
+	}
+	pthread_mutex_unlock(&fs.lock);
+	return id;
+}
+
+static void backing_put(struct node *n)
+{
+	pthread_mutex_lock(&fs.lock);
+	if (!--n->backing_refs) {
+		fuse_bpf_backing_close(fs.se, n->backing_id);
+		n->backing_id = 0;
+	}
+	pthread_mutex_unlock(&fs.lock);
+}
+
+static void forget_one(fuse_ino_t ino, uint64_t nlookup)
+{
+	struct node *n = node_of(ino);
+
+	if (n == &fs.root)
+		return;
+	pthread_mutex_lock(&fs.lock);
+	if (nlookup > n->nlookup)
+		nlookup = n->nlookup;
+	n->nlookup -= nlookup;
+	if (n->nlookup) {
+		pthread_mutex_unlock(&fs.lock);
+		return;
+	}
+	table_remove(n);
+	pthread_mutex_unlock(&fs.lock);
+	if (n->bound)
+		backing_put(n);
+	close(n->fd);
+	free(n);
+}
+
+/* Look @name up in @parent and count one lookup of the node found. */
+static int do_lookup(fuse_ino_t parent, const char *name,
+		     struct fuse_entry_param *e)
+{
+	struct node *n;
+	int fd, err;
+
+	memset(e, 0, sizeof(*e));
+	e->attr_timeout = fs.timeout;
+	e->entry_timeout = fs.timeout;
+	fd = openat(fd_of(parent), name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return errno;
+	if (fstatat(fd, "", &e->attr, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW)) {
+		err = errno;
+		close(fd);
+		return err;
+	}
+	pthread_mutex_lock(&fs.lock);
+	if (e->attr.st_dev == fs.root.dev && e->attr.st_ino == fs.root.ino)
+		n = &fs.root;
+	else
+		n = table_find(e->attr.st_dev, e->attr.st_ino);
+	if (n) {
+		n->nlookup++;
+		pthread_mutex_unlock(&fs.lock);
+		close(fd);
+		e->ino = ino_of(n);
+		return 0;
+	}
+	if (fs.count >= 2 * fs.nbuckets && table_grow()) {
+		pthread_mutex_unlock(&fs.lock);
+		close(fd);
+		return ENOMEM;
+	}
+	n = calloc(1, sizeof(*n));
+	if (!n) {
+		pthread_mutex_unlock(&fs.lock);
+		close(fd);
+		return ENOMEM;
+	}
+	n->dev = e->attr.st_dev;
+	n->ino = e->attr.st_ino;
+	n->fd = fd;
+	n->nlookup = 1;
+	n->next = fs.table[hash(n->dev, n->ino)];
+	fs.table[hash(n->dev, n->ino)] = n;
+	fs.count++;
+	pthread_mutex_unlock(&fs.lock);
+	e->ino = ino_of(n);
+	return 0;
+}
+
+/* -------------------------------------------------- caller's credentials */
+
+#define MAX_GROUPS	64
+
+struct creds {
+	uid_t uid;
+	gid_t gid;
+	bool groups;		/* the caller's groups were set */
+};
+
+/* The daemon's supplementary groups, restored after each creation. */
+static gid_t daemon_groups[MAX_GROUPS];
+static int daemon_ngroups = -1;
+
+/*
+ * Per-thread setgroups: glibc's setgroups() would change every thread
+ * of the process, the system call changes only the calling one.
+ */
+static int thread_setgroups(int n, const gid_t *list)
+{
+	return syscall(SYS_setgroups, n, list);
+}
+
+/*
+ * New objects belong to the caller: create with its fsuid, fsgid and
+ * supplementary groups, so that the backing filesystem checks the
+ * parent's permissions and applies the setgid-directory rule for it.
+ * Capabilities of the file system class drop with a non-zero fsuid.
+ */
+static void as_caller(fuse_req_t req, struct creds *old)
+{
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	gid_t list[MAX_GROUPS];
+	int n;
+
+	old->groups = false;
+	n = fuse_req_getgroups(req, MAX_GROUPS, list);
+	if (n >= 0 && n <= MAX_GROUPS && daemon_ngroups >= 0)
+		old->groups = !thread_setgroups(n, list);
+	old->gid = setfsgid(ctx->gid);
+	old->uid = setfsuid(ctx->uid);
+}
+
+static void as_daemon(const struct creds *old)
+{
+	setfsuid(old->uid);
+	setfsgid(old->gid);
+	if (old->groups)
+		thread_setgroups(daemon_ngroups, daemon_groups);
+}
+
+/* ------------------------------------------------------------ operations */
+
+static void pt_init(void *userdata, struct fuse_conn_info *conn)
+{
+	/* passthrough excludes the writeback cache; we write as root */
+	conn->want &= ~(FUSE_CAP_WRITEBACK_CACHE | FUSE_CAP_HANDLE_KILLPRIV);
+	/* the custom I/O does not splice */
+	conn->want &= ~(FUSE_CAP_SPLICE_READ | FUSE_CAP_SPLICE_WRITE |
+			FUSE_CAP_SPLICE_MOVE);
+	/*
+	 * bpf: entries READDIRPLUS would make are never bound; without it
+	 * every name the daemon serves comes through LOOKUP and is.
+	 */
+	if (fs.mode == MODE_BPF)
+		conn->want &= ~(FUSE_CAP_READDIRPLUS | FUSE_CAP_READDIRPLUS_AUTO);
+	if (fs.mode == MODE_BPF &&
+	    !fuse_bpf_kernel_offers(fs.conn, FUSE_BPF_WANT_BPF)) {
+		fuse_log(FUSE_LOG_ERR, "the kernel does not offer FUSE_BPF\n");
+		fs.exiting = true;
+		fuse_session_exit(fs.se);
+	}
+}
+
+static void pt_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct fuse_bpf_entry bpf = { .backing_action = FUSE_BPF_BACKING_SET };
+	struct fuse_entry_param e;
+	int err, id = 0;
+
+	err = do_lookup(parent, name, &e);
+	if (err) {
+		if (err == ENOENT) {
+			/* a negative entry, cached for the timeout */
+			memset(&e, 0, sizeof(e));
+			e.entry_timeout = fs.timeout;
+			fuse_reply_entry(req, &e);
+		} else {
+			fuse_reply_err(req, err);
+		}
+		return;
+	}
+	/* the root (found again through "..") is never looked up */
+	if (fs.mode != MODE_BPF || !fuse_bpf_enabled(fs.conn) ||
+	    e.ino == FUSE_ROOT_ID ||
+	    !(S_ISDIR(e.attr.st_mode) || S_ISREG(e.attr.st_mode))) {
+		fuse_reply_entry(req, &e);
+		return;
+	}
+	/*
+	 * bpf: hand the node to the kernel.  The id stays registered as
+	 * long as the node: the kernel resolves it after our write(), in
+	 * the context of the process that sent the LOOKUP.
+	 */
+	id = backing_bind(node_of(e.ino));
+	if (id < 0) {
+		fuse_reply_entry(req, &e);
+		return;
+	}
+	bpf.backing_id = id;
+	if (fuse_bpf_reply_entry(req, &e, &bpf))
+		forget_one(e.ino, 1);
+}
+
+static void pt_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+	forget_one(ino, nlookup);
+	fuse_reply_none(req);
+}
+
+static void pt_forget_multi(fuse_req_t req, size_t count,
+			    struct fuse_forget_data *forgets)
+{
+	size_t i;
+
+	for (i = 0; i < count; i++)
+		forget_one(forgets[i].ino, forgets[i].nlookup);
+	fuse_reply_none(req);
+}
+
+static void pt_getattr(fuse_req_t req, fuse_ino_t ino,
+		       struct fuse_file_info *fi)
+{
+	struct stat st;
+
+	if (fstatat(fd_of(ino), "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW))
+		fuse_reply_err(req, errno);
+	else
+		fuse_reply_attr(req, &st, fs.timeout);
+}
+
+static void pt_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
+		       int valid, struct fuse_file_info *fi)
+{
+	int fd = fi ? ((struct file_h *)(uintptr_t)fi->fh)->fd : -1;
+	int ifd = fd_of(ino), res;
+	char path[64];
+
+	proc_path(path, ifd);
+	if (valid & FUSE_SET_ATTR_MODE) {
+		res = fd >= 0 ? fchmod(fd, attr->st_mode) :
+				chmod(path, attr->st_mode);
+		if (res)
+			goto out_err;
+	}
+	if (valid & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) {
+		uid_t uid = valid & FUSE_SET_ATTR_UID ? attr->st_uid : (uid_t)-1;
+		gid_t gid = valid & FUSE_SET_ATTR_GID ? attr->st_gid : (gid_t)-1;
+
+		if (fchownat(ifd, "", uid, gid,
+			     AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW))
+			goto out_err;
+	}
+	if (valid & FUSE_SET_ATTR_SIZE) {
+		res = fd >= 0 ? ftruncate(fd, attr->st_size) :
+				truncate(path, attr->st_size);
+		if (res)
+			goto out_err;
+	}
+	if (valid & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME)) {
+		struct timespec tv[2] = {
+			{ .tv_nsec = UTIME_OMIT }, { .tv_nsec = UTIME_OMIT },
+		};
+
+		if (valid & FUSE_SET_ATTR_ATIME_NOW)
+			tv[0].tv_nsec = UTIME_NOW;
+		else if (valid & FUSE_SET_ATTR_ATIME)
+			tv[0] = attr->st_atim;
+		if (valid & FUSE_SET_ATTR_MTIME_NOW)
+			tv[1].tv_nsec = UTIME_NOW;
+		else if (valid & FUSE_SET_ATTR_MTIME)
+			tv[1] = attr->st_mtim;
+		res = fd >= 0 ? futimens(fd, tv) :
+				utimensat(AT_FDCWD, path, tv, 0);
+		if (res)
+			goto out_err;
+	}
+	pt_getattr(req, ino, fi);
+	return;
+
+out_err:
+	fuse_reply_err(req, errno);
+}
+
+static void pt_readlink(fuse_req_t req, fuse_ino_t ino)
+{
+	char buf[PATH_MAX + 1];
+	ssize_t n;
+
+	n = readlinkat(fd_of(ino), "", buf, sizeof(buf));
+	if (n < 0)
+		fuse_reply_err(req, errno);
+	else if (n >= (ssize_t)sizeof(buf))
+		fuse_reply_err(req, ENAMETOOLONG);
+	else {
+		buf[n] = '\0';
+		fuse_reply_readlink(req, buf);
+	}
+}
+
+/* mknod, mkdir and symlink: make the object as the caller, then look it up */
+static void make_node(fuse_req_t req, fuse_ino_t parent, const char *name,
+		      mode_t mode, dev_t rdev, const char *link)
+{
+	struct fuse_entry_param e;
+	struct creds old;
+	int res, err, pfd = fd_of(parent);
+
+	as_caller(req, &old);
+	if (link)
+		res = symlinkat(link, pfd, name);
+	else if (S_ISDIR(mode))
+		res = mkdirat(pfd, name, mode);
+	else
+		res = mknodat(pfd, name, mode, rdev);
+	err = res ? errno : 0;
+	as_daemon(&old);
+	if (!err)
+		err = do_lookup(parent, name, &e);
+	if (err)
+		fuse_reply_err(req, err);
+	else if (fuse_reply_entry(req, &e))
+		forget_one(e.ino, 1);
+}
+
+static void pt_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
+		     mode_t mode, dev_t rdev)
+{
+	make_node(req, parent, name, mode, rdev, NULL);
+}
+
+static void pt_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
+		     mode_t mode)
+{
+	make_node(req, parent, name, S_IFDIR | mode, 0, NULL);
+}
+
+static void pt_symlink(fuse_req_t req, const char *link, fuse_ino_t parent,
+		       const char *name)
+{
+	make_node(req, parent, name, S_IFLNK, 0, link);
+}
+
+static void pt_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
+		    const char *newname)
+{
+	struct fuse_entry_param e;
+	char path[64];
+	int err;
+
+	proc_path(path, fd_of(ino));
+	if (linkat(AT_FDCWD, path, fd_of(newparent), newname,
+		   AT_SYMLINK_FOLLOW)) {
+		fuse_reply_err(req, errno);
+		return;
+	}
+	err = do_lookup(newparent, newname, &e);
+	if (err)
+		fuse_reply_err(req, err);
+	else if (fuse_reply_entry(req, &e))
+		forget_one(e.ino, 1);
+}
+
+static void pt_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	fuse_reply_err(req, unlinkat(fd_of(parent), name, 0) ? errno : 0);
+}
+
+static void pt_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	fuse_reply_err(req, unlinkat(fd_of(parent), name, AT_REMOVEDIR) ?
+		       errno : 0);
+}
+
+static void pt_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
+		      fuse_ino_t newparent, const char *newname,
+		      unsigned int flags)
+{
+	fuse_reply_err(req, renameat2(fd_of(parent), name, fd_of(newparent),
+				      newname, flags) ? errno : 0);
+}
+
+static bool want_passthrough(void)
+{
+	if (fs.mode == MODE_PLAIN)
+		return false;
+	if (fuse_bpf_passthrough_enabled(fs.conn))
+		return true;
+	if (!fs.passthrough_warned) {
+		fs.passthrough_warned = true;
+		fuse_log(FUSE_LOG_WARNING,
+			 "passthrough not negotiated: serving I/O in userspace\n");
+	}
+	return false;
+}
+
+static void release_file(struct node *n, struct file_h *fh)
+{
+	if (fh->passthrough)
+		backing_put(n);
+	close(fh->fd);
+	free(fh);
+}
+
+/* Make the file handle and, for passthrough, get the backing id. */
+static int new_file(struct node *n, int fd, struct fuse_file_info *fi,
+		    int *backing_id)
+{
+	struct file_h *fh = calloc(1, sizeof(*fh));
+
+	*backing_id = 0;
+	if (!fh) {
+		close(fd);
+		return ENOMEM;
+	}
+	fh->fd = fd;
+	if (want_passthrough()) {
+		int id = backing_get(n, fd);
+
+		if (id > 0) {
+			fh->passthrough = true;
+			*backing_id = id;
+		}
+	}
+	fi->fh = (uintptr_t)fh;
+	return 0;
+}
+
+static void pt_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct node *n = node_of(ino);
+	char path[64];
+	int fd, err, id;
+
+	proc_path(path, n->fd);
+	fd = open(path, (fi->flags | O_CLOEXEC) & ~(O_NOFOLLOW | O_CREAT | O_EXCL));
+	if (fd < 0) {
+		fuse_reply_err(req, errno);
+		return;
+	}
+	err = new_file(n, fd, fi, &id);
+	if (err) {
+		fuse_reply_err(req, err);
+		return;
+	}
+	if (fuse_bpf_reply_open(req, fi, id))
+		release_file(n, (struct file_h *)(uintptr_t)fi->fh);
+}
+
+static void pt_create(fuse_req_t req, fuse_ino_t parent, const char *name,
+		      mode_t mode, struct fuse_file_info *fi)
+{
+	struct fuse_entry_param e;
+	struct creds old;
+	int fd, err, id;
+
+	as_caller(req, &old);
+	fd = openat(fd_of(parent), name,
+		    (fi->flags | O_CREAT | O_CLOEXEC) & ~O_NOFOLLOW, mode);
+	err = fd < 0 ? errno : 0;
+	as_daemon(&old);
+	if (err) {
+		fuse_reply_err(req, err);
+		return;
+	}
+	err = do_lookup(parent, name, &e);
+	if (err) {
+		close(fd);
+		fuse_reply_err(req, err);
+		return;
+	}
+	err = new_file(node_of(e.ino), fd, fi, &id);
+	if (err) {
+		forget_one(e.ino, 1);
+		fuse_reply_err(req, err);
+		return;
+	}
+	if (fuse_bpf_reply_create(req, &e, fi, id, NULL)) {
+		release_file(node_of(e.ino), (struct file_h *)(uintptr_t)fi->fh);
+		forget_one(e.ino, 1);
+	}
+}
+
+static int file_fd(struct fuse_file_info *fi)
+{
+	return ((struct file_h *)(uintptr_t)fi->fh)->fd;
+}
+
+static void pt_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		    struct fuse_file_info *fi)
+{
+	struct fuse_bufvec buf = FUSE_BUFVEC_INIT(size);
+
+	buf.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
+	buf.buf[0].fd = file_fd(fi);
+	buf.buf[0].pos = off;
+	fuse_reply_data(req, &buf, FUSE_BUF_SPLICE_MOVE);
+}
+
+static void pt_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
+		     size_t size, off_t off, struct fuse_file_info *fi)
+{
+	ssize_t n = pwrite(file_fd(fi), buf, size, off);
+
+	if (n < 0)
+		fuse_reply_err(req, errno);
+	else
+		fuse_reply_write(req, n);
+}
+
+static void pt_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	/* closing a duplicate drops the POSIX locks as close(2) would */
+	int fd = dup(file_fd(fi));
+
+	fuse_reply_err(req, fd < 0 || close(fd) ? errno : 0);
+}
+
+static void pt_release(fuse_req_t req, fuse_ino_t ino,
+		       struct fuse_file_info *fi)
+{
+	release_file(node_of(ino), (struct file_h *)(uintptr_t)fi->fh);
+	fuse_reply_err(req, 0);
+}
+
+static void pt_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
+		     struct fuse_file_info *fi)
+{
+	int fd = file_fd(fi);
+
+	fuse_reply_err(req, (datasync ? fdatasync(fd) : fsync(fd)) ? errno : 0);
+}
+
+static void pt_opendir(fuse_req_t req, fuse_ino_t ino,
+		       struct fuse_file_info *fi)
+{
+	struct dir_h *d = calloc(1, sizeof(*d));
+	int fd, err;
+
+	if (!d) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	fd = openat(fd_of(ino), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		goto out_err;
+	d->dp = fdopendir(fd);
+	if (!d->dp) {
+		err = errno;
+		close(fd);
+		errno = err;
+		goto out_err;
+	}
+	fi->fh = (uintptr_t)d;
+	if (fuse_reply_open(req, fi)) {
+		closedir(d->dp);
+		free(d);
+	}
+	return;
+
+out_err:
+	err = errno;
+	free(d);
+	fuse_reply_err(req, err);
+}
+
+static bool is_dot(const char *name)
+{
+	return name[0] == '.' &&
+	       (!name[1] || (name[1] == '.' && !name[2]));
+}
+
+static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
+		       off_t off, struct fuse_file_info *fi, bool plus)
+{
+	struct dir_h *d = (struct dir_h *)(uintptr_t)fi->fh;
+	char *buf = malloc(size), *p = buf;
+	size_t rem = size, len;
+	int err = 0;
+
+	if (!buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	if (off != d->offset) {
+		seekdir(d->dp, off);
+		d->entry = NULL;
+		d->offset = off;
+	}
+	for (;;) {
+		struct fuse_entry_param e;
+		const char *name;
+		off_t next;
+
+		if (!d->entry) {
+			errno = 0;
+			d->entry = readdir(d->dp);
+			if (!d->entry) {
+				err = errno;
+				break;
+			}
+		}
+		name = d->entry->d_name;
+		next = d->entry->d_off;
+		if (plus && !is_dot(name)) {
+			err = do_lookup(ino, name, &e);
+			if (err)
+				break;
+			len = fuse_add_direntry_plus(req, p, rem, name, &e, next);
+			if (len > rem) {
+				forget_one(e.ino, 1);
+				break;
+			}
+		} else if (plus) {
+			memset(&e, 0, sizeof(e));
+			e.attr.st_ino = d->entry->d_ino;
+			e.attr.st_mode = DTTOIF(d->entry->d_type);
+			len = fuse_add_direntry_plus(req, p, rem, name, &e, next);
+			if (len > rem)
+				break;
+		} else {
+			struct stat st = {
+				.st_ino = d->entry->d_ino,
+				.st_mode = DTTOIF(d->entry->d_type),
+			};
+
+			len = fuse_add_direntry(req, p, rem, name, &st, next);
+			if (len > rem)
+				break;
+		}
+		p += len;
+		rem -= len;
+		d->entry = NULL;
+		d->offset = next;
+	}
+	/* an error after some entries: return those, the next call fails */
+	if (err && rem == size)
+		fuse_reply_err(req, err);
+	else
+		fuse_reply_buf(req, buf, size - rem);
+	free(buf);
+}
+
+static void pt_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
+		       off_t off, struct fuse_file_info *fi)
+{
+	do_readdir(req, ino, size, off, fi, false);
+}
+
+static void pt_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size,
+			   off_t off, struct fuse_file_info *fi)
+{
+	do_readdir(req, ino, size, off, fi, true);
+}
+
+static void pt_releasedir(fuse_req_t req, fuse_ino_t ino,
+			  struct fuse_file_info *fi)
+{
+	struct dir_h *d = (struct dir_h *)(uintptr_t)fi->fh;
+
+	closedir(d->dp);
+	free(d);
+	fuse_reply_err(req, 0);
+}
+
+static void pt_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
+			struct fuse_file_info *fi)
+{
+	struct dir_h *d = (struct dir_h *)(uintptr_t)fi->fh;
+	int fd = dirfd(d->dp);
+
+	fuse_reply_err(req, (datasync ? fdatasync(fd) : fsync(fd)) ? errno : 0);
+}
+
+static void pt_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+	struct statvfs st;
+
+	if (fstatvfs(fd_of(ino), &st))
+		fuse_reply_err(req, errno);
+	else
+		fuse_reply_statfs(req, &st);
+}
+
+/*
+ * xattrs through /proc/self/fd: the O_PATH descriptors cannot be used
+ * with the f*xattr() calls.
+ */
+static void pt_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
+			const char *value, size_t size, int flags)
+{
+	char path[64];
+
+	proc_path(path, fd_of(ino));
+	fuse_reply_err(req, setxattr(path, name, value, size, flags) ?
+		       errno : 0);
+}
+
+static void reply_xattr(fuse_req_t req, size_t size, ssize_t n, char *buf)
+{
+	if (n < 0)
+		fuse_reply_err(req, errno);
+	else if (!size)
+		fuse_reply_xattr(req, n);
+	else
+		fuse_reply_buf(req, buf, n);
+}
+
+static void pt_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
+			size_t size)
+{
+	char path[64], *buf = NULL;
+	ssize_t n;
+
+	if (size) {
+		buf = malloc(size);
+		if (!buf) {
+			fuse_reply_err(req, ENOMEM);
+			return;
+		}
+	}
+	proc_path(path, fd_of(ino));
+	n = getxattr(path, name, buf, size);
+	reply_xattr(req, size, n, buf);
+	free(buf);
+}
+
+static void pt_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
+{
+	char path[64], *buf = NULL;
+	ssize_t n;
+
+	if (size) {
+		buf = malloc(size);
+		if (!buf) {
+			fuse_reply_err(req, ENOMEM);
+			return;
+		}
+	}
+	proc_path(path, fd_of(ino));
+	n = listxattr(path, buf, size);
+	reply_xattr(req, size, n, buf);
+	free(buf);
+}
+
+static void pt_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
+{
+	char path[64];
+
+	proc_path(path, fd_of(ino));
+	fuse_reply_err(req, removexattr(path, name) ? errno : 0);
+}
+
+/* With default_permissions the kernel checks; this only sees existence. */
+static void pt_access(fuse_req_t req, fuse_ino_t ino, int mask)
+{
+	char path[64];
+
+	proc_path(path, fd_of(ino));
+	fuse_reply_err(req, faccessat(AT_FDCWD, path, mask, AT_EACCESS) ?
+		       errno : 0);
+}
+
+static void pt_fallocate(fuse_req_t req, fuse_ino_t ino, int mode,
+			 off_t offset, off_t length, struct fuse_file_info *fi)
+{
+	fuse_reply_err(req, fallocate(file_fd(fi), mode, offset, length) ?
+		       errno : 0);
+}
+
+static void pt_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
+		     struct fuse_file_info *fi)
+{
+	off_t res = lseek(file_fd(fi), off, whence);
+
+	if (res < 0)
+		fuse_reply_err(req, errno);
+	else
+		fuse_reply_lseek(req, res);
+}
+
+static void pt_copy_file_range(fuse_req_t req, fuse_ino_t ino_in,
+			       off_t off_in, struct fuse_file_info *fi_in,
+			       fuse_ino_t ino_out, off_t off_out,
+			       struct fuse_file_info *fi_out, size_t len,
+			       int flags)
+{
+	ssize_t n = copy_file_range(file_fd(fi_in), &off_in, file_fd(fi_out),
+				    &off_out, len, flags);
+
+	if (n < 0)
+		fuse_reply_err(req, errno);
+	else
+		fuse_reply_write(req, n);
+}
+
+static const struct fuse_lowlevel_ops pt_ops = {
+	.init		= pt_init,
+	.lookup		= pt_lookup,
+	.forget		= pt_forget,
+	.forget_multi	= pt_forget_multi,
+	.getattr	= pt_getattr,
+	.setattr	= pt_setattr,
+	.readlink	= pt_readlink,
+	.mknod		= pt_mknod,
+	.mkdir		= pt_mkdir,
+	.symlink	= pt_symlink,
+	.link		= pt_link,
+	.unlink		= pt_unlink,
+	.rmdir		= pt_rmdir,
+	.rename		= pt_rename,
+	.open		= pt_open,
+	.create		= pt_create,
+	.read		= pt_read,
+	.write		= pt_write,
+	.flush		= pt_flush,
+	.release	= pt_release,
+	.fsync		= pt_fsync,
+	.opendir	= pt_opendir,
+	.readdir	= pt_readdir,
+	.readdirplus	= pt_readdirplus,
+	.releasedir	= pt_releasedir,
+	.fsyncdir	= pt_fsyncdir,
+	.statfs		= pt_statfs,
+	.setxattr	= pt_setxattr,
+	.getxattr	= pt_getxattr,
+	.listxattr	= pt_listxattr,
+	.removexattr	= pt_removexattr,
+	.access		= pt_access,
+	.fallocate	= pt_fallocate,
+	.lseek		= pt_lseek,
+	.copy_file_range = pt_copy_file_range,
+};
+
+/* ----------------------------------------------------------------- stats */
+
+/* Replaces --stats FILE atomically: readers see a whole snapshot. */
+static void write_stats(void)
+{
+	char tmp[PATH_MAX];
+	FILE *f = stderr;
+	int err = 0;
+
+	pthread_mutex_lock(&fs.stats_lock);
+	if (fs.stats_path) {
+		snprintf(tmp, sizeof(tmp), "%s.tmp", fs.stats_path);
+		f = fopen(tmp, "w");
+		if (!f) {
+			err = errno;
+			goto out;
+		}
+	}
+	if (fuse_bpf_stats_write(fs.conn, f))
+		err = EIO;
+	if (f != stderr) {
+		if (fclose(f) && !err)
+			err = errno;
+		if (!err && rename(tmp, fs.stats_path))
+			err = errno;
+	}
+out:
+	if (err)
+		fprintf(stderr, "fuse-bpf-passthrough: %s: %s\n",
+			fs.stats_path ?: "stderr", strerror(err));
+	pthread_mutex_unlock(&fs.stats_lock);
+}
+
+/* SIGUSR1 is blocked everywhere; this thread takes it. */
+static void *stats_thread(void *arg)
+{
+	sigset_t *set = arg;
+	int sig;
+
+	for (;;)
+		if (!sigwait(set, &sig))
+			write_stats();
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ main */
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: fuse-bpf-passthrough SOURCE MOUNTPOINT [options]\n"
+"  --mode bpf|passthrough|plain  who serves what (default: bpf)\n"
+"      plain        every operation in this daemon\n"
+"      passthrough  as plain, file I/O in the kernel (FOPEN_PASSTHROUGH)\n"
+"      bpf          the root is backed by SOURCE: the kernel serves all\n"
+"  --filter PROG.bpf.o  a BPF filter (not supported yet)\n"
+"  --stats FILE     write request counts there (default: stderr) at exit\n"
+"                   and on SIGUSR1\n"
+"  --timeout SECS   entry and attribute cache timeout (default: 1)\n"
+"  --no-root-backing  bpf: serve the root here and bind its entries in\n"
+"                   LOOKUP replies (files and directories) instead\n"
+"  --threads N      serve requests with up to N threads (default: 1)\n"
+"  -f               stay in the foreground\n"
+"  -d               debug: log every request (implies -f)\n"
+"Exit status: 0 unmounted or signalled, 1 error, 2 usage, 3 the kernel\n"
+"lacks what --mode needs.\n");
+}
+
+static int parse_args(int argc, char **argv, bool *foreground, bool *debug)
+{
+	static const struct option opts[] = {
+		{ "mode", required_argument, NULL, 'm' },
+		{ "filter", required_argument, NULL, 'F' },
+		{ "stats", required_argument, NULL, 's' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "no-root-backing", no_argument, NULL, 'R' },
+		{ "threads", required_argument, NULL, 'T' },
+		{ "help", no_argument, NULL, 'h' },
+		{ }
+	};
+	const char *filter = NULL;
+	int c, i;
+
+	fs.mode = MODE_BPF;
+	while ((c = getopt_long(argc, argv, "fdh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'm':
+			for (i = 0; i < 3; i++)
+				if (!strcmp(optarg, mode_names[i]))
+					break;
+			if (i == 3) {
+				fprintf(stderr, "fuse-bpf-passthrough: unknown mode '%s'\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			fs.mode = i;
+			break;
+		case 'F':
+			filter = optarg;
+			break;
+		case 's':
+			fs.stats_path = optarg;
+			break;
+		case 't':
+			fs.timeout = strtod(optarg, NULL);
+			break;
+		case 'R':
+			fs.no_root_backing = true;
+			break;
+		case 'T':
+			fs.threads = strtoul(optarg, NULL, 10);
+			break;
+		case 'f':
+			*foreground = true;
+			break;
+		case 'd':
+			*debug = *foreground = true;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (argc - optind != 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	fs.source = argv[optind];
+	/* absolute: fuse_daemonize() changes to / */
+	fs.mountpoint = realpath(argv[optind + 1], NULL);
+	if (!fs.mountpoint) {
+		fprintf(stderr, "fuse-bpf-passthrough: %s: %s\n",
+			argv[optind + 1], strerror(errno));
+		return EXIT_FAILURE;
+	}
+	if (fs.stats_path && fs.stats_path[0] != '/') {
+		char *cwd = getcwd(NULL, 0), *abs;
+
+		if (!cwd || asprintf(&abs, "%s/%s", cwd, fs.stats_path) < 0) {
+			fprintf(stderr, "fuse-bpf-passthrough: out of memory\n");
+			return EXIT_FAILURE;
+		}
+		free(cwd);
+		fs.stats_path = abs;
+	}
+	if (filter) {
+		fprintf(stderr, "fuse-bpf-passthrough: --filter %s: BPF filters not yet supported\n",
+			filter);
+		return EXIT_FAILURE;
+	}
+	return 0;
+}
+
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct fuse_bpf_mount_opts mo = {
+		.subtype = "fuse-bpf-passthrough",
+		.mount_flags = MS_NOSUID | MS_NODEV,
+		.allow_other = true,
+		.default_permissions = true,
+		.backing_root_fd = -1,
+	};
+	char *fuse_argv[3] = { argv[0], NULL, NULL };
+	struct fuse_args args = FUSE_ARGS_INIT(1, fuse_argv);
+	bool foreground = false, debug = false, unmount = true;
+	unsigned int want = 0;
+	pthread_t stats_tid;
+	sigset_t usr1, all, old;
+	struct stat st;
+	int ret, err;
+
+	ret = parse_args(argc, argv, &foreground, &debug);
+	if (ret)
+		return ret;
+	if (debug) {
+		fuse_argv[1] = "-d";
+		args.argc = 2;
+	}
+	raise_nofile();
+	daemon_ngroups = getgroups(MAX_GROUPS, daemon_groups);
+	/* the kernel applies the caller's umask; objects get the caller's ids */
+	umask(0);
+
+	fs.root.fd = open(fs.source, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fs.root.fd < 0 || fstat(fs.root.fd, &st)) {
+		fprintf(stderr, "fuse-bpf-passthrough: %s: %s\n", fs.source,
+			strerror(errno));
+		return EXIT_FAILURE;
+	}
+	fs.root.dev = st.st_dev;
+	fs.root.ino = st.st_ino;
+	fs.root.nlookup = 2;
+	if (table_grow())
+		return EXIT_FAILURE;
+
+	if (fs.mode == MODE_PASSTHROUGH)
+		want = FUSE_BPF_WANT_PASSTHROUGH;
+	else if (fs.mode == MODE_BPF)
+		want = FUSE_BPF_WANT_BPF | FUSE_BPF_WANT_PASSTHROUGH;
+	if (fuse_bpf_conn_new(&fs.conn, want, 1))
+		return EXIT_FAILURE;
+
+	fs.se = fuse_session_new(&args, &pt_ops, sizeof(pt_ops), NULL);
+	if (!fs.se)
+		return EXIT_FAILURE;
+	if (fs.mode == MODE_BPF && !fs.no_root_backing)
+		mo.backing_root_fd = fs.root.fd;
+	mo.fsname = fs.source;
+	err = fuse_bpf_mount(fs.se, fs.conn, fs.mountpoint, &mo);
+	if (err) {
+		fuse_session_destroy(fs.se);
+		return fs.mode == MODE_BPF && err == -EINVAL ?
+			EXIT_NOKERNEL : EXIT_FAILURE;
+	}
+	if (fuse_set_signal_handlers(fs.se)) {
+		ret = EXIT_FAILURE;
+		goto out_unmount;
+	}
+	if (!foreground && fuse_daemonize(0)) {
+		ret = EXIT_FAILURE;
+		goto out_signals;
+	}
+	/*
+	 * The stats thread starts with every signal blocked, so that
+	 * SIGINT and friends interrupt the session loop's read(); it takes
+	 * SIGUSR1 with sigwait(), which stays blocked here too.
+	 */
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	err = pthread_create(&stats_tid, NULL, stats_thread, &usr1);
+	sigaddset(&old, SIGUSR1);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (err) {
+		ret = EXIT_FAILURE;
+		goto out_signals;
+	}
+	pthread_detach(stats_tid);
+
+	if (fs.threads > 1) {
+		struct fuse_loop_config *cfg = fuse_loop_cfg_create();
+
+		if (!cfg) {
+			ret = EXIT_FAILURE;
+			goto out_signals;
+		}
+		fuse_loop_cfg_set_max_threads(cfg, fs.threads);
+		fuse_loop_cfg_set_clone_fd(cfg, 0);
+		ret = fuse_session_loop_mt(fs.se, cfg);
+		fuse_loop_cfg_destroy(cfg);
+	} else {
+		ret = fuse_session_loop(fs.se);
+	}
+	/*
+	 * The loop returns 0 when the kernel ended the connection (unmount
+	 * or abort): then the mount point is none of our business any more.
+	 * A signal or our own exit leaves the mount to us.
+	 */
+	unmount = ret != 0 || fs.exiting;
+	if (fs.mode == MODE_BPF && fuse_bpf_kernel_flags(fs.conn) &&
+	    !fuse_bpf_kernel_offers(fs.conn, FUSE_BPF_WANT_BPF))
+		ret = EXIT_NOKERNEL;
+	else if (ret < 0)
+		ret = EXIT_FAILURE;
+	else
+		ret = 0;
+out_signals:
+	fuse_remove_signal_handlers(fs.se);
+out_unmount:
+	if (unmount)
+		fuse_bpf_unmount(fs.mountpoint);
+	fuse_session_destroy(fs.se);
+	write_stats();
+	return ret;
+}
