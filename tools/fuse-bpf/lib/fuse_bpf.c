@@ -736,6 +736,13 @@ static bool kernel_has_ops(void)
 	return found;
 }
 
+/* libbpf's error: its message in @buf, and an errno (libbpf's own: -EINVAL) */
+static int bpf_err(int err, char *buf, size_t size)
+{
+	libbpf_strerror(err, buf, size);
+	return err <= -__LIBBPF_ERRNO__START ? -EINVAL : err;
+}
+
 static const struct btf_type *skip_mods(const struct btf *btf, __u32 id)
 {
 	const struct btf_type *t = btf__type_by_id(btf, id);
@@ -803,6 +810,7 @@ int fuse_bpf_filter_load(struct fuse_bpf_filter **filterp, const char *path)
 	bool ours[MAX_FILTERS] = { false };
 	struct bpf_map *map;
 	unsigned int i, n = 0;
+	char msg[128];
 	int err;
 
 	f = calloc(1, sizeof(*f));
@@ -812,9 +820,9 @@ int fuse_bpf_filter_load(struct fuse_bpf_filter **filterp, const char *path)
 	}
 	f->obj = bpf_object__open_file(path, NULL);
 	if (!f->obj) {
-		err = -errno;
+		err = bpf_err(-errno, msg, sizeof(msg));
 		fuse_log(FUSE_LOG_ERR, "fuse-bpf: BPF object %s: %s\n", path,
-			 strerror(-err));
+			 msg);
 		free(f);
 		return err;
 	}
@@ -851,8 +859,9 @@ int fuse_bpf_filter_load(struct fuse_bpf_filter **filterp, const char *path)
 	}
 	err = bpf_object__load(f->obj);
 	if (err) {
+		err = bpf_err(err, msg, sizeof(msg));
 		fuse_log(FUSE_LOG_ERR, "fuse-bpf: %s: loading the BPF object: %s\n",
-			 path, strerror(-err));
+			 path, msg);
 		goto out;
 	}
 	n = 0;
@@ -863,9 +872,9 @@ int fuse_bpf_filter_load(struct fuse_bpf_filter **filterp, const char *path)
 			continue;
 		f->links[i] = bpf_map__attach_struct_ops(map);
 		if (!f->links[i]) {
-			err = -errno;
+			err = bpf_err(-errno, msg, sizeof(msg));
 			fuse_log(FUSE_LOG_ERR, "fuse-bpf: %s: attaching filter %s: %s%s\n",
-				 path, f->names[i], strerror(-err),
+				 path, f->names[i], msg,
 				 err == -EEXIST ?
 				 " (a filter of that name is attached already)" : "");
 			f->count = i;
