@@ -852,7 +852,7 @@ static int nobody_is_refused(const char *mnt)
 	char p[PATH_MAX];
 	DIR *d;
 
-	snprintf(p, sizeof(p), "%s/secret", mnt);
+	snprintf(p, sizeof(p), "%s/rootonly", mnt);
 	if (open(p, O_RDONLY) >= 0 || errno != EACCES)
 		return 1;
 	if (truncate(p, 0) == 0 || errno != EACCES)
@@ -874,12 +874,13 @@ TEST_F(pt, nonroot_refused)
 {
 	char buf[16];
 
-	ASSERT_EQ(0, put(pj(self->src, "secret"), "secret", 6, 0600));
+	/* not "secret": the bpf_hide variant would hide it */
+	ASSERT_EQ(0, put(pj(self->src, "rootonly"), "secret", 6, 0600));
 	ASSERT_EQ(0, mkdir(pj(self->src, "private"), 0700));
 	ASSERT_EQ(0, put(pj(self->src, "private/f"), "f", 1, 0644));
 	EXPECT_EQ(0, as_nobody(nobody_is_refused, self->mnt));
 	/* root still may */
-	EXPECT_EQ(6, get(pj(self->mnt, "secret"), buf, sizeof(buf)));
+	EXPECT_EQ(6, get(pj(self->mnt, "rootonly"), buf, sizeof(buf)));
 	EXPECT_EQ(1, get(pj(self->mnt, "private/f"), buf, sizeof(buf)));
 }
 
