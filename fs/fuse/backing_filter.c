@@ -749,6 +749,56 @@ int fuse_bpf_run_statfs(struct fuse_bpf_call *call,
 	return fuse_bpf_outcome(call, ret, &ua);
 }
 
+/*
+ * The argument types of the callbacks, by BTF id (resolved at build time,
+ * for vmlinux or fuse.ko alike), and what a filter may write in each: the
+ * in-arguments the hooks read back after the pre phase, and the
+ * out-arguments they read back after the post phase.  Everything else,
+ * the context included, is read-only.
+ */
+enum fuse_bpf_arg_type {
+	FUSE_BPF_ARG_CTX,
+	FUSE_BPF_ARG_ENTRY,
+	FUSE_BPF_ARG_ATTR,
+	FUSE_BPF_ARG_SETATTR,
+	FUSE_BPF_ARG_ACCESS,
+	FUSE_BPF_ARG_OPEN,
+	FUSE_BPF_ARG_CREATE,
+	FUSE_BPF_ARG_LINK,
+	FUSE_BPF_ARG_RENAME,
+	FUSE_BPF_ARG_READDIR,
+	FUSE_BPF_ARG_XATTR,
+	FUSE_BPF_ARG_STATFS,
+	FUSE_BPF_ARG_OPS,
+	FUSE_BPF_NR_ARG_TYPES
+};
+
+/* The BTF holding them: vmlinux's, or fuse.ko's */
+static const struct btf *fuse_bpf_btf;
+
+BTF_ID_LIST(fuse_bpf_btf_ids)
+BTF_ID(struct, fuse_bpf_ctx)
+BTF_ID(struct, fuse_bpf_entry_args)
+BTF_ID(struct, fuse_bpf_attr_args)
+BTF_ID(struct, fuse_bpf_setattr_args)
+BTF_ID(struct, fuse_bpf_access_args)
+BTF_ID(struct, fuse_bpf_open_args)
+BTF_ID(struct, fuse_bpf_create_args)
+BTF_ID(struct, fuse_bpf_link_args)
+BTF_ID(struct, fuse_bpf_rename_args)
+BTF_ID(struct, fuse_bpf_readdir_args)
+BTF_ID(struct, fuse_bpf_xattr_args)
+BTF_ID(struct, fuse_bpf_statfs_args)
+BTF_ID(struct, fuse_bpf_ops)
+
+static const char *const fuse_bpf_arg_names[FUSE_BPF_NR_ARG_TYPES] = {
+	"fuse_bpf_ctx", "fuse_bpf_entry_args", "fuse_bpf_attr_args",
+	"fuse_bpf_setattr_args", "fuse_bpf_access_args", "fuse_bpf_open_args",
+	"fuse_bpf_create_args", "fuse_bpf_link_args", "fuse_bpf_rename_args",
+	"fuse_bpf_readdir_args", "fuse_bpf_xattr_args", "fuse_bpf_statfs_args",
+	"fuse_bpf_ops",
+};
+
 /* ------------------------------------------------------------ kfuncs */
 
 __bpf_kfunc_start_defs();
@@ -809,15 +859,41 @@ __bpf_kfunc int bpf_fuse_set_name(struct fuse_bpf_ctx *ctx, const char *buf,
 	return 0;
 }
 
+/**
+ * bpf_fuse_get_value() - copy part of the operation's xattr value
+ * @ctx: the xattr callback's context: setxattr (either phase), or the
+ *	getxattr post phase of a successful read into a buffer
+ * @offset: where in the value to start
+ * @buf: where the bytes go
+ * @buf__sz: size of @buf; the verifier checks it against @buf
+ *
+ * Return: the number of bytes copied (0 at or past the end of the value),
+ * or -ENOENT when the operation has no value.
+ */
+__bpf_kfunc int bpf_fuse_get_value(struct fuse_bpf_ctx *ctx, u32 offset,
+				   void *buf, u32 buf__sz)
+{
+	struct fuse_bpf_call *call = container_of(ctx, struct fuse_bpf_call,
+						  ctx);
+	size_t n;
+
+	if (!call->value)
+		return -ENOENT;
+	if (offset >= call->value_len)
+		return 0;
+	n = min_t(size_t, buf__sz, call->value_len - offset);
+	memcpy(buf, call->value + offset, n);
+	return n;
+}
+
 __bpf_kfunc_end_defs();
 
 BTF_KFUNCS_START(fuse_bpf_kfunc_ids)
 BTF_ID_FLAGS(func, bpf_fuse_get_name, KF_TRUSTED_ARGS)
 BTF_ID_FLAGS(func, bpf_fuse_set_name, KF_TRUSTED_ARGS)
+BTF_ID_FLAGS(func, bpf_fuse_get_value, KF_TRUSTED_ARGS)
 BTF_KFUNCS_END(fuse_bpf_kfunc_ids)
 
-static const struct btf *fuse_bpf_btf;
-static s32 fuse_bpf_ops_type_id;
 
 /* The kfuncs are for fuse_bpf_ops programs only. */
 static int fuse_bpf_kfunc_filter(const struct bpf_prog *prog, u32 kfunc_id)
@@ -826,7 +902,7 @@ static int fuse_bpf_kfunc_filter(const struct bpf_prog *prog, u32 kfunc_id)
 		return 0;
 	if (prog->type == BPF_PROG_TYPE_STRUCT_OPS &&
 	    prog->aux->attach_btf == fuse_bpf_btf &&
-	    prog->aux->attach_btf_id == fuse_bpf_ops_type_id)
+	    prog->aux->attach_btf_id == fuse_bpf_btf_ids[FUSE_BPF_ARG_OPS])
 		return 0;
 	return -EACCES;
 }
@@ -839,46 +915,44 @@ static const struct btf_kfunc_id_set fuse_bpf_kfunc_set = {
 
 /* ------------------------------------------------ struct_ops plumbing */
 
-/*
- * What a filter may write: the in-arguments the hooks read back after the
- * pre phase, and the out-arguments they read back after the post phase.
- * Everything else, the context included, is read-only.
- */
 struct fuse_bpf_write_range {
-	const char *type;
+	enum fuse_bpf_arg_type type;
 	u32 start;
 	u32 end;
-	s32 id;		/* filled by fuse_bpf_ops_init() */
 };
 
-#define FUSE_BPF_WRITABLE(_type, _field) {				\
-	.type = #_type,							\
-	.start = offsetof(struct _type, _field),			\
-	.end = offsetofend(struct _type, _field),			\
+#define FUSE_BPF_WRITABLE(_type, _struct, _field) {			\
+	.type = _type,							\
+	.start = offsetof(struct _struct, _field),			\
+	.end = offsetofend(struct _struct, _field),			\
 }
 
-static struct fuse_bpf_write_range fuse_bpf_writable[] = {
-	FUSE_BPF_WRITABLE(fuse_bpf_attr_args, out.attr),
-	FUSE_BPF_WRITABLE(fuse_bpf_setattr_args, in),
-	FUSE_BPF_WRITABLE(fuse_bpf_create_args, in.mode),
-	FUSE_BPF_WRITABLE(fuse_bpf_statfs_args, out),
+static const struct fuse_bpf_write_range fuse_bpf_writable[] = {
+	FUSE_BPF_WRITABLE(FUSE_BPF_ARG_ATTR, fuse_bpf_attr_args, out.attr),
+	FUSE_BPF_WRITABLE(FUSE_BPF_ARG_SETATTR, fuse_bpf_setattr_args, in),
+	FUSE_BPF_WRITABLE(FUSE_BPF_ARG_CREATE, fuse_bpf_create_args, in.mode),
+	FUSE_BPF_WRITABLE(FUSE_BPF_ARG_STATFS, fuse_bpf_statfs_args, out),
 };
 
 static int fuse_bpf_ops_btf_struct_access(struct bpf_verifier_log *log,
 					  const struct bpf_reg_state *reg,
 					  int off, int size)
 {
-	const struct btf_type *t = btf_type_by_id(reg->btf, reg->btf_id);
-	const char *tname = btf_name_by_offset(reg->btf, t->name_off);
+	const char *tname = "this type";
 	int i;
 
-	for (i = 0; i < ARRAY_SIZE(fuse_bpf_writable); i++) {
-		const struct fuse_bpf_write_range *w = &fuse_bpf_writable[i];
+	if (reg->btf == fuse_bpf_btf) {
+		for (i = 0; i < ARRAY_SIZE(fuse_bpf_writable); i++) {
+			const struct fuse_bpf_write_range *w =
+				&fuse_bpf_writable[i];
 
-		if (reg->btf != fuse_bpf_btf || reg->btf_id != w->id)
-			continue;
-		if (off >= w->start && off + size <= w->end)
-			return NOT_INIT;
+			if (reg->btf_id == fuse_bpf_btf_ids[w->type] &&
+			    off >= w->start && off + size <= w->end)
+				return NOT_INIT;
+		}
+		for (i = 0; i < FUSE_BPF_NR_ARG_TYPES; i++)
+			if (reg->btf_id == fuse_bpf_btf_ids[i])
+				tname = fuse_bpf_arg_names[i];
 	}
 	bpf_log(log, "fuse-bpf: no write to %s at offset %d size %d\n",
 		tname, off, size);
@@ -893,20 +967,7 @@ static const struct bpf_verifier_ops fuse_bpf_verifier_ops = {
 
 static int fuse_bpf_ops_init(struct btf *btf)
 {
-	int i;
-
 	fuse_bpf_btf = btf;
-	fuse_bpf_ops_type_id = btf_find_by_name_kind(btf, "fuse_bpf_ops",
-						     BTF_KIND_STRUCT);
-	if (fuse_bpf_ops_type_id < 0)
-		return -EINVAL;
-	for (i = 0; i < ARRAY_SIZE(fuse_bpf_writable); i++) {
-		fuse_bpf_writable[i].id =
-			btf_find_by_name_kind(btf, fuse_bpf_writable[i].type,
-					      BTF_KIND_STRUCT);
-		if (fuse_bpf_writable[i].id < 0)
-			return -EINVAL;
-	}
 	return 0;
 }
 

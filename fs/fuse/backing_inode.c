@@ -288,10 +288,12 @@ static struct fuse_backing *fuse_bpf_xattr_pre(struct inode *inode,
 					       struct fuse_bpf_call *call,
 					       struct fuse_bpf_xattr_args *args,
 					       u32 opcode, const char *name,
-					       size_t size, int flags,
-					       int *verdict)
+					       const void *value, size_t size,
+					       int flags, int *verdict)
 {
 	fuse_bpf_call_begin(call, inode, opcode);
+	call->value = value;
+	call->value_len = value ? size : 0;
 	if (name)
 		call->name[0] = (struct qstr)QSTR_INIT(name, strlen(name));
 	args->in.size = min_t(size_t, size, U32_MAX);
@@ -337,8 +339,8 @@ bool fuse_bpf_getxattr(struct inode *inode, const char *name, void *value,
 
 	if (!fuse_bpf_inode_backed(inode))
 		return false;
-	fb = fuse_bpf_xattr_pre(inode, &call, &args, FUSE_GETXATTR, name, size,
-				0, &verdict);
+	fb = fuse_bpf_xattr_pre(inode, &call, &args, FUSE_GETXATTR, name,
+				NULL, size, 0, &verdict);
 	if (!fb)
 		return false;
 	*ret = verdict;
@@ -348,6 +350,10 @@ bool fuse_bpf_getxattr(struct inode *inode, const char *name, void *value,
 		*ret = vfs_getxattr(mnt_idmap(path->mnt), path->dentry, name,
 				    value, size);
 		revert_creds(old);
+	}
+	if (value && *ret > 0) {
+		call.value = value;
+		call.value_len = *ret;
 	}
 	*ret = fuse_bpf_xattr_post(&call, &args, verdict, *ret);
 	fuse_bpf_call_end(&call);
@@ -376,7 +382,7 @@ bool fuse_bpf_listxattr(struct inode *inode, char *list, size_t size,
 	if (!fuse_bpf_inode_backed(inode))
 		return false;
 	fb = fuse_bpf_xattr_pre(inode, &call, &args, FUSE_LISTXATTR, NULL,
-				size, 0, &verdict);
+				NULL, size, 0, &verdict);
 	if (!fb)
 		return false;
 	*ret = verdict;
@@ -414,8 +420,8 @@ bool fuse_bpf_setxattr(struct inode *inode, const char *name,
 
 	if (!fuse_bpf_inode_backed(inode))
 		return false;
-	fb = fuse_bpf_xattr_pre(inode, &call, &args, FUSE_SETXATTR, name, size,
-				flags, &verdict);
+	fb = fuse_bpf_xattr_pre(inode, &call, &args, FUSE_SETXATTR, name,
+				value, size, flags, &verdict);
 	if (!fb)
 		return false;
 	path = &fb->file->f_path;
@@ -454,8 +460,8 @@ bool fuse_bpf_removexattr(struct inode *inode, const char *name, int *err)
 
 	if (!fuse_bpf_inode_backed(inode))
 		return false;
-	fb = fuse_bpf_xattr_pre(inode, &call, &args, FUSE_REMOVEXATTR, name, 0,
-				0, &verdict);
+	fb = fuse_bpf_xattr_pre(inode, &call, &args, FUSE_REMOVEXATTR, name,
+				NULL, 0, 0, &verdict);
 	if (!fb)
 		return false;
 	path = &fb->file->f_path;
@@ -884,7 +890,7 @@ bool fuse_bpf_get_acl(struct inode *inode, int type, struct posix_acl **acl)
 	if (!fuse_bpf_inode_backed(inode))
 		return false;
 	fb = fuse_bpf_xattr_pre(inode, &call, &args, FUSE_GETXATTR,
-				fuse_bpf_acl_name(type), 0, 0, &verdict);
+				fuse_bpf_acl_name(type), NULL, 0, 0, &verdict);
 	if (!fb)
 		return false;
 	*acl = ERR_PTR(verdict);
@@ -933,7 +939,7 @@ bool fuse_bpf_set_acl(struct dentry *dentry, struct posix_acl *acl, int type,
 		return false;
 	fb = fuse_bpf_xattr_pre(inode, &call, &args,
 				acl ? FUSE_SETXATTR : FUSE_REMOVEXATTR, name,
-				0, 0, &verdict);
+				NULL, 0, 0, &verdict);
 	if (!fb)
 		return false;
 	path = &fb->file->f_path;

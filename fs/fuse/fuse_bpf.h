@@ -37,6 +37,9 @@ struct fuse_bpf_dirname {
  * @fm: the mount, for userspace filter requests
  * @name: the operation's names, for bpf_fuse_get_name()
  * @entry: readdir post phase: the entry's name, which the filter may change
+ * @value: an xattr value, for bpf_fuse_get_value(): the value being set,
+ *	or in the getxattr post phase the value read
+ * @value_len: its length
  * @user_post: the pre phase asked for a userspace post filter
  * @nonblock: RCU path walk: no userspace filter request (-ECHILD)
  */
@@ -46,6 +49,8 @@ struct fuse_bpf_call {
 	struct fuse_mount *fm;
 	struct qstr name[2];
 	struct fuse_bpf_dirname *entry;
+	const void *value;
+	size_t value_len;
 	bool user_post;
 	bool nonblock;
 };

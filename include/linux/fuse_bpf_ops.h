@@ -74,7 +74,8 @@ enum fuse_bpf_verdict {
  * @error: post phase: the backing operation's result, 0 or -errno
  *
  * Names, symlink targets and directory entries are reached with the
- * bpf_fuse_get_name() and bpf_fuse_set_name() kfuncs.
+ * bpf_fuse_get_name() and bpf_fuse_set_name() kfuncs, xattr values with
+ * bpf_fuse_get_value().
  */
 struct fuse_bpf_ctx {
 	u32 opcode;
@@ -209,7 +210,9 @@ struct fuse_bpf_readdir_args {
  *	the XATTR_CREATE/XATTR_REPLACE flags of setxattr
  * @out: post phase: @out.size is the size of the value or list returned
  *
- * Name 0 is the attribute's name (none for listxattr).
+ * Name 0 is the attribute's name (none for listxattr).  The value being
+ * set, and in the getxattr post phase the value read, are reached with
+ * bpf_fuse_get_value().
  */
 struct fuse_bpf_xattr_args {
 	struct fuse_setxattr_in in;

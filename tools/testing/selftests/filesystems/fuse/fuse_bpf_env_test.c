@@ -5,6 +5,9 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
@@ -34,6 +37,30 @@ TEST(core_skeleton_sees_fuse)
 	EXPECT_EQ(1, skel->bss->has_max_stack_depth);
 	EXPECT_EQ(1, skel->bss->has_fuse_backing);
 	fuse_env__destroy(skel);
+}
+
+/*
+ * The module kernel variant: fuse is fuse.ko, and the struct_ops and
+ * kfuncs of fuse-bpf filters come from its BTF (fuse_filter_test runs
+ * against that).
+ */
+TEST(fuse_is_a_module_with_btf)
+{
+	const char *kernel = getenv("FBPF_KERNEL");
+	char line[256];
+	bool found = false;
+	FILE *f;
+
+	if (!kernel || strcmp(kernel, "module"))
+		SKIP(return, "not the module kernel variant");
+	f = fopen("/proc/modules", "r");
+	ASSERT_NE(NULL, f);
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "fuse ", 5))
+			found = true;
+	fclose(f);
+	EXPECT_TRUE(found);
+	EXPECT_EQ(0, access("/sys/kernel/btf/fuse", R_OK));
 }
 
 TEST_HARNESS_MAIN

@@ -14,6 +14,8 @@ extern int bpf_fuse_get_name(struct fuse_bpf_ctx *fc, __u32 index,
 			     char *buf, __u32 buf__sz) __ksym;
 extern int bpf_fuse_set_name(struct fuse_bpf_ctx *fc, const char *buf,
 			     __u32 buf__sz) __ksym;
+extern int bpf_fuse_get_value(struct fuse_bpf_ctx *fc, __u32 offset,
+			      void *buf, __u32 buf__sz) __ksym;
 
 #define S_IFMT		00170000
 #define S_IFREG		0100000

@@ -582,6 +582,30 @@ TEST_F(filter, readdir_rename_and_mkdir_mode)
 	fuse_verdict__destroy(skel);
 }
 
+TEST_F(filter, xattr_values_through_a_kfunc)
+{
+	struct fuse_verdict *skel = fuse_verdict__open_and_load();
+	char buf[64], p[256];
+
+	ASSERT_NE(NULL, skel);
+	ASSERT_LT(0, use_filter(self, skel->maps.verdict_ops, "verdict"));
+	EXPECT_EQ(-1, setxattr(mpath(self, "hello"), "user.v", "deny-me", 7,
+			       0));
+	EXPECT_EQ(EPERM, errno);
+	EXPECT_EQ(-1, getxattr(bpath(self, "hello", p), "user.v", buf,
+			       sizeof(buf)));
+	ASSERT_EQ(0, setxattr(mpath(self, "hello"), "user.v", "fine", 4, 0));
+	/* a size query has no value to show */
+	EXPECT_EQ(4, getxattr(mpath(self, "hello"), "user.v", NULL, 0));
+	EXPECT_EQ(-ENOENT, skel->bss->xattr_get_len);
+	EXPECT_EQ(4, getxattr(mpath(self, "hello"), "user.v", buf,
+			      sizeof(buf)));
+	EXPECT_EQ(4, skel->bss->xattr_get_len);
+	EXPECT_EQ(0, memcmp(skel->bss->xattr_seen, "fine", 4));
+	ASSERT_LOG("INIT LOOKUP(dir)");
+	fuse_verdict__destroy(skel);
+}
+
 struct loop_arg {
 	const char *dir;
 	const char *file;

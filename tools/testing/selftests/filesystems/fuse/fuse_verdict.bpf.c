@@ -59,11 +59,37 @@ int BPF_PROG(v_create, struct fuse_bpf_ctx *fc,
 	return FUSE_BPF_BACKING;
 }
 
+char xattr_seen[16];
+int xattr_get_len;
+
+/* setxattr: refuse values that start with "deny"; getxattr: see the value */
+SEC("struct_ops/v_xattr")
+int BPF_PROG(v_xattr, struct fuse_bpf_ctx *fc,
+	     struct fuse_bpf_xattr_args *args)
+{
+	char v[16] = {};
+
+	if (fc->opcode == FUSE_SETXATTR && fc->phase == FUSE_BPF_PRE) {
+		if (bpf_fuse_get_value(fc, 0, v, sizeof(v)) >= 4 &&
+		    v[0] == 'd' && v[1] == 'e' && v[2] == 'n' && v[3] == 'y')
+			return -EPERM;
+		return FUSE_BPF_BACKING;
+	}
+	if (fc->opcode != FUSE_GETXATTR)
+		return FUSE_BPF_BACKING;
+	if (fc->phase == FUSE_BPF_PRE)
+		return FUSE_BPF_BACKING_POST;
+	xattr_get_len = bpf_fuse_get_value(fc, 0, xattr_seen,
+					   sizeof(xattr_seen));
+	return FUSE_BPF_BACKING;
+}
+
 SEC(".struct_ops.link")
 struct fuse_bpf_ops verdict_ops = {
 	.getattr = (void *)v_getattr,
 	.readdir = (void *)v_readdir,
 	.create = (void *)v_create,
+	.xattr = (void *)v_xattr,
 	.name = "verdict",
 };
 
