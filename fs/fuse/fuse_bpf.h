@@ -61,10 +61,15 @@ static inline void fuse_bpf_inode_init(struct fuse_inode *fi)
 	RCU_INIT_POINTER(fi->bpf_filter, NULL);
 }
 
-/* Is a backing bound to @inode right now? */
+/*
+ * Is a backing bound to @inode right now?  Not once the connection is
+ * aborted or the daemon gone: fuse then fails the operations as for any
+ * node (-ENOTCONN), the backed ones included.
+ */
 static inline bool fuse_bpf_inode_backed(struct inode *inode)
 {
-	return rcu_access_pointer(get_fuse_inode(inode)->bpf_backing);
+	return rcu_access_pointer(get_fuse_inode(inode)->bpf_backing) &&
+	       READ_ONCE(get_fuse_conn(inode)->connected);
 }
 
 /*
