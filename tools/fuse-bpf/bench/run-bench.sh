@@ -285,6 +285,11 @@ teardown_config() {
 	case "$cfg" in
 	tmpfs|ext4) ;;
 	*)
+		# The counting filter's map: proof that the filter ran, and how often.
+		if [ "$cfg" = bpf-filter ] && command -v bpftool > /dev/null; then
+			echo "bench-info: $cfg filter calls counted (fuse_count's map): $(bpftool -j map dump name counts 2>/dev/null |
+				grep -o '"value":[0-9]*' | awk -F: '{ n += $2 } END { print n + 0 }')"
+		fi
 		stop_daemon
 		if [ -s "/tmp/stats-$cfg" ]; then
 			echo "bench-info: $cfg daemon requests: $(tr '\n' ' ' < "/tmp/stats-$cfg" | head -c 2000)"
@@ -316,6 +321,9 @@ for cfg in $CONFIGS; do
 	fi
 done
 echo "bench-info: measuring:$active (set up in $(($(cut -d. -f1 /proc/uptime) - start)) s)"
+if command -v bpftool > /dev/null; then
+	echo "bench-info: struct_ops attached: $(bpftool struct_ops list 2>/dev/null | tr '\n' ' ')"
+fi
 rep=1
 while [ $rep -le "$REPS" ]; do
 	t0=$(cut -d. -f1 /proc/uptime)
