@@ -115,9 +115,10 @@ static bool fuse_bpf_same_child(struct fuse_backing *fb,
  * @flags: LOOKUP_* flags; LOOKUP_RCU is fine
  * @ret: 1 when @entry is still valid, 0 when it must be looked up again
  *
- * A kernel node stays valid while the backing directory still has its
- * backing inode under the same name; a negative dentry is always looked
- * up again (which costs a backing dcache lookup, not a request).
+ * A bound node (a kernel node, resolved or not) stays valid while the
+ * backing directory still has its backing inode under the same name; an
+ * unbound node and a negative dentry are always looked up again (which
+ * costs a backing dcache lookup, not a request).
  *
  * Return: true when the parent is backed and the answer is in @ret.
  */
@@ -139,6 +140,9 @@ bool fuse_bpf_revalidate(struct dentry *entry, unsigned int flags, int *ret)
 		fb = fuse_bpf_backing_get(inode);
 	} else if (!dfb) {
 		return false;
+	} else if (inode) {
+		/* A kernel node resolved to a daemon id, or a daemon node */
+		fb = fuse_bpf_backing_get(inode);
 	}
 	if (fb)
 		*ret = fuse_bpf_same_child(fb, dfb, &entry->d_name);
