@@ -10,6 +10,7 @@
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/namei.h>
+#include <linux/security.h>
 
 /**
  * fuse_bpf_lookup() - look a child of a backed directory up on its backing
@@ -279,7 +280,9 @@ struct fuse_bpf_cattr {
 /*
  * New objects belong to the caller, as on a native filesystem: the
  * daemon's credentials with the caller's fsuid and fsgid.  The backing
- * filesystem applies the setgid-directory rule itself.
+ * filesystem applies the setgid-directory rule itself.  LSMs label the new
+ * object as the caller's (security_dentry_create_files_as(), as overlayfs
+ * does).
  */
 struct fuse_bpf_creator {
 	const struct cred *saved;
@@ -287,18 +290,25 @@ struct fuse_bpf_creator {
 };
 
 static int fuse_bpf_creator_begin(struct fuse_backing *dfb,
+				  struct dentry *entry, umode_t mode,
 				  struct fuse_bpf_creator *c)
 {
-	kuid_t fsuid = current_fsuid();
-	kgid_t fsgid = current_fsgid();
+	const struct cred *caller = current_cred();
+	int err;
 
 	c->saved = override_creds(dfb->cred);
 	c->cred = prepare_creds();
 	revert_creds(c->saved);
 	if (!c->cred)
 		return -ENOMEM;
-	c->cred->fsuid = fsuid;
-	c->cred->fsgid = fsgid;
+	c->cred->fsuid = caller->fsuid;
+	c->cred->fsgid = caller->fsgid;
+	err = security_dentry_create_files_as(entry, mode, &entry->d_name,
+					      caller, c->cred);
+	if (err) {
+		put_cred(c->cred);
+		return err;
+	}
 	c->saved = override_creds(c->cred);
 	return 0;
 }
@@ -326,7 +336,7 @@ static int fuse_bpf_create_object(struct inode *dir, struct fuse_backing *dfb,
 	err = mnt_want_write(parent->mnt);
 	if (err)
 		return err;
-	err = fuse_bpf_creator_begin(dfb, &c);
+	err = fuse_bpf_creator_begin(dfb, entry, attr->mode, &c);
 	if (err)
 		goto out_drop_write;
 	inode_lock_nested(bdir, I_MUTEX_PARENT);
@@ -551,7 +561,8 @@ bool fuse_bpf_tmpfile(struct inode *dir, struct file *file, umode_t mode,
 	*err = mnt_want_write(parent->mnt);
 	if (*err)
 		goto out_post;
-	*err = fuse_bpf_creator_begin(dfb, &c);
+	*err = fuse_bpf_creator_begin(dfb, file->f_path.dentry, attr.mode,
+				       &c);
 	if (!*err) {
 		tmp = kernel_tmpfile_open(mnt_idmap(parent->mnt), parent,
 					  attr.mode,

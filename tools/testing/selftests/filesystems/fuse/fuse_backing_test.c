@@ -1443,6 +1443,69 @@ TEST_F(backing, posix_acls)
 	ASSERT_LOG("INIT LOOKUP(dir)");
 }
 
+/*
+ * With FUSE_POSIX_ACL negotiated the VFS leaves the umask to the
+ * filesystem: new objects in backed directories then get the mode and the
+ * ACLs a native filesystem gives them, a default ACL (which overrides the
+ * umask) included.
+ */
+TEST_F(backing, default_acl_and_umask_as_native)
+{
+	const struct {
+		uint32_t version;
+		struct acl_entry_x e[3];
+	} dacl = { 2, {
+		{ 0x01, 7, -1 },	/* ACL_USER_OBJ rwx */
+		{ 0x04, 7, -1 },	/* ACL_GROUP_OBJ rwx */
+		{ 0x20, 5, -1 },	/* ACL_OTHER r-x */
+	} };
+	char p[256], buf[64];
+	struct td_opts o;
+	struct stat st;
+	int fd, id;
+
+	td_umount(self->d);
+	td_default_opts(&o);
+	o.entry_timeout = 60;
+	o.attr_timeout = 60;
+	o.init_flags = FUSE_PASSTHROUGH | FUSE_BPF | FUSE_POSIX_ACL;
+	o.max_stack_depth = 1;
+	self->d = td_mount(self->mnt, &o);
+	ASSERT_NE(NULL, self->d);
+	self->dir_id = td_add_dir(self->d, TD_ROOT_ID, "dir", 0755);
+	ASSERT_TRUE(td_barrier(self->d));
+	if (!(self->d->kernel_flags & FUSE_POSIX_ACL))
+		SKIP(return, "no FUSE_POSIX_ACL");
+	fd = open(self->root, O_PATH | O_DIRECTORY);
+	ASSERT_LE(0, fd);
+	id = td_backing_open(self->d, fd, FUSE_BACKING_DIR);
+	close(fd);
+	ASSERT_LT(0, id);
+	td_set_backing(self->d, self->dir_id, FUSE_BPF_ACTION_SET, id);
+
+	umask(022);
+	/* No default ACL: the umask applies */
+	ASSERT_EQ(0, write_file(mpath(self, "plain"), "x", 0666));
+	ASSERT_EQ(0, stat(bpath(self, "plain", p), &st));
+	EXPECT_EQ(S_IFREG | 0644, st.st_mode);
+	/* A default ACL on "sub": it decides, not the umask */
+	ASSERT_EQ(0, setxattr(mpath(self, "sub"), "system.posix_acl_default",
+			      &dacl, sizeof(dacl), 0))
+		TH_LOG("setxattr: %s", strerror(errno));
+	ASSERT_EQ(0, write_file(mpath(self, "sub/acl"), "x", 0666));
+	ASSERT_EQ(0, stat(bpath(self, "sub/acl", p), &st));
+	EXPECT_EQ(S_IFREG | 0664, st.st_mode);
+	ASSERT_EQ(0, mkdir(mpath(self, "sub/d"), 0777));
+	ASSERT_EQ(0, stat(bpath(self, "sub/d", p), &st));
+	EXPECT_EQ(S_IFDIR | 0775, st.st_mode);
+	/* ... and a new directory inherits it */
+	EXPECT_EQ(sizeof(dacl), getxattr(bpath(self, "sub/d", p),
+					 "system.posix_acl_default", buf,
+					 sizeof(buf)));
+	/* FUSE_POSIX_ACL implies default_permissions: the root's GETATTR */
+	ASSERT_LOG("INIT GETATTR LOOKUP(dir)");
+}
+
 /* Locks taken through the mount are locks on the backing file. */
 TEST_F(backing, locks)
 {
