@@ -165,7 +165,7 @@ int fuse_bpf_entry_check(struct fuse_conn *fc, struct fuse_args *args,
 				    outarg->nodeid);
 		return -EIO;
 	}
-	if (ext->backing_action > FUSE_BPF_ACTION_REMOVE ||
+	if (ext->backing_action > FUSE_BPF_ACTION_INHERIT ||
 	    (ext->backing_action != FUSE_BPF_ACTION_SET && ext->backing_id) ||
 	    ext->filter_action > FUSE_BPF_ACTION_REMOVE ||
 	    (ext->filter_action != FUSE_BPF_ACTION_SET && ext->filter_id) ||
@@ -189,53 +189,123 @@ static int fuse_bpf_type_error(umode_t mode, umode_t bmode)
 	return S_ISDIR(bmode) ? -EISDIR : -EIO;
 }
 
+static struct fuse_backing *fuse_bpf_backing_new(const struct path *path,
+						 struct cred *cred);
+
+static int fuse_bpf_knode_eq(struct inode *inode, void *nodeidp);
+
+/*
+ * INHERIT: the backing of @parent's backing child called @name, as the
+ * kernel would have bound it had it looked the name up itself.
+ */
+static struct fuse_backing *fuse_bpf_inherit(struct inode *inode, u64 parent,
+					     const struct qstr *name)
+{
+	struct fuse_backing *dfb = NULL, *fb;
+	struct inode *dir = NULL;
+	const struct path *ppath;
+	const struct cred *old;
+	struct dentry *bdentry;
+	struct path path;
+
+	if (parent && name)
+		dir = ilookup5(inode->i_sb, parent, fuse_bpf_knode_eq, &parent);
+	if (dir)
+		dfb = fuse_bpf_backing_get(dir);
+	iput(dir);
+	if (!dfb) {
+		/* Revalidation: the node keeps what it has */
+		fb = fuse_bpf_backing_get(inode);
+		return fb ?: ERR_PTR(-EINVAL);
+	}
+	ppath = &dfb->file->f_path;
+	old = override_creds(dfb->cred);
+	bdentry = lookup_one_unlocked(mnt_idmap(ppath->mnt), name->name,
+				      ppath->dentry, name->len);
+	revert_creds(old);
+	if (IS_ERR(bdentry)) {
+		fb = ERR_CAST(bdentry);
+	} else if (d_is_negative(bdentry)) {
+		fb = ERR_PTR(-ENOENT);
+	} else {
+		path.mnt = ppath->mnt;
+		path.dentry = bdentry;
+		fb = fuse_bpf_backing_new(&path, dfb->cred);
+	}
+	if (!IS_ERR(bdentry))
+		dput(bdentry);
+	fuse_backing_put(dfb);
+	return fb;
+}
+
 /**
  * fuse_bpf_entry_apply() - apply a checked extension to the node
  * @inode: the node the reply named
  * @ext: the extension, validated by fuse_bpf_entry_check()
+ * @parent: the node id of the directory the reply was for, or 0
+ * @name: the name it was for, or NULL (revalidation: INHERIT keeps the
+ *	node's binding)
  *
  * Return: 0, -EBADF for a backing or filter id the daemon did not register
  * (or closed), -ENOTDIR/-EISDIR/-EIO when the backing's type is not the
- * node's.
+ * node's, -ENOENT or -EIO when INHERIT finds no backing child.  A refused
+ * extension leaves the node as it was.
  */
 int fuse_bpf_entry_apply(struct inode *inode,
-			 const struct fuse_entry_bpf_out *ext)
+			 const struct fuse_entry_bpf_out *ext, u64 parent,
+			 const struct qstr *name)
 {
 	struct fuse_conn *fc = get_fuse_conn(inode);
-	struct fuse_backing *fb;
+	struct fuse_backing *fb = NULL;
+	struct fuse_bpf_filter *f;
 	int err;
 
-	err = fuse_bpf_filter_apply(inode, ext);
+	/* Resolve everything first: a refused reply changes nothing */
+	err = fuse_bpf_filter_resolve(fc, ext, &f);
 	if (err)
 		return err;
 	switch (ext->backing_action) {
-	case FUSE_BPF_ACTION_REMOVE:
-		fuse_bpf_bind(inode, NULL);
-		return 0;
 	case FUSE_BPF_ACTION_SET:
+		rcu_read_lock();
+		fb = fuse_backing_get(idr_find(&fc->backing_files_map,
+					       ext->backing_id));
+		rcu_read_unlock();
+		if (!fb) {
+			pr_warn_ratelimited("fuse-bpf: no backing with id %d\n",
+					    ext->backing_id);
+			err = -EBADF;
+			goto out_put;
+		}
 		break;
-	default:
-		return 0;
+	case FUSE_BPF_ACTION_INHERIT:
+		fb = fuse_bpf_inherit(inode, parent, name);
+		if (IS_ERR(fb)) {
+			err = PTR_ERR(fb) == -ENOENT ? -ENOENT : -EIO;
+			pr_warn_ratelimited("fuse-bpf: INHERIT for node 0x%llx: %ld\n",
+					    get_node_id(inode), PTR_ERR(fb));
+			fb = NULL;
+			goto out_put;
+		}
+		break;
 	}
-
-	rcu_read_lock();
-	fb = fuse_backing_get(idr_find(&fc->backing_files_map,
-				       ext->backing_id));
-	rcu_read_unlock();
-	if (!fb) {
-		pr_warn_ratelimited("fuse-bpf: no backing with id %d\n",
-				    ext->backing_id);
-		return -EBADF;
+	if (fb) {
+		err = fuse_bpf_type_error(inode->i_mode,
+					  file_inode(fb->file)->i_mode);
+		if (err) {
+			pr_warn_ratelimited("fuse-bpf: backing %d: wrong type for node 0x%llx\n",
+					    ext->backing_id, get_node_id(inode));
+			goto out_put;
+		}
 	}
-	err = fuse_bpf_type_error(inode->i_mode, file_inode(fb->file)->i_mode);
-	if (err) {
-		pr_warn_ratelimited("fuse-bpf: backing %d: wrong type for node 0x%llx\n",
-				    ext->backing_id, get_node_id(inode));
-		fuse_backing_put(fb);
-		return err;
-	}
-	fuse_bpf_bind(inode, fb);
+	fuse_bpf_filter_install(inode, ext, f);
+	if (fb || ext->backing_action == FUSE_BPF_ACTION_REMOVE)
+		fuse_bpf_bind(inode, fb);
 	return 0;
+
+out_put:
+	fuse_backing_put(fb);
+	fuse_bpf_filter_put(f);
+	return err;
 }
 
 /**

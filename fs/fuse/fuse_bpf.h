@@ -110,7 +110,8 @@ void fuse_bpf_entry_args(struct fuse_conn *fc, struct fuse_args *args,
 int fuse_bpf_entry_check(struct fuse_conn *fc, struct fuse_args *args,
 			 const struct fuse_entry_out *outarg, int err);
 int fuse_bpf_entry_apply(struct inode *inode,
-			 const struct fuse_entry_bpf_out *ext);
+			 const struct fuse_entry_bpf_out *ext, u64 parent,
+			 const struct qstr *name);
 int fuse_bpf_backing_check(struct fuse_conn *fc, struct file *file,
 			   unsigned int flags);
 void fuse_bpf_fill_attr(struct fuse_conn *fc, const struct kstat *st,
@@ -136,8 +137,12 @@ void fuse_bpf_filter_root(struct inode *root, struct fuse_bpf_filter **fp);
 void fuse_bpf_filter_put(struct fuse_bpf_filter *f);
 void fuse_bpf_filter_evict(struct fuse_inode *fi);
 void fuse_bpf_filter_inherit(struct inode *inode, struct inode *dir);
-int fuse_bpf_filter_apply(struct inode *inode,
-			  const struct fuse_entry_bpf_out *ext);
+int fuse_bpf_filter_resolve(struct fuse_conn *fc,
+			    const struct fuse_entry_bpf_out *ext,
+			    struct fuse_bpf_filter **fp);
+void fuse_bpf_filter_install(struct inode *inode,
+			     const struct fuse_entry_bpf_out *ext,
+			     struct fuse_bpf_filter *f);
 void fuse_bpf_call_begin(struct fuse_bpf_call *call, struct inode *inode,
 			 u32 opcode);
 void fuse_bpf_call_end(struct fuse_bpf_call *call);
@@ -280,7 +285,8 @@ static inline int fuse_bpf_entry_check(struct fuse_conn *fc,
 }
 
 static inline int fuse_bpf_entry_apply(struct inode *inode,
-				       const struct fuse_entry_bpf_out *ext)
+				       const struct fuse_entry_bpf_out *ext,
+				       u64 parent, const struct qstr *name)
 {
 	return 0;
 }

@@ -418,6 +418,46 @@ TEST_F(filter, per_uid_fast_path_in_bpf_slow_path_in_daemon)
 	fuse_uid_gate__destroy(skel);
 }
 
+static int nobody_read_hello(void *path)
+{
+	char buf[64] = "";
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0)
+		return errno;
+	if (read(fd, buf, sizeof(buf)) != 6 || strcmp(buf, "hello\n"))
+		return 200;
+	close(fd);
+	return 0;
+}
+
+/*
+ * The slow path answers with INHERIT: the daemon allows the name and the
+ * kernel binds the backing child of that name, as it would have itself.
+ */
+TEST_F(filter, daemon_answers_with_inherit)
+{
+	struct fuse_uid_gate *skel = fuse_uid_gate__open_and_load();
+	uint64_t hid, gid;
+
+	ASSERT_NE(NULL, skel);
+	hid = td_add_file(self->d, self->dir_id, "hello", 0644, "daemon\n", 7);
+	td_set_backing(self->d, hid, FUSE_BPF_ACTION_INHERIT, 0);
+	gid = td_add_file(self->d, self->dir_id, "ghost", 0644, "boo\n", 4);
+	td_set_backing(self->d, gid, FUSE_BPF_ACTION_INHERIT, 0);
+	ASSERT_LT(0, use_filter(self, skel->maps.uid_gate_ops, "uid_gate"));
+	ASSERT_EQ(0, stat_err(mpath(self, ""), NULL));
+	td_log_reset(self->d);
+
+	/* uid 65534 goes to the daemon, which says INHERIT: backing content */
+	EXPECT_EQ(0, as_nobody(nobody_read_hello, mpath(self, "hello")));
+	/* the backing has no "ghost": the lookup fails */
+	EXPECT_EQ(ENOENT, as_nobody(nobody_stat, mpath(self, "ghost")));
+	ASSERT_LOG("LOOKUP(hello) LOOKUP(ghost)");
+	EXPECT_EQ(2, skel->bss->slow);
+	fuse_uid_gate__destroy(skel);
+}
+
 TEST_F(filter, rewrite_attributes_mode_0444)
 {
 	struct fuse_mode444 *skel = fuse_mode444__open_and_load();
