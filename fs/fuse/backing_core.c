@@ -28,12 +28,15 @@
  *
  * Context: any, including RCU path walk.
  * Return: a new reference to the inode's backing, or NULL when the node is
- * not backed.  Drop it with fuse_backing_put().
+ * not backed or the connection is aborted.  Drop it with fuse_backing_put().
  */
 struct fuse_backing *fuse_bpf_backing_get(struct inode *inode)
 {
 	struct fuse_inode *fi = get_fuse_inode(inode);
 	struct fuse_backing *fb;
+
+	if (!READ_ONCE(get_fuse_conn(inode)->connected))
+		return NULL;
 
 	rcu_read_lock();
 	fb = fuse_backing_get(rcu_dereference(fi->bpf_backing));

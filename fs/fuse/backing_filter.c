@@ -749,6 +749,127 @@ int fuse_bpf_run_statfs(struct fuse_bpf_call *call,
 	return fuse_bpf_outcome(call, ret, &ua);
 }
 
+int fuse_bpf_run_fsync(struct fuse_bpf_call *call,
+		       struct fuse_bpf_fsync_args *args)
+{
+	const struct fuse_bpf_user_args ua = {
+		.in = &args->in, .in_size = sizeof(args->in),
+	};
+	const struct fuse_bpf_ops *ops;
+	int ret;
+
+	if (fuse_bpf_skip_bpf(call))
+		return fuse_bpf_skipped(call, &ua);
+	ops = fuse_bpf_ops_enter(call);
+	ret = fuse_bpf_ops_exit(ops && ops->fsync ?
+				ops->fsync(&call->ctx, args) : 0);
+	return fuse_bpf_outcome(call, ret, &ua);
+}
+
+int fuse_bpf_run_lseek(struct fuse_bpf_call *call,
+		       struct fuse_bpf_lseek_args *args)
+{
+	const struct fuse_bpf_user_args ua = {
+		.in = &args->in, .in_size = sizeof(args->in),
+		.out = &args->out, .out_size = sizeof(args->out),
+	};
+	const struct fuse_bpf_ops *ops;
+	int ret;
+
+	if (fuse_bpf_skip_bpf(call))
+		return fuse_bpf_skipped(call, &ua);
+	ops = fuse_bpf_ops_enter(call);
+	ret = fuse_bpf_ops_exit(ops && ops->lseek ?
+				ops->lseek(&call->ctx, args) : 0);
+	return fuse_bpf_outcome(call, ret, &ua);
+}
+
+int fuse_bpf_run_fallocate(struct fuse_bpf_call *call,
+			   struct fuse_bpf_fallocate_args *args)
+{
+	const struct fuse_bpf_user_args ua = {
+		.in = &args->in, .in_size = sizeof(args->in),
+	};
+	const struct fuse_bpf_ops *ops;
+	int ret;
+
+	if (fuse_bpf_skip_bpf(call))
+		return fuse_bpf_skipped(call, &ua);
+	ops = fuse_bpf_ops_enter(call);
+	ret = fuse_bpf_ops_exit(ops && ops->fallocate ?
+				ops->fallocate(&call->ctx, args) : 0);
+	return fuse_bpf_outcome(call, ret, &ua);
+}
+
+int fuse_bpf_run_copy_file_range(struct fuse_bpf_call *call,
+				 struct fuse_bpf_copy_file_range_args *args)
+{
+	const struct fuse_bpf_user_args ua = {
+		.in = &args->in, .in_size = sizeof(args->in),
+		.out = &args->out, .out_size = sizeof(args->out),
+	};
+	const struct fuse_bpf_ops *ops;
+	int ret;
+
+	if (fuse_bpf_skip_bpf(call))
+		return fuse_bpf_skipped(call, &ua);
+	ops = fuse_bpf_ops_enter(call);
+	ret = fuse_bpf_ops_exit(ops && ops->copy_file_range ?
+				ops->copy_file_range(&call->ctx, args) : 0);
+	return fuse_bpf_outcome(call, ret, &ua);
+}
+
+int fuse_bpf_run_flush(struct fuse_bpf_call *call,
+		       struct fuse_bpf_flush_args *args)
+{
+	const struct fuse_bpf_user_args ua = {
+		.in = &args->in, .in_size = sizeof(args->in),
+	};
+	const struct fuse_bpf_ops *ops;
+	int ret;
+
+	if (fuse_bpf_skip_bpf(call))
+		return fuse_bpf_skipped(call, &ua);
+	ops = fuse_bpf_ops_enter(call);
+	ret = fuse_bpf_ops_exit(ops && ops->flush ?
+				ops->flush(&call->ctx, args) : 0);
+	return fuse_bpf_outcome(call, ret, &ua);
+}
+
+int fuse_bpf_run_lock(struct fuse_bpf_call *call,
+		      struct fuse_bpf_lock_args *args)
+{
+	const struct fuse_bpf_user_args ua = {
+		.in = &args->in, .in_size = sizeof(args->in),
+	};
+	const struct fuse_bpf_ops *ops;
+	int ret;
+
+	if (fuse_bpf_skip_bpf(call))
+		return fuse_bpf_skipped(call, &ua);
+	ops = fuse_bpf_ops_enter(call);
+	ret = fuse_bpf_ops_exit(ops && ops->lock ?
+				ops->lock(&call->ctx, args) : 0);
+	return fuse_bpf_outcome(call, ret, &ua);
+}
+
+int fuse_bpf_run_ioctl(struct fuse_bpf_call *call,
+		       struct fuse_bpf_ioctl_args *args)
+{
+	const struct fuse_bpf_user_args ua = {
+		.in = &args->in, .in_size = sizeof(args->in),
+	};
+	const struct fuse_bpf_ops *ops;
+	int ret;
+
+	if (fuse_bpf_skip_bpf(call))
+		return fuse_bpf_skipped(call, &ua);
+	ops = fuse_bpf_ops_enter(call);
+	ret = fuse_bpf_ops_exit(ops && ops->ioctl ?
+				ops->ioctl(&call->ctx, args) : 0);
+	return fuse_bpf_outcome(call, ret, &ua);
+}
+
 /*
  * The argument types of the callbacks, by BTF id (resolved at build time,
  * for vmlinux or fuse.ko alike), and what a filter may write in each: the
@@ -1115,6 +1236,48 @@ static int fuse_bpf_stub_statfs(struct fuse_bpf_ctx *ctx,
 	return 0;
 }
 
+static int fuse_bpf_stub_fsync(struct fuse_bpf_ctx *ctx,
+			       struct fuse_bpf_fsync_args *args)
+{
+	return 0;
+}
+
+static int fuse_bpf_stub_lseek(struct fuse_bpf_ctx *ctx,
+			       struct fuse_bpf_lseek_args *args)
+{
+	return 0;
+}
+
+static int fuse_bpf_stub_fallocate(struct fuse_bpf_ctx *ctx,
+				   struct fuse_bpf_fallocate_args *args)
+{
+	return 0;
+}
+
+static int fuse_bpf_stub_copy_file_range(struct fuse_bpf_ctx *ctx,
+					 struct fuse_bpf_copy_file_range_args *args)
+{
+	return 0;
+}
+
+static int fuse_bpf_stub_flush(struct fuse_bpf_ctx *ctx,
+			       struct fuse_bpf_flush_args *args)
+{
+	return 0;
+}
+
+static int fuse_bpf_stub_lock(struct fuse_bpf_ctx *ctx,
+			      struct fuse_bpf_lock_args *args)
+{
+	return 0;
+}
+
+static int fuse_bpf_stub_ioctl(struct fuse_bpf_ctx *ctx,
+			       struct fuse_bpf_ioctl_args *args)
+{
+	return 0;
+}
+
 static struct fuse_bpf_ops fuse_bpf_ops_stubs = {
 	.lookup = fuse_bpf_stub_lookup,
 	.getattr = fuse_bpf_stub_getattr,
@@ -1129,6 +1292,13 @@ static struct fuse_bpf_ops fuse_bpf_ops_stubs = {
 	.readlink = fuse_bpf_stub_name,
 	.xattr = fuse_bpf_stub_xattr,
 	.statfs = fuse_bpf_stub_statfs,
+	.fsync = fuse_bpf_stub_fsync,
+	.lseek = fuse_bpf_stub_lseek,
+	.fallocate = fuse_bpf_stub_fallocate,
+	.copy_file_range = fuse_bpf_stub_copy_file_range,
+	.flush = fuse_bpf_stub_flush,
+	.lock = fuse_bpf_stub_lock,
+	.ioctl = fuse_bpf_stub_ioctl,
 };
 
 static struct bpf_struct_ops fuse_bpf_struct_ops = {

@@ -745,6 +745,28 @@ out:
 	return true;
 }
 
+/*
+ * Take a backed file's attributes, its size above all, from the backing
+ * again after an operation changed them there (fallocate, copy_file_range):
+ * the VFS checks ranges against the FUSE inode's size.
+ */
+static void fuse_bpf_refresh(struct inode *inode)
+{
+	int err;
+
+	fuse_invalidate_attr(inode);
+	fuse_bpf_getattr(inode, NULL, &err);
+}
+
+/*
+ * The pre-phase verdict for an operation on a file the kernel opened: the
+ * daemon never saw the file, so it cannot serve it.
+ */
+static int fuse_bpf_file_verdict(int verdict)
+{
+	return verdict == FUSE_BPF_DAEMON ? -EOPNOTSUPP : verdict;
+}
+
 /* The backing file of a FUSE file that fuse_bpf_open() opened, or NULL. */
 static struct file *fuse_bpf_file(struct file *file)
 {
@@ -768,13 +790,29 @@ bool fuse_bpf_fsync(struct file *file, loff_t start, loff_t end,
 {
 	struct file *backing = fuse_bpf_file(file);
 	struct fuse_file *ff = file->private_data;
+	struct inode *inode = file_inode(file);
+	struct fuse_bpf_fsync_args args = {};
+	struct fuse_bpf_call call;
 	const struct cred *old;
+	int verdict;
 
 	if (!backing)
 		return false;
-	old = override_creds(ff->cred);
-	*err = vfs_fsync_range(backing, start, end, datasync);
-	revert_creds(old);
+	fuse_bpf_call_begin(&call, inode,
+			    S_ISDIR(inode->i_mode) ? FUSE_FSYNCDIR : FUSE_FSYNC);
+	args.in.fsync_flags = datasync ? FUSE_FSYNC_FDATASYNC : 0;
+	verdict = fuse_bpf_file_verdict(fuse_bpf_run_fsync(&call, &args));
+	*err = min(verdict, 0);
+	if (!*err) {
+		old = override_creds(ff->cred);
+		*err = vfs_fsync_range(backing, start, end, datasync);
+		revert_creds(old);
+	}
+	if (verdict == FUSE_BPF_BACKING_POST) {
+		fuse_bpf_call_post(&call, *err);
+		*err = fuse_bpf_run_fsync(&call, &args);
+	}
+	fuse_bpf_call_end(&call);
 	return true;
 }
 
@@ -791,10 +829,26 @@ bool fuse_bpf_lseek(struct file *file, loff_t offset, int whence,
 		    loff_t *pos)
 {
 	struct file *backing = fuse_bpf_file(file);
+	struct fuse_bpf_lseek_args args = {};
+	struct fuse_bpf_call call;
+	int verdict, err;
 
 	if (!backing)
 		return false;
-	*pos = vfs_llseek(backing, offset, whence);
+	fuse_bpf_call_begin(&call, file_inode(file), FUSE_LSEEK);
+	args.in.offset = offset;
+	args.in.whence = whence;
+	verdict = fuse_bpf_file_verdict(fuse_bpf_run_lseek(&call, &args));
+	*pos = verdict < 0 ? verdict : vfs_llseek(backing, offset, whence);
+	if (verdict == FUSE_BPF_BACKING_POST) {
+		if (*pos >= 0)
+			args.out.offset = *pos;
+		fuse_bpf_call_post(&call, *pos < 0 ? *pos : 0);
+		err = fuse_bpf_run_lseek(&call, &args);
+		if (err < 0)
+			*pos = err;
+	}
+	fuse_bpf_call_end(&call);
 	if (*pos >= 0)
 		*pos = vfs_setpos(file, *pos, file_inode(file)->i_sb->s_maxbytes);
 	return true;
@@ -813,16 +867,32 @@ bool fuse_bpf_lseek(struct file *file, loff_t offset, int whence,
 bool fuse_bpf_fallocate(struct file *file, int mode, loff_t offset,
 			loff_t length, int *err)
 {
+	struct fuse_bpf_fallocate_args args = {};
 	struct file *backing = fuse_bpf_file(file);
 	struct fuse_file *ff = file->private_data;
+	struct fuse_bpf_call call;
 	const struct cred *old;
+	int verdict;
 
 	if (!backing)
 		return false;
-	old = override_creds(ff->cred);
-	*err = vfs_fallocate(backing, mode, offset, length);
-	revert_creds(old);
-	fuse_invalidate_attr(file_inode(file));
+	fuse_bpf_call_begin(&call, file_inode(file), FUSE_FALLOCATE);
+	args.in.offset = offset;
+	args.in.length = length;
+	args.in.mode = mode;
+	verdict = fuse_bpf_file_verdict(fuse_bpf_run_fallocate(&call, &args));
+	*err = min(verdict, 0);
+	if (!*err) {
+		old = override_creds(ff->cred);
+		*err = vfs_fallocate(backing, mode, offset, length);
+		revert_creds(old);
+		fuse_bpf_refresh(file_inode(file));
+	}
+	if (verdict == FUSE_BPF_BACKING_POST) {
+		fuse_bpf_call_post(&call, *err);
+		*err = fuse_bpf_run_fallocate(&call, &args);
+	}
+	fuse_bpf_call_end(&call);
 	return true;
 }
 
@@ -843,10 +913,13 @@ bool fuse_bpf_copy_file_range(struct file *file_in, loff_t pos_in,
 			      struct file *file_out, loff_t pos_out,
 			      size_t len, unsigned int flags, ssize_t *ret)
 {
+	struct fuse_bpf_copy_file_range_args args = {};
 	struct file *in = fuse_bpf_file(file_in);
 	struct file *out = fuse_bpf_file(file_out);
 	struct fuse_file *ff = file_out->private_data;
+	struct fuse_bpf_call call;
 	const struct cred *old;
+	int verdict, err;
 
 	if (!in && !out)
 		return false;
@@ -854,10 +927,31 @@ bool fuse_bpf_copy_file_range(struct file *file_in, loff_t pos_in,
 		*ret = -EXDEV;
 		return true;
 	}
-	old = override_creds(ff->cred);
-	*ret = vfs_copy_file_range(in, pos_in, out, pos_out, len, flags);
-	revert_creds(old);
-	fuse_invalidate_attr(file_inode(file_out));
+	fuse_bpf_call_begin(&call, file_inode(file_in), FUSE_COPY_FILE_RANGE);
+	args.in.off_in = pos_in;
+	args.in.nodeid_out = get_node_id(file_inode(file_out));
+	args.in.off_out = pos_out;
+	args.in.len = len;
+	args.in.flags = flags;
+	verdict = fuse_bpf_file_verdict(fuse_bpf_run_copy_file_range(&call,
+								     &args));
+	*ret = min(verdict, 0);
+	if (!*ret) {
+		old = override_creds(ff->cred);
+		*ret = vfs_copy_file_range(in, pos_in, out, pos_out, len,
+					   flags);
+		revert_creds(old);
+		fuse_bpf_refresh(file_inode(file_out));
+	}
+	if (verdict == FUSE_BPF_BACKING_POST) {
+		if (*ret > 0)
+			args.out.size = min_t(ssize_t, *ret, U32_MAX);
+		fuse_bpf_call_post(&call, *ret < 0 ? *ret : 0);
+		err = fuse_bpf_run_copy_file_range(&call, &args);
+		if (err < 0)
+			*ret = err;
+	}
+	fuse_bpf_call_end(&call);
 	return true;
 }
 
@@ -985,13 +1079,27 @@ out:
 bool fuse_bpf_flush(struct file *file, fl_owner_t id, int *err)
 {
 	struct file *backing = fuse_bpf_file(file);
+	struct fuse_bpf_flush_args args = {};
+	struct fuse_bpf_call call;
+	int verdict;
 
 	if (!backing)
 		return false;
-	*err = 0;
-	if (backing->f_op->flush)
+	fuse_bpf_call_begin(&call, file_inode(file), FUSE_FLUSH);
+	if (call.filter)
+		args.in.lock_owner =
+			fuse_lock_owner_id(get_fuse_conn(file_inode(file)), id);
+	verdict = fuse_bpf_file_verdict(fuse_bpf_run_flush(&call, &args));
+	*err = min(verdict, 0);
+	if (!*err && backing->f_op->flush)
 		*err = backing->f_op->flush(backing, id);
+	/* The caller's locks go with the close whatever the filter said */
 	locks_remove_posix(backing, id);
+	if (verdict == FUSE_BPF_BACKING_POST) {
+		fuse_bpf_call_post(&call, *err);
+		*err = fuse_bpf_run_flush(&call, &args);
+	}
+	fuse_bpf_call_end(&call);
 	return true;
 }
 
@@ -1013,9 +1121,27 @@ bool fuse_bpf_lock(struct file *file, int cmd, struct file_lock *fl,
 		   bool flock, int *err)
 {
 	struct file *backing = fuse_bpf_file(file);
+	struct fuse_bpf_lock_args args = {};
+	struct fuse_bpf_call call;
+	int verdict;
 
 	if (!backing)
 		return false;
+	fuse_bpf_call_begin(&call, file_inode(file),
+			    IS_GETLK(cmd) ? FUSE_GETLK :
+			    IS_SETLKW(cmd) ? FUSE_SETLKW : FUSE_SETLK);
+	args.in.lk.start = fl->fl_start;
+	args.in.lk.end = fl->fl_end;
+	args.in.lk.type = fl->c.flc_type;
+	args.in.lk.pid = pid_nr_ns(task_tgid(current),
+				   get_fuse_conn(file_inode(file))->pid_ns);
+	args.in.lk_flags = flock ? FUSE_LK_FLOCK : 0;
+	verdict = fuse_bpf_file_verdict(fuse_bpf_run_lock(&call, &args));
+	if (verdict < 0) {
+		*err = verdict;
+		fuse_bpf_call_end(&call);
+		return true;
+	}
 	fl->c.flc_file = backing;
 	if (flock || (fl->c.flc_flags & FL_OFDLCK))
 		fl->c.flc_owner = backing;
@@ -1027,6 +1153,11 @@ bool fuse_bpf_lock(struct file *file, int cmd, struct file_lock *fl,
 		*err = vfs_test_lock(backing, fl);
 	else
 		*err = vfs_lock_file(backing, cmd, fl, NULL);
+	if (verdict == FUSE_BPF_BACKING_POST) {
+		fuse_bpf_call_post(&call, *err);
+		*err = fuse_bpf_run_lock(&call, &args);
+	}
+	fuse_bpf_call_end(&call);
 	return true;
 }
 
@@ -1066,28 +1197,46 @@ bool fuse_bpf_fileattr(struct dentry *dentry, struct mnt_idmap *idmap,
 		       struct fileattr *fa, int *err)
 {
 	struct inode *inode = d_inode(dentry);
-	struct fuse_backing *fb = fuse_bpf_backing_get(inode);
+	struct fuse_bpf_ioctl_args args = {};
+	struct fuse_bpf_call call;
 	const struct path *path;
+	struct fuse_backing *fb;
 	const struct cred *old;
+	int verdict;
 
+	if (!fuse_bpf_inode_backed(inode))
+		return false;
+	fuse_bpf_call_begin(&call, inode, FUSE_IOCTL);
+	args.in.cmd = idmap ? FS_IOC_FSSETXATTR : FS_IOC_FSGETXATTR;
+	verdict = fuse_bpf_run_ioctl(&call, &args);
+	fb = fuse_bpf_serve(inode, &call, verdict);
 	if (!fb)
 		return false;
+	*err = min(verdict, 0);
+	if (*err)
+		goto out;
 	path = &fb->file->f_path;
 	if (!idmap) {
 		old = override_creds(fb->cred);
 		*err = vfs_fileattr_get(path->dentry, fa);
 		revert_creds(old);
-		goto out;
+		goto post;
 	}
 	*err = mnt_want_write(path->mnt);
 	if (*err)
-		goto out;
+		goto post;
 	old = override_creds(fb->cred);
 	*err = vfs_fileattr_set(mnt_idmap(path->mnt), path->dentry, fa);
 	revert_creds(old);
 	mnt_drop_write(path->mnt);
 	fuse_invalidate_attr(inode);
+post:
+	if (verdict == FUSE_BPF_BACKING_POST) {
+		fuse_bpf_call_post(&call, *err);
+		*err = fuse_bpf_run_ioctl(&call, &args);
+	}
 out:
+	fuse_bpf_call_end(&call);
 	fuse_backing_put(fb);
 	return true;
 }

@@ -24,7 +24,7 @@ struct fs_context;
 
 struct fuse_bpf_filter;
 
-/* A directory entry's name in the readdir post phase; see bpf_fuse_set_name() */
+/* A directory entry's name in readdir's post phase; bpf_fuse_set_name() */
 struct fuse_bpf_dirname {
 	u32 len;
 	char name[NAME_MAX + 1];
@@ -61,10 +61,15 @@ static inline void fuse_bpf_inode_init(struct fuse_inode *fi)
 	RCU_INIT_POINTER(fi->bpf_filter, NULL);
 }
 
-/* Is a backing bound to @inode right now? */
+/*
+ * Is a backing bound to @inode right now?  Not once the connection is
+ * aborted or the daemon gone: fuse then fails the operations as for any
+ * node (-ENOTCONN), the backed ones included.
+ */
 static inline bool fuse_bpf_inode_backed(struct inode *inode)
 {
-	return rcu_access_pointer(get_fuse_inode(inode)->bpf_backing);
+	return rcu_access_pointer(get_fuse_inode(inode)->bpf_backing) &&
+	       READ_ONCE(get_fuse_conn(inode)->connected);
 }
 
 /*
@@ -152,6 +157,20 @@ int fuse_bpf_run_xattr(struct fuse_bpf_call *call,
 		       struct fuse_bpf_xattr_args *args);
 int fuse_bpf_run_statfs(struct fuse_bpf_call *call,
 			struct fuse_bpf_statfs_args *args);
+int fuse_bpf_run_fsync(struct fuse_bpf_call *call,
+		       struct fuse_bpf_fsync_args *args);
+int fuse_bpf_run_lseek(struct fuse_bpf_call *call,
+		       struct fuse_bpf_lseek_args *args);
+int fuse_bpf_run_fallocate(struct fuse_bpf_call *call,
+			   struct fuse_bpf_fallocate_args *args);
+int fuse_bpf_run_copy_file_range(struct fuse_bpf_call *call,
+				 struct fuse_bpf_copy_file_range_args *args);
+int fuse_bpf_run_flush(struct fuse_bpf_call *call,
+		       struct fuse_bpf_flush_args *args);
+int fuse_bpf_run_lock(struct fuse_bpf_call *call,
+		      struct fuse_bpf_lock_args *args);
+int fuse_bpf_run_ioctl(struct fuse_bpf_call *call,
+		       struct fuse_bpf_ioctl_args *args);
 
 /* backing_dir.c */
 bool fuse_bpf_lookup(struct inode *dir, struct dentry *entry,

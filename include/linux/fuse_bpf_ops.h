@@ -227,6 +227,75 @@ struct fuse_bpf_statfs_args {
 	struct fuse_statfs_out out;
 };
 
+/*
+ * Operations on files the kernel opened on the backing (read-only
+ * arguments; fh fields are 0).  FUSE_BPF_DAEMON fails them with
+ * -EOPNOTSUPP: the daemon never opened the file.
+ */
+
+/**
+ * struct fuse_bpf_fsync_args - FUSE_FSYNC and FUSE_FSYNCDIR
+ * @in: @in.fsync_flags has FUSE_FSYNC_FDATASYNC for fdatasync()
+ */
+struct fuse_bpf_fsync_args {
+	struct fuse_fsync_in in;
+};
+
+/**
+ * struct fuse_bpf_lseek_args - FUSE_LSEEK (SEEK_DATA and SEEK_HOLE)
+ * @in: the offset and whence
+ * @out: post phase: the new offset
+ */
+struct fuse_bpf_lseek_args {
+	struct fuse_lseek_in in;
+	struct fuse_lseek_out out;
+};
+
+/**
+ * struct fuse_bpf_fallocate_args - FUSE_FALLOCATE
+ * @in: offset, length and the FALLOC_FL_* mode
+ */
+struct fuse_bpf_fallocate_args {
+	struct fuse_fallocate_in in;
+};
+
+/**
+ * struct fuse_bpf_copy_file_range_args - FUSE_COPY_FILE_RANGE
+ * @in: offsets, length and flags; @in.nodeid_out is the destination; the
+ *	context's node is the source
+ * @out: post phase: @out.size is the number of bytes copied
+ */
+struct fuse_bpf_copy_file_range_args {
+	struct fuse_copy_file_range_in in;
+	struct fuse_write_out out;
+};
+
+/**
+ * struct fuse_bpf_flush_args - FUSE_FLUSH, on every close()
+ * @in: @in.lock_owner is the closing files_struct's owner id
+ */
+struct fuse_bpf_flush_args {
+	struct fuse_flush_in in;
+};
+
+/**
+ * struct fuse_bpf_lock_args - FUSE_GETLK, FUSE_SETLK and FUSE_SETLKW
+ * @in: the lock; FUSE_LK_FLOCK in @in.lk_flags for flock(2)
+ */
+struct fuse_bpf_lock_args {
+	struct fuse_lk_in in;
+};
+
+/**
+ * struct fuse_bpf_ioctl_args - FUSE_IOCTL: the fileattr ioctls
+ *	(FS_IOC_GETFLAGS, FS_IOC_SETFLAGS, FS_IOC_FSGETXATTR,
+ *	FS_IOC_FSSETXATTR)
+ * @in: @in.cmd is the ioctl
+ */
+struct fuse_bpf_ioctl_args {
+	struct fuse_ioctl_in in;
+};
+
 /**
  * struct fuse_bpf_ops - a fuse-bpf filter
  * @lookup: a name looked up in a backed directory
@@ -243,6 +312,13 @@ struct fuse_bpf_statfs_args {
  * @readlink: reading a backed symlink; post phase: name 0 is the target
  * @xattr: the extended attribute operations, POSIX ACLs included
  * @statfs: statfs of a backed node; the post phase may change @out
+ * @fsync: fsync and fdatasync of a backed file or directory
+ * @lseek: SEEK_DATA and SEEK_HOLE on a backed file
+ * @fallocate: fallocate of a backed file
+ * @copy_file_range: copy_file_range between backed files
+ * @flush: close() of a backed file
+ * @lock: POSIX, OFD and flock locks on a backed file
+ * @ioctl: the fileattr ioctls of a backed node
  * @name: the filter's name, unique among registered filters; daemons
  *	refer to it with FUSE_DEV_IOC_BPF_FILTER_OPEN or the bpf_filter=
  *	mount option
@@ -275,6 +351,19 @@ struct fuse_bpf_ops {
 		     struct fuse_bpf_xattr_args *args);
 	int (*statfs)(struct fuse_bpf_ctx *ctx,
 		      struct fuse_bpf_statfs_args *args);
+	int (*fsync)(struct fuse_bpf_ctx *ctx,
+		     struct fuse_bpf_fsync_args *args);
+	int (*lseek)(struct fuse_bpf_ctx *ctx,
+		     struct fuse_bpf_lseek_args *args);
+	int (*fallocate)(struct fuse_bpf_ctx *ctx,
+			 struct fuse_bpf_fallocate_args *args);
+	int (*copy_file_range)(struct fuse_bpf_ctx *ctx,
+			       struct fuse_bpf_copy_file_range_args *args);
+	int (*flush)(struct fuse_bpf_ctx *ctx,
+		     struct fuse_bpf_flush_args *args);
+	int (*lock)(struct fuse_bpf_ctx *ctx, struct fuse_bpf_lock_args *args);
+	int (*ioctl)(struct fuse_bpf_ctx *ctx,
+		     struct fuse_bpf_ioctl_args *args);
 	char name[FUSE_BPF_NAME_MAX];
 };
 

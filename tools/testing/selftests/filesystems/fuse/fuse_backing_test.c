@@ -22,6 +22,7 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/statfs.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
@@ -205,6 +206,35 @@ TEST_F(backing, init_negotiated)
 {
 	ASSERT_TRUE(self->d->kernel_flags & FUSE_BPF);
 	ASSERT_LE(42, self->d->minor);
+}
+
+/*
+ * An aborted connection (fusectl "abort", or the daemon gone) stops the
+ * kernel serving backed nodes too: they fail like any other node.
+ */
+TEST_F(backing, abort_stops_serving)
+{
+	char p[256], ctl[96];
+	struct stat st;
+	int fd;
+
+	ASSERT_EQ(0, stat(mpath(self, "hello"), &st));
+	ASSERT_EQ(0, stat(self->mnt, &st));
+	snprintf(ctl, sizeof(ctl), "/sys/fs/fuse/connections/%u/abort",
+		 minor(st.st_dev));
+	fd = open(ctl, O_WRONLY);
+	if (fd < 0)
+		SKIP(return, "no fusectl: %s", strerror(errno));
+	ASSERT_EQ(1, write(fd, "1", 1));
+	close(fd);
+	EXPECT_EQ(-1, stat(mpath(self, "hello"), &st));
+	EXPECT_EQ(ENOTCONN, errno);
+	EXPECT_EQ(-1, open(mpath(self, "new"), O_WRONLY | O_CREAT, 0644));
+	EXPECT_EQ(ENOTCONN, errno);
+	EXPECT_EQ(-1, mkdir(mpath(self, "sub/d"), 0755));
+	EXPECT_EQ(ENOTCONN, errno);
+	EXPECT_NE(0, access(bpath(self, "new", p), F_OK));
+	EXPECT_NE(0, access(bpath(self, "sub/d", p), F_OK));
 }
 
 TEST_F(backing, lookup_binds_backing)

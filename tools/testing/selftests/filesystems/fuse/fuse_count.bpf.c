@@ -118,6 +118,48 @@ int BPF_PROG(count_statfs, struct fuse_bpf_ctx *fc,
 	return count(fc);
 }
 
+SEC("struct_ops/count_fsync")
+int BPF_PROG(count_fsync, struct fuse_bpf_ctx *fc, struct fuse_bpf_fsync_args *args)
+{
+	return count(fc);
+}
+
+SEC("struct_ops/count_lseek")
+int BPF_PROG(count_lseek, struct fuse_bpf_ctx *fc, struct fuse_bpf_lseek_args *args)
+{
+	return count(fc);
+}
+
+SEC("struct_ops/count_fallocate")
+int BPF_PROG(count_fallocate, struct fuse_bpf_ctx *fc, struct fuse_bpf_fallocate_args *args)
+{
+	return count(fc);
+}
+
+SEC("struct_ops/count_copy_file_range")
+int BPF_PROG(count_copy_file_range, struct fuse_bpf_ctx *fc, struct fuse_bpf_copy_file_range_args *args)
+{
+	return count(fc);
+}
+
+SEC("struct_ops/count_flush")
+int BPF_PROG(count_flush, struct fuse_bpf_ctx *fc, struct fuse_bpf_flush_args *args)
+{
+	return count(fc);
+}
+
+SEC("struct_ops/count_lock")
+int BPF_PROG(count_lock, struct fuse_bpf_ctx *fc, struct fuse_bpf_lock_args *args)
+{
+	return count(fc);
+}
+
+SEC("struct_ops/count_ioctl")
+int BPF_PROG(count_ioctl, struct fuse_bpf_ctx *fc, struct fuse_bpf_ioctl_args *args)
+{
+	return count(fc);
+}
+
 SEC(".struct_ops.link")
 struct fuse_bpf_ops count_ops = {
 	.lookup = (void *)count_lookup,
@@ -133,6 +175,13 @@ struct fuse_bpf_ops count_ops = {
 	.readlink = (void *)count_readlink,
 	.xattr = (void *)count_xattr,
 	.statfs = (void *)count_statfs,
+	.fsync = (void *)count_fsync,
+	.lseek = (void *)count_lseek,
+	.fallocate = (void *)count_fallocate,
+	.copy_file_range = (void *)count_copy_file_range,
+	.flush = (void *)count_flush,
+	.lock = (void *)count_lock,
+	.ioctl = (void *)count_ioctl,
 	.name = "count",
 };
 

@@ -24,6 +24,7 @@ extern int bpf_fuse_get_value(struct fuse_bpf_ctx *fc, __u32 offset,
 #define O_RDONLY	00000000
 #define O_TRUNC		00001000
 #define MAY_WRITE	0x00000002
+#define FS_IOC_FSSETXATTR	0x401c5820
 #define EPERM		1
 #define ENOENT		2
 #define EIO		5

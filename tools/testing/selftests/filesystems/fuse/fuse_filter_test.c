@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -371,6 +372,7 @@ TEST_F(filter, deny_writes_under_a_subtree)
 	EXPECT_EQ(EROFS, errno);
 	EXPECT_EQ(-1, setxattr(mpath(self, "hello"), "user.x", "1", 1, 0));
 	EXPECT_EQ(EROFS, errno);
+
 	/* Nothing changed on the backing */
 	ASSERT_EQ(0, stat(bpath(self, "hello", p), &st));
 	EXPECT_EQ(0100644, st.st_mode);
@@ -452,8 +454,13 @@ TEST_F(filter, count_ops_per_opcode)
 		FUSE_OPEN, FUSE_OPENDIR, FUSE_CREATE, FUSE_MKDIR, FUSE_SYMLINK,
 		FUSE_LINK, FUSE_UNLINK, FUSE_RMDIR, FUSE_RENAME2, FUSE_READDIR,
 		FUSE_READLINK, FUSE_SETXATTR, FUSE_GETXATTR, FUSE_LISTXATTR,
-		FUSE_REMOVEXATTR, FUSE_STATFS,
+		FUSE_REMOVEXATTR, FUSE_STATFS, FUSE_FSYNC, FUSE_FSYNCDIR,
+		FUSE_LSEEK, FUSE_FALLOCATE, FUSE_COPY_FILE_RANGE, FUSE_FLUSH,
+		FUSE_GETLK, FUSE_SETLK, FUSE_IOCTL,
 	};
+	struct flock lk = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	unsigned int flags;
+	int fd, fd2, dfd;
 	struct fuse_count *skel = fuse_count__open_and_load();
 	char list[512], buf[64];
 	struct statfs sfs;
@@ -475,6 +482,25 @@ TEST_F(filter, count_ops_per_opcode)
 	ASSERT_EQ(0, removexattr(mpath(self, "f"), "user.k"));
 	ASSERT_LE(0, list_dir(mpath(self, ""), list, sizeof(list)));
 	ASSERT_EQ(0, statfs(mpath(self, "f"), &sfs));
+	/* operations on open files */
+	fd = open(mpath(self, "f"), O_RDWR);
+	ASSERT_LE(0, fd);
+	fd2 = open(mpath2(self, "c"), O_RDWR | O_CREAT, 0644);
+	ASSERT_LE(0, fd2);
+	ASSERT_EQ(0, fsync(fd));
+	ASSERT_EQ(0, fallocate(fd, 0, 0, 4096));
+	ASSERT_EQ(0, lseek(fd, 0, SEEK_DATA));
+	ASSERT_EQ(16, copy_file_range(fd, NULL, fd2, NULL, 16, 0));
+	ASSERT_EQ(0, fcntl(fd, F_GETLK, &lk));
+	lk.l_type = F_WRLCK;
+	ASSERT_EQ(0, fcntl(fd, F_SETLK, &lk));
+	ASSERT_EQ(0, ioctl(fd, FS_IOC_GETFLAGS, &flags));
+	close(fd2);
+	close(fd);
+	dfd = open(mpath(self, ""), O_RDONLY | O_DIRECTORY);
+	ASSERT_LE(0, dfd);
+	ASSERT_EQ(0, fsync(dfd));
+	close(dfd);
 	ASSERT_EQ(0, unlink(mpath(self, "g")));
 	ASSERT_EQ(0, rmdir(mpath(self, "d")));
 	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)

@@ -73,8 +73,23 @@ int BPF_PROG(ro_xattr, struct fuse_bpf_ctx *fc,
 	return FUSE_BPF_BACKING;
 }
 
+SEC("struct_ops/ro_fallocate")
+int BPF_PROG(ro_fallocate, struct fuse_bpf_ctx *fc,
+	     struct fuse_bpf_fallocate_args *args)
+{
+	return deny();
+}
+
+SEC("struct_ops/ro_ioctl")
+int BPF_PROG(ro_ioctl, struct fuse_bpf_ctx *fc, struct fuse_bpf_ioctl_args *args)
+{
+	return args->in.cmd == FS_IOC_FSSETXATTR ? deny() : FUSE_BPF_BACKING;
+}
+
 SEC(".struct_ops.link")
 struct fuse_bpf_ops readonly_ops = {
+	.fallocate = (void *)ro_fallocate,
+	.ioctl = (void *)ro_ioctl,
 	.access = (void *)ro_access,
 	.open = (void *)ro_open,
 	.setattr = (void *)ro_setattr,
