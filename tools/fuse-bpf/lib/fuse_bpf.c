@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: LGPL-2.1
 /*
  * libfuse-bpf: see fuse_bpf.h.  Built against the fuse-bpf uapi
- * <linux/fuse.h> (FUSE_BPF, FUSE_BACKING_DIR, struct fuse_entry_bpf_out),
- * which the build puts ahead of the system headers.
+ * <linux/fuse.h> (FUSE_BPF, FUSE_BACKING_DIR, struct fuse_entry_bpf_out,
+ * the filter ioctls), which the build puts ahead of the system headers,
+ * and against the in-tree libbpf (LIBBPF_DIR).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -19,6 +20,8 @@
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <linux/fuse.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
 
 #include "fuse_bpf.h"
 
@@ -29,6 +32,9 @@
 _Static_assert(FUSE_BPF_BACKING_KEEP == FUSE_BPF_ACTION_KEEP, "uapi");
 _Static_assert(FUSE_BPF_BACKING_SET == FUSE_BPF_ACTION_SET, "uapi");
 _Static_assert(FUSE_BPF_BACKING_REMOVE == FUSE_BPF_ACTION_REMOVE, "uapi");
+_Static_assert(FUSE_BPF_FILTER_KEEP == FUSE_BPF_ACTION_KEEP, "uapi");
+_Static_assert(FUSE_BPF_FILTER_SET == FUSE_BPF_ACTION_SET, "uapi");
+_Static_assert(FUSE_BPF_FILTER_REMOVE == FUSE_BPF_ACTION_REMOVE, "uapi");
 _Static_assert(FUSE_BPF_BACKING_DIR == FUSE_BACKING_DIR, "uapi");
 _Static_assert(sizeof(struct fuse_entry_bpf_out) == 32, "uapi");
 /* The replies below are structs of these, which must need no padding. */
@@ -486,6 +492,18 @@ static void fill_open(struct fuse_open_out *o, const struct fuse_file_info *fi,
 	}
 }
 
+static bool action_ok(uint32_t action, int64_t id)
+{
+	switch (action) {
+	case FUSE_BPF_ACTION_KEEP:
+	case FUSE_BPF_ACTION_REMOVE:
+		return !id;
+	case FUSE_BPF_ACTION_SET:
+		return id > 0 && id <= INT32_MAX;
+	}
+	return false;
+}
+
 /* false for a malformed entry extension; *ext false means send none */
 static bool fill_bpf(struct fuse_entry_bpf_out *o,
 		     const struct fuse_bpf_entry *bpf, bool *ext)
@@ -494,33 +512,19 @@ static bool fill_bpf(struct fuse_entry_bpf_out *o,
 	*ext = false;
 	if (!bpf)
 		return true;
-	if (bpf->filter_action || bpf->filter_id) {
-		fuse_log(FUSE_LOG_ERR, "fuse-bpf: BPF filters are not supported yet\n");
+	if (!action_ok(bpf->backing_action, bpf->backing_id) ||
+	    !action_ok(bpf->filter_action, bpf->filter_id)) {
+		fuse_log(FUSE_LOG_ERR, "fuse-bpf: bad entry extension: backing %u/%d, filter %u/%u\n",
+			 bpf->backing_action, bpf->backing_id,
+			 bpf->filter_action, bpf->filter_id);
 		return false;
 	}
-	switch (bpf->backing_action) {
-	case FUSE_BPF_BACKING_KEEP:
-		if (bpf->backing_id)
-			break;
-		return true;
-	case FUSE_BPF_BACKING_SET:
-		if (bpf->backing_id <= 0)
-			break;
-		*ext = true;
-		break;
-	case FUSE_BPF_BACKING_REMOVE:
-		if (bpf->backing_id)
-			break;
-		*ext = true;
-		break;
-	}
-	if (!*ext) {
-		fuse_log(FUSE_LOG_ERR, "fuse-bpf: bad backing action %u id %d\n",
-			 bpf->backing_action, bpf->backing_id);
-		return false;
-	}
+	*ext = bpf->backing_action != FUSE_BPF_ACTION_KEEP ||
+	       bpf->filter_action != FUSE_BPF_ACTION_KEEP;
 	o->backing_action = bpf->backing_action;
 	o->backing_id = bpf->backing_id;
+	o->filter_action = bpf->filter_action;
+	o->filter_id = bpf->filter_id;
 	return true;
 }
 
@@ -624,6 +628,19 @@ int fuse_bpf_mount(struct fuse_session *se, struct fuse_bpf_conn *conn,
 	if (opts->backing_root_fd >= 0 && n < (int)sizeof(data))
 		n += snprintf(data + n, sizeof(data) - n, ",backing_root_fd=%d",
 			      opts->backing_root_fd);
+	if (opts->bpf_filter) {
+		if (!*opts->bpf_filter ||
+		    strlen(opts->bpf_filter) >= FUSE_BPF_FILTER_NAME_MAX ||
+		    strchr(opts->bpf_filter, ',')) {
+			fuse_log(FUSE_LOG_ERR, "fuse-bpf: bad filter name '%s'\n",
+				 opts->bpf_filter);
+			err = -EINVAL;
+			goto out_close;
+		}
+		if (n < (int)sizeof(data))
+			n += snprintf(data + n, sizeof(data) - n,
+				      ",bpf_filter=%s", opts->bpf_filter);
+	}
 	if (opts->extra && *opts->extra && n < (int)sizeof(data))
 		n += snprintf(data + n, sizeof(data) - n, ",%s", opts->extra);
 	if (opts->subtype && *opts->subtype)
@@ -640,8 +657,11 @@ int fuse_bpf_mount(struct fuse_session *se, struct fuse_bpf_conn *conn,
 		err = -errno;
 		fuse_log(FUSE_LOG_ERR, "fuse-bpf: mount %s on %s (%s): %s%s\n",
 			 fstype, mountpoint, data, strerror(-err),
-			 err == -EINVAL && opts->backing_root_fd >= 0 ?
-			 " (a kernel without fuse-bpf?)" : "");
+			 err == -EINVAL && (opts->backing_root_fd >= 0 ||
+					    opts->bpf_filter) ?
+			 " (a kernel without fuse-bpf?)" :
+			 err == -ENOENT && opts->bpf_filter ?
+			 " (is the filter attached?)" : "");
 		goto out_close;
 	}
 	if (conn) {
@@ -679,4 +699,246 @@ int fuse_bpf_unmount(const char *mountpoint)
 	fuse_log(FUSE_LOG_ERR, "fuse-bpf: umount %s: %s\n", mountpoint,
 		 strerror(-err));
 	return err;
+}
+
+/* ------------------------------------------------------------ filters */
+
+#define FUSE_BPF_OPS_TYPE	"fuse_bpf_ops"
+#define MAX_FILTERS		16
+
+struct fuse_bpf_filter {
+	struct bpf_object *obj;
+	unsigned int count;
+	struct bpf_link *links[MAX_FILTERS];
+	char names[MAX_FILTERS][FUSE_BPF_FILTER_NAME_MAX];
+};
+
+/* Does the running kernel (or its fuse module) know struct fuse_bpf_ops? */
+static bool kernel_has_ops(void)
+{
+	static const char vtype[] = "bpf_struct_ops_" FUSE_BPF_OPS_TYPE;
+	struct btf *vmlinux, *mod;
+	bool found;
+
+	vmlinux = btf__load_vmlinux_btf();
+	if (!vmlinux)
+		return false;
+	found = btf__find_by_name_kind(vmlinux, vtype, BTF_KIND_STRUCT) > 0;
+	if (!found) {
+		mod = btf__load_module_btf("fuse", vmlinux);
+		if (mod) {
+			found = btf__find_by_name_kind(mod, vtype,
+						       BTF_KIND_STRUCT) > 0;
+			btf__free(mod);
+		}
+	}
+	btf__free(vmlinux);
+	return found;
+}
+
+/* libbpf's error: its message in @buf, and an errno (libbpf's own: -EINVAL) */
+static int bpf_err(int err, char *buf, size_t size)
+{
+	libbpf_strerror(err, buf, size);
+	return err <= -__LIBBPF_ERRNO__START ? -EINVAL : err;
+}
+
+static const struct btf_type *skip_mods(const struct btf *btf, __u32 id)
+{
+	const struct btf_type *t = btf__type_by_id(btf, id);
+
+	while (t && (btf_is_mod(t) || btf_is_typedef(t)))
+		t = btf__type_by_id(btf, t->type);
+	return t;
+}
+
+/*
+ * The name of a struct fuse_bpf_ops map, from its initial value: 1 and
+ * @name filled, 0 for a struct_ops map of another type, -EINVAL for a
+ * missing or malformed name.
+ */
+static int ops_name(const struct btf *btf, const struct bpf_map *map,
+		    char name[FUSE_BPF_FILTER_NAME_MAX], const char *path)
+{
+	const struct btf_type *t, *mt;
+	const struct btf_member *m;
+	const char *data;
+	size_t size, off, len;
+	__s64 msize;
+	int i;
+
+	t = btf ? skip_mods(btf, bpf_map__btf_value_type_id(map)) : NULL;
+	if (!t || !btf_is_struct(t) ||
+	    strcmp(btf__name_by_offset(btf, t->name_off), FUSE_BPF_OPS_TYPE))
+		return 0;
+	data = bpf_map__initial_value(map, &size);
+	for (i = 0, m = btf_members(t); data && i < btf_vlen(t); i++, m++) {
+		if (strcmp(btf__name_by_offset(btf, m->name_off), "name"))
+			continue;
+		mt = skip_mods(btf, m->type);
+		msize = btf__resolve_size(btf, m->type);
+		off = btf_member_bit_offset(t, i) / 8;
+		if (!mt || !btf_is_array(mt) || msize <= 0 ||
+		    off + msize > size)
+			break;
+		len = strnlen(data + off, msize);
+		if (!len || len >= FUSE_BPF_FILTER_NAME_MAX || len == (size_t)msize)
+			break;
+		memcpy(name, data + off, len + 1);
+		return 1;
+	}
+	fuse_log(FUSE_LOG_ERR, "fuse-bpf: %s: map %s: no filter name (.name, 1 to %d bytes)\n",
+		 path, bpf_map__name(map), FUSE_BPF_FILTER_NAME_MAX - 1);
+	return -EINVAL;
+}
+
+void fuse_bpf_filter_unload(struct fuse_bpf_filter *filter)
+{
+	unsigned int i;
+
+	if (!filter)
+		return;
+	for (i = 0; i < filter->count; i++)
+		bpf_link__destroy(filter->links[i]);
+	bpf_object__close(filter->obj);
+	free(filter);
+}
+
+int fuse_bpf_filter_load(struct fuse_bpf_filter **filterp, const char *path)
+{
+	struct fuse_bpf_filter *f;
+	bool ours[MAX_FILTERS] = { false };
+	struct bpf_map *map;
+	unsigned int i, n = 0;
+	char msg[128];
+	int err;
+
+	f = calloc(1, sizeof(*f));
+	if (!f) {
+		fuse_log(FUSE_LOG_ERR, "fuse-bpf: out of memory\n");
+		return -ENOMEM;
+	}
+	f->obj = bpf_object__open_file(path, NULL);
+	if (!f->obj) {
+		err = bpf_err(-errno, msg, sizeof(msg));
+		fuse_log(FUSE_LOG_ERR, "fuse-bpf: BPF object %s: %s\n", path,
+			 msg);
+		free(f);
+		return err;
+	}
+	/* names first: the initial values are the object's own until load */
+	bpf_object__for_each_map(map, f->obj) {
+		if (bpf_map__type(map) != BPF_MAP_TYPE_STRUCT_OPS ||
+		    !bpf_map__autocreate(map))
+			continue;
+		if (n == MAX_FILTERS) {
+			fuse_log(FUSE_LOG_ERR, "fuse-bpf: %s: more than %d struct_ops maps\n",
+				 path, MAX_FILTERS);
+			err = -E2BIG;
+			goto out;
+		}
+		err = ops_name(bpf_object__btf(f->obj), map, f->names[f->count],
+			       path);
+		if (err < 0)
+			goto out;
+		ours[n++] = err;
+		if (err)
+			f->count++;
+	}
+	if (!f->count) {
+		fuse_log(FUSE_LOG_ERR, "fuse-bpf: %s: no struct %s in the object\n",
+			 path, FUSE_BPF_OPS_TYPE);
+		err = -EINVAL;
+		goto out;
+	}
+	if (!kernel_has_ops()) {
+		fuse_log(FUSE_LOG_ERR, "fuse-bpf: %s: the kernel has no struct %s (no fuse-bpf filters)\n",
+			 path, FUSE_BPF_OPS_TYPE);
+		err = -EOPNOTSUPP;
+		goto out;
+	}
+	err = bpf_object__load(f->obj);
+	if (err) {
+		err = bpf_err(err, msg, sizeof(msg));
+		fuse_log(FUSE_LOG_ERR, "fuse-bpf: %s: loading the BPF object: %s\n",
+			 path, msg);
+		goto out;
+	}
+	n = 0;
+	i = 0;
+	bpf_object__for_each_map(map, f->obj) {
+		if (bpf_map__type(map) != BPF_MAP_TYPE_STRUCT_OPS ||
+		    !bpf_map__autocreate(map) || !ours[n++])
+			continue;
+		f->links[i] = bpf_map__attach_struct_ops(map);
+		if (!f->links[i]) {
+			err = bpf_err(-errno, msg, sizeof(msg));
+			fuse_log(FUSE_LOG_ERR, "fuse-bpf: %s: attaching filter %s: %s%s\n",
+				 path, f->names[i], msg,
+				 err == -EEXIST ?
+				 " (a filter of that name is attached already)" : "");
+			f->count = i;
+			goto out;
+		}
+		i++;
+	}
+	*filterp = f;
+	return 0;
+
+out:
+	fuse_bpf_filter_unload(f);
+	return err;
+}
+
+const char *fuse_bpf_filter_name(const struct fuse_bpf_filter *filter,
+				 unsigned int index)
+{
+	return index < filter->count ? filter->names[index] : NULL;
+}
+
+struct bpf_object *fuse_bpf_filter_object(const struct fuse_bpf_filter *filter)
+{
+	return filter->obj;
+}
+
+int fuse_bpf_filter_open(struct fuse_session *se, const char *name)
+{
+	struct fuse_bpf_filter_map map;
+	int id;
+
+	memset(&map, 0, sizeof(map));
+	if (!name || !*name || strlen(name) >= sizeof(map.name)) {
+		fuse_log(FUSE_LOG_ERR, "fuse-bpf: bad filter name '%s'\n",
+			 name ? name : "(null)");
+		return -EINVAL;
+	}
+	strcpy(map.name, name);
+	id = ioctl(fuse_session_fd(se), FUSE_DEV_IOC_BPF_FILTER_OPEN, &map);
+	if (id < 0) {
+		id = -errno;
+		fuse_log(FUSE_LOG_ERR, "fuse-bpf: FUSE_DEV_IOC_BPF_FILTER_OPEN(%s): %s%s\n",
+			 name, strerror(-id),
+			 id == -ENOENT ? " (is the filter attached?)" :
+			 id == -EINVAL ? " (FUSE_BPF not negotiated yet?)" : "");
+		return id;
+	}
+	if (id == 0) {
+		fuse_log(FUSE_LOG_ERR, "fuse-bpf: FUSE_DEV_IOC_BPF_FILTER_OPEN returned 0\n");
+		return -EPROTO;
+	}
+	return id;
+}
+
+int fuse_bpf_filter_close(struct fuse_session *se, int filter_id)
+{
+	uint32_t id = filter_id;
+
+	if (ioctl(fuse_session_fd(se), FUSE_DEV_IOC_BPF_FILTER_CLOSE, &id)) {
+		int err = -errno;
+
+		fuse_log(FUSE_LOG_ERR, "fuse-bpf: FUSE_DEV_IOC_BPF_FILTER_CLOSE(%d): %s\n",
+			 filter_id, strerror(-err));
+		return err;
+	}
+	return 0;
 }

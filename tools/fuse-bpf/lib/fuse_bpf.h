@@ -7,8 +7,10 @@
  * The library wraps the daemon's /dev/fuse reads and writes with
  * fuse_session_custom_io() to negotiate FUSE_PASSTHROUGH and FUSE_BPF in
  * the INIT reply and to count requests per opcode; it registers backing
- * files and directories, sends LOOKUP, CREATE and OPEN replies that
- * libfuse cannot build, and mounts with a backed root.
+ * files and directories, loads and attaches BPF filters (struct
+ * fuse_bpf_ops, with the in-tree libbpf linked in), sends LOOKUP, CREATE
+ * and OPEN replies that libfuse cannot build, and mounts with a backed
+ * root and a root filter.
  *
  * Errors: every function returning int returns 0 (or a non-negative
  * value where documented) on success and a negative errno on failure.
@@ -49,6 +51,14 @@ extern "C" {
 #define FUSE_BPF_BACKING_SET		1	/* bind backing_id */
 #define FUSE_BPF_BACKING_REMOVE		2	/* unbind: daemon serves it */
 
+/*
+ * Filter actions of fuse_bpf_reply_entry(), likewise: the same
+ * FUSE_BPF_ACTION_* values, for the node's BPF filter.
+ */
+#define FUSE_BPF_FILTER_KEEP		0	/* leave the node's filter */
+#define FUSE_BPF_FILTER_SET		1	/* set filter_id */
+#define FUSE_BPF_FILTER_REMOVE		2	/* no filter any more */
+
 /* Flag of fuse_bpf_backing_open(): the kernel's FUSE_BACKING_DIR. */
 #define FUSE_BPF_BACKING_DIR		(1u << 0)
 
@@ -65,15 +75,29 @@ extern "C" {
 struct fuse_bpf_conn;
 
 /**
+ * struct fuse_bpf_filter - BPF filters loaded from one object file
+ *
+ * Opaque.  Made by fuse_bpf_filter_load(), which attaches every struct
+ * fuse_bpf_ops of the object; freed, and the filters detached, by
+ * fuse_bpf_filter_unload().
+ */
+struct fuse_bpf_filter;
+
+/* libbpf's object, for fuse_bpf_filter_object() (<bpf/libbpf.h>) */
+struct bpf_object;
+
+/**
  * struct fuse_bpf_entry - the backing part of a LOOKUP or CREATE reply
  * @backing_action: FUSE_BPF_BACKING_KEEP, _SET or _REMOVE
  * @backing_id: with SET, an id from fuse_bpf_backing_open(); else 0
- * @filter_action: placeholder for BPF filters, which the kernel does not
- *	implement yet: must be 0
- * @filter_id: placeholder for BPF filters: must be 0
+ * @filter_action: FUSE_BPF_FILTER_KEEP, _SET or _REMOVE
+ * @filter_id: with SET, an id from fuse_bpf_filter_open(); else 0
  *
  * Becomes the kernel's struct fuse_entry_bpf_out, whose flags and
- * reserved words the library keeps zero.
+ * reserved words the library keeps zero.  The backing and the filter
+ * actions are independent: a SET filter on a node that is not backed
+ * takes effect once the node is (the kernel runs filters only on the
+ * operations it serves on backing inodes).
  */
 struct fuse_bpf_entry {
 	uint32_t backing_action;
@@ -244,12 +268,15 @@ int fuse_bpf_backing_close(struct fuse_session *se, int backing_id);
  * @bpf: the backing action, or NULL for KEEP
  *
  * Sends struct fuse_entry_out followed by struct fuse_entry_bpf_out
- * through fuse_reply_buf().  A KEEP (or NULL) reply is sent without the
- * extension, so it suits connections without FUSE_BPF too; any other
- * action needs FUSE_BPF negotiated.  As with fuse_reply_entry(), the
- * daemon counts one lookup of @e->ino when this succeeds.  With SET,
- * the id must stay registered after this returns (see
- * fuse_bpf_backing_close()).
+ * through fuse_reply_buf().  A reply whose backing and filter actions
+ * are both KEEP (or a NULL @bpf) is sent without the extension, so it
+ * suits connections without FUSE_BPF too; any other action needs
+ * FUSE_BPF negotiated.  As with fuse_reply_entry(), the daemon counts
+ * one lookup of @e->ino when this succeeds.  With SET, the backing id
+ * and the filter id must stay open after this returns (see
+ * fuse_bpf_backing_close() and fuse_bpf_filter_close()): the kernel
+ * resolves them after the daemon's write() returned, and a closed id
+ * makes the requester's system call fail with -EBADF.
  *
  * Return: 0, -EINVAL for a bad @bpf (the request is then answered with
  * EIO), or the error of fuse_reply_buf().
@@ -312,6 +339,11 @@ int fuse_bpf_reply_open(fuse_req_t req, const struct fuse_file_info *fi,
  *	needs FUSE_BPF: attach a conn that wants it.
  * @max_read: the max_read= option, 0 for none
  * @extra: more comma-separated options for the kernel, or NULL
+ * @bpf_filter: the name of a BPF filter for the root (fuse-bpf kernels:
+ *	bpf_filter=), or NULL.  The filter must be attached before the
+ *	mount (fuse_bpf_filter_load()) and runs on the operations the kernel
+ *	serves on backing inodes: use it with @backing_root_fd.  Kernel
+ *	nodes under the root inherit it.
  */
 struct fuse_bpf_mount_opts {
 	const char *fsname;
@@ -322,6 +354,7 @@ struct fuse_bpf_mount_opts {
 	int backing_root_fd;
 	unsigned int max_read;
 	const char *extra;
+	const char *bpf_filter;
 };
 
 /**
@@ -334,15 +367,16 @@ struct fuse_bpf_mount_opts {
  * The kernel resolves backing_root_fd= in the mounter's file table, so
  * the library mounts itself: it opens /dev/fuse, calls mount(2) with
  * fd=, rootmode= (from the backing root, else a directory 0755),
- * user_id=, group_id= (the caller's), the asked options and
- * backing_root_fd=, then gives the descriptor to the session
+ * user_id=, group_id= (the caller's), the asked options,
+ * backing_root_fd= and bpf_filter=, then gives the descriptor to the session
  * (fuse_bpf_conn_attach() and fuse_session_mount(se, "/dev/fd/N")).
  * Needs CAP_SYS_ADMIN; no fusermount.  Unmount with fuse_bpf_unmount():
  * fuse_session_unmount() does not know this mount.
  *
  * Return: 0; -errno of open() or mount(2) (-EINVAL from a kernel that
- * does not know backing_root_fd=); -EIO when the session refused the
- * descriptor.
+ * does not know backing_root_fd= or bpf_filter=, -ENOENT when no filter
+ * of that name is attached); -EINVAL for a bad @opts->bpf_filter; -EIO
+ * when the session refused the descriptor.
  */
 int fuse_bpf_mount(struct fuse_session *se, struct fuse_bpf_conn *conn,
 		   const char *mountpoint,
@@ -357,6 +391,98 @@ int fuse_bpf_mount(struct fuse_session *se, struct fuse_bpf_conn *conn,
  * Return: 0 or -errno.
  */
 int fuse_bpf_unmount(const char *mountpoint);
+
+/**
+ * fuse_bpf_filter_load() - load a BPF filter object and attach its filters
+ * @filterp: where the new handle goes
+ * @path: a BPF object file (clang --target=bpf, CO-RE against the kernel's
+ *	vmlinux.h) holding one or more struct fuse_bpf_ops variables in a
+ *	SEC(".struct_ops.link") (or ".struct_ops") section, each with a
+ *	.name
+ *
+ * Opens the object with libbpf, reads the filter names from the initial
+ * values of its struct fuse_bpf_ops maps (the offset of the name member
+ * comes from the object's BTF), loads it and attaches every such map
+ * (bpf_map__attach_struct_ops()).  Attaching registers the names with
+ * the kernel: from then on a daemon on any connection may open them
+ * (fuse_bpf_filter_open()) and mounts may name them (bpf_filter=).  The
+ * handle keeps the object and the links: the filters stay attached until
+ * fuse_bpf_filter_unload() or the process's exit.  Needs CAP_BPF and
+ * CAP_SYS_ADMIN (or root); libbpf's own messages go where
+ * libbpf_set_print() says (stderr by default).
+ *
+ * Return: 0; -ENOENT (or another errno of open()) for @path;
+ * -EOPNOTSUPP when the kernel has no struct fuse_bpf_ops (a kernel
+ * without fuse-bpf filters); -EINVAL when the object holds no struct
+ * fuse_bpf_ops map, or one whose name is empty or longer than 15 bytes;
+ * -EEXIST when a filter of that name is attached already; -E2BIG for
+ * more than 16 maps; -ENOMEM; else the error of libbpf's load or attach
+ * (-EPERM without privileges, -EACCES or -EINVAL when the verifier
+ * refuses a program).
+ */
+int fuse_bpf_filter_load(struct fuse_bpf_filter **filterp, const char *path);
+
+/**
+ * fuse_bpf_filter_unload() - detach the filters of a handle and free it
+ * @filter: from fuse_bpf_filter_load(), or NULL
+ *
+ * Destroys the links (the kernel forgets the names; nodes that hold one
+ * of the filters are served as if it had no callbacks) and closes the
+ * object.  Filter ids a daemon opened stay valid but name a dead filter.
+ */
+void fuse_bpf_filter_unload(struct fuse_bpf_filter *filter);
+
+/**
+ * fuse_bpf_filter_name() - the name of one filter of a handle
+ * @filter: from fuse_bpf_filter_load()
+ * @index: 0 for the first struct fuse_bpf_ops of the object, in the
+ *	object's map order
+ *
+ * Return: the name, as the kernel registered it, or NULL when @index is
+ * past the last filter.  Valid until fuse_bpf_filter_unload().
+ */
+const char *fuse_bpf_filter_name(const struct fuse_bpf_filter *filter,
+				 unsigned int index);
+
+/**
+ * fuse_bpf_filter_object() - libbpf's object of a handle
+ * @filter: from fuse_bpf_filter_load()
+ *
+ * For reading the filter's maps (bpf_object__find_map_by_name(),
+ * bpf_map__lookup_elem()); the handle keeps owning it.
+ *
+ * Return: the loaded object, valid until fuse_bpf_filter_unload().
+ */
+struct bpf_object *fuse_bpf_filter_object(const struct fuse_bpf_filter *filter);
+
+/**
+ * fuse_bpf_filter_open() - a connection id for an attached filter
+ * @se: the session (its /dev/fuse descriptor is used)
+ * @name: the filter's name (fuse_bpf_filter_name()), attached by any
+ *	process
+ *
+ * FUSE_DEV_IOC_BPF_FILTER_OPEN.  Needs CAP_SYS_ADMIN and FUSE_BPF
+ * negotiated: call it once the INIT reply is sent (fuse_bpf_enabled()),
+ * e.g. at the first LOOKUP, not from the init() callback.  The id names
+ * the filter in fuse_bpf_reply_entry() (FUSE_BPF_FILTER_SET).
+ *
+ * Return: the filter id (> 0) or -errno: -EINVAL for an empty or too
+ * long @name or before FUSE_BPF is negotiated, -ENOENT when no filter of
+ * that name is attached, -EPERM.
+ */
+int fuse_bpf_filter_open(struct fuse_session *se, const char *name);
+
+/**
+ * fuse_bpf_filter_close() - forget a filter id
+ * @se: the session
+ * @filter_id: from fuse_bpf_filter_open()
+ *
+ * FUSE_DEV_IOC_BPF_FILTER_CLOSE.  Nodes that were given the filter keep
+ * it.  As with backing ids, do not close an id a reply just named.
+ *
+ * Return: 0 or -errno (-ENOENT for an unknown id).
+ */
+int fuse_bpf_filter_close(struct fuse_session *se, int filter_id);
 
 #ifdef __cplusplus
 }

@@ -12,6 +12,14 @@
  *                --no-root-backing the daemon serves the root itself and
  *                binds what its LOOKUPs find instead.
  *
+ * bpf mode takes a BPF filter (--filter PROG.bpf.o, a struct fuse_bpf_ops
+ * object): the daemon loads and attaches it, gives it to the root with
+ * the bpf_filter= mount option and sets it in every LOOKUP reply that
+ * binds a backing; kernel nodes inherit it.  With --no-root-backing the
+ * root is the daemon's, so the filter starts below it, at the nodes its
+ * LOOKUPs bind.  Filters that ask for userspace pre- or post-filters
+ * (FUSE_PREFILTER, FUSE_POSTFILTER) get ENOSYS from libfuse.
+ *
  * Nodes are kept in a table keyed by (st_dev, st_ino), each with an
  * O_PATH descriptor and the kernel's lookup count.  Objects are created
  * with the caller's fsuid and fsgid; the kernel applies the caller's
@@ -25,7 +33,7 @@
  * FILE (or stderr) at exit and on SIGUSR1, one "NAME count" line each.
  *
  * Exit status: 0 after unmount or SIGINT/SIGTERM/SIGHUP, 1 on errors,
- * 2 for bad usage, 3 when the kernel lacks what --mode needs.
+ * 2 for bad usage, 3 when the kernel lacks what --mode (or --filter) needs.
  */
 #define _GNU_SOURCE
 #define FUSE_USE_VERSION 314
@@ -91,6 +99,10 @@ static struct {
 	const char *source;
 	const char *mountpoint;
 	const char *stats_path;
+	const char *filter_path;	/* --filter */
+	struct fuse_bpf_filter *filter;
+	const char *filter_name;
+	int filter_id;		/* 0: not opened yet; < 0: open failed */
 	double timeout;
 	unsigned int threads;	/* > 1: libfuse's multi-threaded loop */
 	bool no_root_backing;	/* bpf: bind at LOOKUP only */
@@ -389,6 +401,24 @@ static void pt_init(void *userdata, struct fuse_conn_info *conn)
 	}
 }
 
+/*
+ * The connection's id for --filter, opened at the first LOOKUP that
+ * binds: the kernel accepts FUSE_DEV_IOC_BPF_FILTER_OPEN only once
+ * FUSE_BPF is negotiated, after the INIT reply.  The id stays open as
+ * long as the session.  -errno when the filter cannot be opened.
+ */
+static int filter_id(void)
+{
+	int id;
+
+	pthread_mutex_lock(&fs.lock);
+	if (!fs.filter_id)
+		fs.filter_id = fuse_bpf_filter_open(fs.se, fs.filter_name);
+	id = fs.filter_id;
+	pthread_mutex_unlock(&fs.lock);
+	return id;
+}
+
 static void pt_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct fuse_bpf_entry bpf = { .backing_action = FUSE_BPF_BACKING_SET };
@@ -415,11 +445,31 @@ static void pt_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		return;
 	}
 	/*
+	 * bpf: the node gets the filter with its backing.  Without its
+	 * filter the kernel would serve the subtree unfiltered: fail the
+	 * LOOKUP instead.
+	 */
+	if (fs.filter) {
+		id = filter_id();
+		if (id < 0) {
+			forget_one(e.ino, 1);
+			fuse_reply_err(req, EIO);
+			return;
+		}
+		bpf.filter_action = FUSE_BPF_FILTER_SET;
+		bpf.filter_id = id;
+	}
+	/*
 	 * bpf: hand the node to the kernel.  The id stays registered as
 	 * long as the node: the kernel resolves it after our write(), in
 	 * the context of the process that sent the LOOKUP.
 	 */
 	id = backing_bind(node_of(e.ino));
+	if (id < 0 && fs.filter) {
+		forget_one(e.ino, 1);
+		fuse_reply_err(req, EIO);
+		return;
+	}
 	if (id < 0) {
 		fuse_reply_entry(req, &e);
 		return;
@@ -1114,7 +1164,9 @@ static void usage(FILE *f)
 "      plain        every operation in this daemon\n"
 "      passthrough  as plain, file I/O in the kernel (FOPEN_PASSTHROUGH)\n"
 "      bpf          the root is backed by SOURCE: the kernel serves all\n"
-"  --filter PROG.bpf.o  a BPF filter (not supported yet)\n"
+"  --filter PROG.bpf.o  bpf: load and attach this BPF filter (struct\n"
+"                   fuse_bpf_ops) and put it on the root (bpf_filter=) and\n"
+"                   on every node a LOOKUP binds; kernel nodes inherit it\n"
 "  --stats FILE     write request counts there (default: stderr) at exit\n"
 "                   and on SIGUSR1\n"
 "  --timeout SECS   entry and attribute cache timeout (default: 1)\n"
@@ -1124,7 +1176,7 @@ static void usage(FILE *f)
 "  -f               stay in the foreground\n"
 "  -d               debug: log every request (implies -f)\n"
 "Exit status: 0 unmounted or signalled, 1 error, 2 usage, 3 the kernel\n"
-"lacks what --mode needs.\n");
+"lacks what --mode (or --filter) needs.\n");
 }
 
 static int parse_args(int argc, char **argv, bool *foreground, bool *debug)
@@ -1139,7 +1191,6 @@ static int parse_args(int argc, char **argv, bool *foreground, bool *debug)
 		{ "help", no_argument, NULL, 'h' },
 		{ }
 	};
-	const char *filter = NULL;
 	int c, i;
 
 	fs.mode = MODE_BPF;
@@ -1157,7 +1208,7 @@ static int parse_args(int argc, char **argv, bool *foreground, bool *debug)
 			fs.mode = i;
 			break;
 		case 'F':
-			filter = optarg;
+			fs.filter_path = optarg;
 			break;
 		case 's':
 			fs.stats_path = optarg;
@@ -1207,10 +1258,10 @@ static int parse_args(int argc, char **argv, bool *foreground, bool *debug)
 		free(cwd);
 		fs.stats_path = abs;
 	}
-	if (filter) {
-		fprintf(stderr, "fuse-bpf-passthrough: --filter %s: BPF filters not yet supported\n",
-			filter);
-		return EXIT_FAILURE;
+	if (fs.filter_path && fs.mode != MODE_BPF) {
+		fprintf(stderr, "fuse-bpf-passthrough: --filter needs --mode bpf: BPF filters run on the operations the kernel serves on backed nodes, and --mode %s backs none\n",
+			mode_names[fs.mode]);
+		return EXIT_USAGE;
 	}
 	return 0;
 }
@@ -1274,15 +1325,34 @@ int main(int argc, char **argv)
 	if (fuse_bpf_conn_new(&fs.conn, want, 1))
 		return EXIT_FAILURE;
 
+	/* attached before the mount, which names it (bpf_filter=) */
+	if (fs.filter_path) {
+		err = fuse_bpf_filter_load(&fs.filter, fs.filter_path);
+		if (err) {
+			fprintf(stderr, "fuse-bpf-passthrough: --filter %s: %s\n",
+				fs.filter_path, strerror(-err));
+			return err == -EOPNOTSUPP ? EXIT_NOKERNEL : EXIT_FAILURE;
+		}
+		fs.filter_name = fuse_bpf_filter_name(fs.filter, 0);
+		if (fuse_bpf_filter_name(fs.filter, 1))
+			fprintf(stderr, "fuse-bpf-passthrough: %s holds several filters: using the first, %s\n",
+				fs.filter_path, fs.filter_name);
+	}
+
 	fs.se = fuse_session_new(&args, &pt_ops, sizeof(pt_ops), NULL);
-	if (!fs.se)
+	if (!fs.se) {
+		fuse_bpf_filter_unload(fs.filter);
 		return EXIT_FAILURE;
-	if (fs.mode == MODE_BPF && !fs.no_root_backing)
+	}
+	if (fs.mode == MODE_BPF && !fs.no_root_backing) {
 		mo.backing_root_fd = fs.root.fd;
+		mo.bpf_filter = fs.filter_name;
+	}
 	mo.fsname = fs.source;
 	err = fuse_bpf_mount(fs.se, fs.conn, fs.mountpoint, &mo);
 	if (err) {
 		fuse_session_destroy(fs.se);
+		fuse_bpf_filter_unload(fs.filter);
 		return fs.mode == MODE_BPF && err == -EINVAL ?
 			EXIT_NOKERNEL : EXIT_FAILURE;
 	}
@@ -1345,6 +1415,8 @@ out_unmount:
 	if (unmount)
 		fuse_bpf_unmount(fs.mountpoint);
 	fuse_session_destroy(fs.se);
+	/* after the unmount: no node is served with the filter any more */
+	fuse_bpf_filter_unload(fs.filter);
 	write_stats();
 	return ret;
 }

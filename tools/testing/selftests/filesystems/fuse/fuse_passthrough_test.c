@@ -8,9 +8,14 @@
  * Variants: plain, plain with four threads (tmpfs only), passthrough,
  * bpf (root backed with backing_root_fd=) and bpf_lookup (the daemon
  * serves the root and binds in LOOKUP replies), on tmpfs ($FBPF_TMPFS,
- * default /tmp) and ext4 ($FBPF_EXT4, skipped when unset).
+ * default /tmp) and ext4 ($FBPF_EXT4, skipped when unset); and bpf ones
+ * with a BPF filter (--filter) that changes nothing for these tests:
+ * fuse_count (a callback on every operation) and fuse_hide (no name
+ * here starts with "secret").  Tests of their own check what the
+ * filters do: hidden names, the counts map.
  *
- * The daemon is $FUSE_BPF_PASSTHROUGH, else /usr/bin/fuse-bpf-passthrough.
+ * The daemon is $FUSE_BPF_PASSTHROUGH, else /usr/bin/fuse-bpf-passthrough;
+ * the filter objects are in $FUSE_BPF_FILTERS, else /usr/share/fuse-bpf.
  * bpf variants skip on kernels that do not offer FUSE_BPF.  Each test
  * runs in its own mount namespace; a janitor process removes its
  * directories when it ends.
@@ -33,8 +38,10 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/wait.h>
+#include <sys/syscall.h>
 #include <sys/xattr.h>
 #include <unistd.h>
+#include <linux/bpf.h>
 
 #include "../../kselftest_harness.h"
 #include "fuse_daemon.h"
@@ -48,6 +55,17 @@ static const char *daemon_path(void)
 	const char *p = getenv("FUSE_BPF_PASSTHROUGH");
 
 	return p && *p ? p : "/usr/bin/fuse-bpf-passthrough";
+}
+
+/* The path of an example filter object, e.g. "fuse_hide.bpf.o". */
+static const char *filter_path(const char *name)
+{
+	static char path[PATH_MAX];
+	const char *dir = getenv("FUSE_BPF_FILTERS");
+
+	snprintf(path, sizeof(path), "%s/%s", dir && *dir ? dir :
+		 "/usr/share/fuse-bpf", name);
+	return path;
 }
 
 /* path helpers: a ring of buffers, enough for one statement */
@@ -76,6 +94,7 @@ FIXTURE_VARIANT(pt) {
 	const char *fs_default;
 	bool lookup_binds;	/* bpf: --no-root-backing */
 	const char *threads;	/* --threads */
+	const char *filter;	/* bpf: --filter, an object of filter_path() */
 };
 
 FIXTURE_VARIANT_ADD(pt, plain_tmpfs) {
@@ -116,6 +135,27 @@ FIXTURE_VARIANT_ADD(pt, bpf_lookup_tmpfs) {
 
 FIXTURE_VARIANT_ADD(pt, bpf_lookup_ext4) {
 	.mode = "bpf", .fs_env = "FBPF_EXT4", .lookup_binds = true,
+};
+
+/* A filter with a callback on every operation, serving them all */
+FIXTURE_VARIANT_ADD(pt, bpf_count_tmpfs) {
+	.mode = "bpf", .fs_env = "FBPF_TMPFS", .fs_default = "/tmp",
+	.filter = "fuse_count.bpf.o",
+};
+
+FIXTURE_VARIANT_ADD(pt, bpf_count_ext4) {
+	.mode = "bpf", .fs_env = "FBPF_EXT4", .filter = "fuse_count.bpf.o",
+};
+
+FIXTURE_VARIANT_ADD(pt, bpf_lookup_count_tmpfs) {
+	.mode = "bpf", .fs_env = "FBPF_TMPFS", .fs_default = "/tmp",
+	.lookup_binds = true, .filter = "fuse_count.bpf.o",
+};
+
+/* Hides secret* names, which these tests do not use */
+FIXTURE_VARIANT_ADD(pt, bpf_hide_tmpfs) {
+	.mode = "bpf", .fs_env = "FBPF_TMPFS", .fs_default = "/tmp",
+	.filter = "fuse_hide.bpf.o",
 };
 
 static bool is_fuse(const char *path)
@@ -267,15 +307,13 @@ FIXTURE_SETUP(pt)
 {
 	const char *fs = getenv(variant->fs_env);
 	bool bpf = !strcmp(variant->mode, "bpf");
-	const char *args[] = {
+	const char *args[12] = {
 		"--mode", variant->mode,
 		/* no entry of the root expires mid-test */
 		"--timeout", "60",
 		"--threads", variant->threads ?: "1",
-		variant->lookup_binds ? "--no-root-backing" : NULL,
-		NULL,
 	};
-	int ret;
+	int ret, n = 6;
 
 	self->pid = 0;
 	if (!fs)
@@ -284,6 +322,14 @@ FIXTURE_SETUP(pt)
 		SKIP(return, "no %s backing filesystem", variant->fs_env);
 	ASSERT_EQ(0, access(daemon_path(), X_OK))
 		TH_LOG("no daemon %s (set FUSE_BPF_PASSTHROUGH)", daemon_path());
+	if (variant->lookup_binds)
+		args[n++] = "--no-root-backing";
+	if (variant->filter) {
+		args[n++] = "--filter";
+		args[n++] = filter_path(variant->filter);
+		ASSERT_EQ(0, access(args[n - 1], R_OK))
+			TH_LOG("no filter %s (set FUSE_BPF_FILTERS)", args[n - 1]);
+	}
 	ASSERT_EQ(0, td_isolate());
 	if (bpf && !(td_kernel_init_flags() & FUSE_BPF))
 		SKIP(return, "kernel without fuse-bpf (FUSE_BPF not offered, FBPF_KERNEL=%s)",
@@ -806,7 +852,7 @@ static int nobody_is_refused(const char *mnt)
 	char p[PATH_MAX];
 	DIR *d;
 
-	snprintf(p, sizeof(p), "%s/secret", mnt);
+	snprintf(p, sizeof(p), "%s/rootonly", mnt);
 	if (open(p, O_RDONLY) >= 0 || errno != EACCES)
 		return 1;
 	if (truncate(p, 0) == 0 || errno != EACCES)
@@ -828,12 +874,13 @@ TEST_F(pt, nonroot_refused)
 {
 	char buf[16];
 
-	ASSERT_EQ(0, put(pj(self->src, "secret"), "secret", 6, 0600));
+	/* not "secret": the bpf_hide variant would hide it */
+	ASSERT_EQ(0, put(pj(self->src, "rootonly"), "secret", 6, 0600));
 	ASSERT_EQ(0, mkdir(pj(self->src, "private"), 0700));
 	ASSERT_EQ(0, put(pj(self->src, "private/f"), "f", 1, 0644));
 	EXPECT_EQ(0, as_nobody(nobody_is_refused, self->mnt));
 	/* root still may */
-	EXPECT_EQ(6, get(pj(self->mnt, "secret"), buf, sizeof(buf)));
+	EXPECT_EQ(6, get(pj(self->mnt, "rootonly"), buf, sizeof(buf)));
 	EXPECT_EQ(1, get(pj(self->mnt, "private/f"), buf, sizeof(buf)));
 }
 
@@ -1160,15 +1207,306 @@ static int run_daemon(const char *const *extra, char *err, size_t size)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-TEST(filter_not_supported_yet)
+/* plain and passthrough back no node: --filter is refused, exit 2 */
+TEST(filter_needs_bpf_mode)
 {
-	const char *const extra[] = { "--filter", "prog.bpf.o", NULL };
+	const char *const plain[] = { "--mode", "plain", "--filter",
+				      filter_path("fuse_hide.bpf.o"), NULL };
+	const char *const pt[] = { "--mode", "passthrough", "--filter",
+				   filter_path("fuse_hide.bpf.o"), NULL };
 	char err[4096];
 
 	ASSERT_EQ(0, access(daemon_path(), X_OK));
-	EXPECT_EQ(1, run_daemon(extra, err, sizeof(err)));
-	EXPECT_NE(NULL, strstr(err, "BPF filters not yet supported"))
+	EXPECT_EQ(2, run_daemon(plain, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "--filter needs --mode bpf"))
 		TH_LOG("stderr: %s", err);
+	EXPECT_EQ(2, run_daemon(pt, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "--filter needs --mode bpf"))
+		TH_LOG("stderr: %s", err);
+}
+
+/* An object that is not there, or not a filter: exit 1, and why */
+TEST(filter_bad_object)
+{
+	const char *const missing[] = { "--mode", "bpf", "--filter",
+					"/nonexistent/prog.bpf.o", NULL };
+	const char *const not_bpf[] = { "--mode", "bpf", "--filter",
+					daemon_path(), NULL };
+	char err[4096];
+
+	ASSERT_EQ(0, access(daemon_path(), X_OK));
+	EXPECT_EQ(1, run_daemon(missing, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "/nonexistent/prog.bpf.o"))
+		TH_LOG("stderr: %s", err);
+	EXPECT_NE(NULL, strstr(err, "No such file")) TH_LOG("stderr: %s", err);
+	EXPECT_EQ(1, run_daemon(not_bpf, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "BPF object")) TH_LOG("stderr: %s", err);
+}
+
+/* The names in a directory, sorted, space-separated, into @buf */
+static const char *listing(const char *dir, char *buf, size_t size)
+{
+	size_t n, i, len = 0;
+	char **names = list_dir(dir, &n);
+
+	if (!names)
+		return "(unreadable)";
+	buf[0] = '\0';
+	for (i = 0; i < n; i++) {
+		len += snprintf(buf + len, len < size ? size - len : 0, "%s%s",
+				i ? " " : "", names[i]);
+		free(names[i]);
+	}
+	free(names);
+	return buf;
+}
+
+/*
+ * Mount in bpf mode with a filter and @extra arguments; SKIP when the
+ * kernel has no fuse-bpf (or no filters).  0 when mounted.
+ */
+#define MOUNT_FILTERED(self, filter, ...) do {				\
+	const char *const _args[] = { "--mode", "bpf", "--timeout", "60", \
+		"--filter", filter_path(filter), ##__VA_ARGS__, NULL };	\
+	const char *_fs = getenv("FBPF_TMPFS") ?: "/tmp";		\
+	int _ret;							\
+									\
+	ASSERT_EQ(0, access(daemon_path(), X_OK));			\
+	ASSERT_EQ(0, access(filter_path(filter), R_OK))			\
+		TH_LOG("no filter %s (set FUSE_BPF_FILTERS)",		\
+		       filter_path(filter));				\
+	ASSERT_EQ(0, td_isolate());					\
+	if (!(td_kernel_init_flags() & FUSE_BPF))			\
+		SKIP(return, "kernel without fuse-bpf (FBPF_KERNEL=%s)", \
+		     getenv("FBPF_KERNEL") ?: "unset");			\
+	_ret = mount_daemon(self, _fs, _args);				\
+	if (_ret == 3)							\
+		SKIP(return, "the daemon says the kernel lacks fuse-bpf filters"); \
+	ASSERT_EQ(0, _ret) TH_LOG("%s did not mount (status %#x)",	\
+				  daemon_path(), (self)->status);	\
+} while (0)
+
+/* Some SOURCE files with names fuse_hide hides, and some it does not */
+static int make_secrets(struct _test_data_pt *self)
+{
+	if (put(pj(self->src, "secret-a"), "A", 1, 0644) ||
+	    put(pj(self->src, "visible"), "V", 1, 0644) ||
+	    mkdir(pj(self->src, "secret-dir"), 0755) ||
+	    put(pj(self->src, "secret-dir/x"), "X", 1, 0644) ||
+	    mkdir(pj(self->src, "sub"), 0755) ||
+	    put(pj(self->src, "sub/secret-b"), "B", 1, 0644) ||
+	    put(pj(self->src, "sub/ok"), "O", 1, 0644))
+		return -1;
+	return 0;
+}
+
+/*
+ * fuse_hide on the root (bpf_filter=): secret* names are gone from
+ * listings and lookups everywhere below the mount, SOURCE still has
+ * them, and the daemon saw neither a LOOKUP nor a READDIR.
+ */
+TEST(filter_hide_root)
+{
+	static const char *const ops[] = {
+		"LOOKUP", "READDIR", "READDIRPLUS", "OPENDIR", "GETATTR", "OPEN",
+	};
+	struct _test_data_pt env = {}, *self = &env;
+	char buf[256];
+	struct stat st;
+	size_t i;
+
+	MOUNT_FILTERED(self, "fuse_hide.bpf.o");
+	ASSERT_EQ(0, make_secrets(self));
+
+	EXPECT_STREQ("shared sub visible", listing(self->mnt, buf, sizeof(buf)));
+	EXPECT_STREQ("ok", listing(pj(self->mnt, "sub"), buf, sizeof(buf)));
+	EXPECT_EQ(-1, stat(pj(self->mnt, "secret-a"), &st));
+	EXPECT_EQ(ENOENT, errno);
+	EXPECT_EQ(-1, stat(pj(self->mnt, "sub/secret-b"), &st));
+	EXPECT_EQ(ENOENT, errno);
+	EXPECT_EQ(-1, open(pj(self->mnt, "secret-dir/x"), O_RDONLY));
+	EXPECT_EQ(ENOENT, errno);
+	EXPECT_EQ(1, get(pj(self->mnt, "sub/ok"), buf, sizeof(buf)));
+	EXPECT_EQ('O', buf[0]);
+	EXPECT_EQ(0, stat(pj(self->src, "secret-a"), &st));
+	EXPECT_EQ(0, stat(pj(self->src, "sub/secret-b"), &st));
+	EXPECT_EQ(0, stat(pj(self->src, "secret-dir/x"), &st));
+
+	ASSERT_EQ(0, stop_daemon(self));
+	EXPECT_TRUE(WIFEXITED(self->status) && !WEXITSTATUS(self->status));
+	EXPECT_EQ(1, stat_count(self->stats, "INIT"));
+	for (i = 0; i < ARRAY_SIZE(ops); i++)
+		EXPECT_EQ(0, stat_count(self->stats, ops[i]))
+			TH_LOG("%s reached the daemon", ops[i] ?: "?");
+}
+
+/*
+ * fuse_hide set in a LOOKUP reply (--no-root-backing): the root is the
+ * daemon's, unfiltered, so its secret-a shows; the directories it binds
+ * carry the filter, and their listings and lookups are the kernel's.
+ */
+TEST(filter_hide_lookup)
+{
+	static const char *const ops[] = {
+		"LOOKUP", "READDIR", "READDIRPLUS", "OPENDIR", "GETATTR",
+	};
+	static char before[4096], after[4096];
+	struct _test_data_pt env = {}, *self = &env;
+	char buf[256];
+	struct stat st;
+	size_t i;
+
+	MOUNT_FILTERED(self, "fuse_hide.bpf.o", "--no-root-backing");
+	ASSERT_EQ(0, make_secrets(self));
+
+	/* the daemon looks sub up and binds it, with the filter */
+	ASSERT_EQ(0, stat(pj(self->mnt, "sub"), &st));
+	ASSERT_EQ(0, snapshot(self, before, sizeof(before)));
+	EXPECT_LT(0, count_in(before, "LOOKUP"));
+	EXPECT_STREQ("ok", listing(pj(self->mnt, "sub"), buf, sizeof(buf)));
+	EXPECT_EQ(-1, stat(pj(self->mnt, "sub/secret-b"), &st));
+	EXPECT_EQ(ENOENT, errno);
+	EXPECT_EQ(1, get(pj(self->mnt, "sub/ok"), buf, sizeof(buf)));
+	ASSERT_EQ(0, snapshot(self, after, sizeof(after)));
+	for (i = 0; i < ARRAY_SIZE(ops); i++)
+		EXPECT_EQ(count_in(before, ops[i]), count_in(after, ops[i]))
+			TH_LOG("%s reached the daemon", ops[i] ?: "?");
+
+	/* the root is not filtered: the daemon lists and looks up there */
+	EXPECT_EQ(0, stat(pj(self->mnt, "secret-a"), &st));
+	/* secret-dir itself is bound, its entries filtered */
+	EXPECT_EQ(0, stat(pj(self->mnt, "secret-dir/x"), &st));
+	EXPECT_EQ(0, stop_daemon(self));
+}
+
+static int sys_bpf(int cmd, union bpf_attr *attr)
+{
+	return syscall(__NR_bpf, cmd, attr, sizeof(*attr));
+}
+
+/* The newest array map called @name (the daemon's filter's), or -1 */
+static int newest_array_map(const char *name)
+{
+	struct bpf_map_info info;
+	union bpf_attr attr;
+	__u32 id = 0;
+	int fd, best = -1;
+
+	for (;;) {
+		memset(&attr, 0, sizeof(attr));
+		attr.start_id = id;
+		if (sys_bpf(BPF_MAP_GET_NEXT_ID, &attr))
+			break;
+		id = attr.next_id;
+		memset(&attr, 0, sizeof(attr));
+		attr.map_id = id;
+		fd = sys_bpf(BPF_MAP_GET_FD_BY_ID, &attr);
+		if (fd < 0)
+			continue;
+		memset(&info, 0, sizeof(info));
+		memset(&attr, 0, sizeof(attr));
+		attr.info.bpf_fd = fd;
+		attr.info.info_len = sizeof(info);
+		attr.info.info = (uintptr_t)&info;
+		if (!sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &attr) &&
+		    info.type == BPF_MAP_TYPE_ARRAY && info.value_size == 8 &&
+		    !strcmp(info.name, name)) {
+			if (best >= 0)
+				close(best);
+			best = fd;
+		} else {
+			close(fd);
+		}
+	}
+	return best;
+}
+
+static long long map_u64(int fd, __u32 key)
+{
+	union bpf_attr attr;
+	__u64 value = 0;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.map_fd = fd;
+	attr.key = (uintptr_t)&key;
+	attr.value = (uintptr_t)&value;
+	return sys_bpf(BPF_MAP_LOOKUP_ELEM, &attr) ? -1 : (long long)value;
+}
+
+/*
+ * fuse_count on the root: the correctness variants run with it
+ * (bpf_count_*); here its counts map says the operations went through
+ * the filter, while none reached the daemon.
+ */
+TEST(filter_count_map)
+{
+	static const struct {
+		__u32 opcode;
+		const char *name;
+	} ops[] = {
+		{ FUSE_LOOKUP, "LOOKUP" }, { FUSE_GETATTR, "GETATTR" },
+		{ FUSE_SETATTR, "SETATTR" }, { FUSE_CREATE, "CREATE" },
+		{ FUSE_MKDIR, "MKDIR" }, { FUSE_OPEN, "OPEN" },
+		{ FUSE_OPENDIR, "OPENDIR" }, { FUSE_READDIR, "READDIR" },
+		{ FUSE_RENAME2, "RENAME2" }, { FUSE_UNLINK, "UNLINK" },
+		{ FUSE_RMDIR, "RMDIR" }, { FUSE_SYMLINK, "SYMLINK" },
+		{ FUSE_READLINK, "READLINK" }, { FUSE_STATFS, "STATFS" },
+	};
+	struct _test_data_pt env = {}, *self = &env;
+	char buf[64];
+	struct statfs sf;
+	struct stat st;
+	size_t i, n;
+	char **names;
+	int fd;
+
+	MOUNT_FILTERED(self, "fuse_count.bpf.o");
+	ASSERT_EQ(0, put(pj(self->mnt, "f"), "counted", 7, 0644));
+	EXPECT_EQ(7, get(pj(self->mnt, "f"), buf, sizeof(buf)));
+	EXPECT_EQ(0, chmod(pj(self->mnt, "f"), 0600));
+	EXPECT_EQ(0, mkdir(pj(self->mnt, "d"), 0755));
+	EXPECT_EQ(0, rename(pj(self->mnt, "f"), pj(self->mnt, "d/g")));
+	EXPECT_EQ(0, stat(pj(self->mnt, "d/g"), &st));
+	EXPECT_EQ(0, symlink("g", pj(self->mnt, "d/l")));
+	EXPECT_EQ(1, readlink(pj(self->mnt, "d/l"), buf, sizeof(buf)));
+	EXPECT_EQ(0, statfs(self->mnt, &sf));
+	names = list_dir(pj(self->mnt, "d"), &n);
+	ASSERT_NE(NULL, names);
+	EXPECT_EQ(2, n);
+	EXPECT_EQ(0, unlink(pj(self->mnt, "d/g")));
+	EXPECT_EQ(0, unlink(pj(self->mnt, "d/l")));
+	EXPECT_EQ(0, rmdir(pj(self->mnt, "d")));
+	expect_gone(_metadata, self, "d");
+
+	/* while the daemon runs: its filter's map goes with it */
+	fd = newest_array_map("counts");
+	ASSERT_LE(0, fd) TH_LOG("no BPF array map called counts");
+	for (i = 0; i < ARRAY_SIZE(ops); i++)
+		EXPECT_LT(0, map_u64(fd, ops[i].opcode))
+			TH_LOG("the filter counted no %s", ops[i].name ?: "?");
+	close(fd);
+
+	ASSERT_EQ(0, stop_daemon(self));
+	EXPECT_TRUE(WIFEXITED(self->status) && !WEXITSTATUS(self->status));
+	EXPECT_EQ(1, stat_count(self->stats, "INIT"));
+	for (i = 0; i < ARRAY_SIZE(ops); i++)
+		EXPECT_EQ(0, stat_count(self->stats, ops[i].name))
+			TH_LOG("%s reached the daemon", ops[i].name ?: "?");
+}
+
+/* Without fuse-bpf filters, --filter in bpf mode fails with status 3 */
+TEST(filter_needs_fuse_bpf)
+{
+	const char *const extra[] = { "--mode", "bpf", "--filter",
+				      filter_path("fuse_hide.bpf.o"), NULL };
+	char err[4096];
+
+	ASSERT_EQ(0, access(daemon_path(), X_OK));
+	ASSERT_EQ(0, td_isolate());
+	if (td_kernel_init_flags() & FUSE_BPF)
+		SKIP(return, "the kernel offers FUSE_BPF");
+	EXPECT_EQ(3, run_daemon(extra, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "fuse_bpf_ops")) TH_LOG("stderr: %s", err);
 }
 
 /* Without fuse-bpf, --mode bpf fails with status 3 and says why. */
