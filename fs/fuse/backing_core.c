@@ -165,7 +165,7 @@ int fuse_bpf_entry_check(struct fuse_conn *fc, struct fuse_args *args,
 				    outarg->nodeid);
 		return -EIO;
 	}
-	if (ext->backing_action > FUSE_BPF_ACTION_REMOVE ||
+	if (ext->backing_action > FUSE_BPF_ACTION_INHERIT ||
 	    (ext->backing_action != FUSE_BPF_ACTION_SET && ext->backing_id) ||
 	    ext->filter_action > FUSE_BPF_ACTION_REMOVE ||
 	    (ext->filter_action != FUSE_BPF_ACTION_SET && ext->filter_id) ||
@@ -189,53 +189,123 @@ static int fuse_bpf_type_error(umode_t mode, umode_t bmode)
 	return S_ISDIR(bmode) ? -EISDIR : -EIO;
 }
 
+static struct fuse_backing *fuse_bpf_backing_new(const struct path *path,
+						 struct cred *cred);
+
+static int fuse_bpf_knode_eq(struct inode *inode, void *nodeidp);
+
+/*
+ * INHERIT: the backing of @parent's backing child called @name, as the
+ * kernel would have bound it had it looked the name up itself.
+ */
+static struct fuse_backing *fuse_bpf_inherit(struct inode *inode, u64 parent,
+					     const struct qstr *name)
+{
+	struct fuse_backing *dfb = NULL, *fb;
+	struct inode *dir = NULL;
+	const struct path *ppath;
+	const struct cred *old;
+	struct dentry *bdentry;
+	struct path path;
+
+	if (parent && name)
+		dir = ilookup5(inode->i_sb, parent, fuse_bpf_knode_eq, &parent);
+	if (dir)
+		dfb = fuse_bpf_backing_get(dir);
+	iput(dir);
+	if (!dfb) {
+		/* Revalidation: the node keeps what it has */
+		fb = fuse_bpf_backing_get(inode);
+		return fb ?: ERR_PTR(-EINVAL);
+	}
+	ppath = &dfb->file->f_path;
+	old = override_creds(dfb->cred);
+	bdentry = lookup_one_unlocked(mnt_idmap(ppath->mnt), name->name,
+				      ppath->dentry, name->len);
+	revert_creds(old);
+	if (IS_ERR(bdentry)) {
+		fb = ERR_CAST(bdentry);
+	} else if (d_is_negative(bdentry)) {
+		fb = ERR_PTR(-ENOENT);
+	} else {
+		path.mnt = ppath->mnt;
+		path.dentry = bdentry;
+		fb = fuse_bpf_backing_new(&path, dfb->cred);
+	}
+	if (!IS_ERR(bdentry))
+		dput(bdentry);
+	fuse_backing_put(dfb);
+	return fb;
+}
+
 /**
  * fuse_bpf_entry_apply() - apply a checked extension to the node
  * @inode: the node the reply named
  * @ext: the extension, validated by fuse_bpf_entry_check()
+ * @parent: the node id of the directory the reply was for, or 0
+ * @name: the name it was for, or NULL (revalidation: INHERIT keeps the
+ *	node's binding)
  *
  * Return: 0, -EBADF for a backing or filter id the daemon did not register
  * (or closed), -ENOTDIR/-EISDIR/-EIO when the backing's type is not the
- * node's.
+ * node's, -ENOENT or -EIO when INHERIT finds no backing child.  A refused
+ * extension leaves the node as it was.
  */
 int fuse_bpf_entry_apply(struct inode *inode,
-			 const struct fuse_entry_bpf_out *ext)
+			 const struct fuse_entry_bpf_out *ext, u64 parent,
+			 const struct qstr *name)
 {
 	struct fuse_conn *fc = get_fuse_conn(inode);
-	struct fuse_backing *fb;
+	struct fuse_backing *fb = NULL;
+	struct fuse_bpf_filter *f;
 	int err;
 
-	err = fuse_bpf_filter_apply(inode, ext);
+	/* Resolve everything first: a refused reply changes nothing */
+	err = fuse_bpf_filter_resolve(fc, ext, &f);
 	if (err)
 		return err;
 	switch (ext->backing_action) {
-	case FUSE_BPF_ACTION_REMOVE:
-		fuse_bpf_bind(inode, NULL);
-		return 0;
 	case FUSE_BPF_ACTION_SET:
+		rcu_read_lock();
+		fb = fuse_backing_get(idr_find(&fc->backing_files_map,
+					       ext->backing_id));
+		rcu_read_unlock();
+		if (!fb) {
+			pr_warn_ratelimited("fuse-bpf: no backing with id %d\n",
+					    ext->backing_id);
+			err = -EBADF;
+			goto out_put;
+		}
 		break;
-	default:
-		return 0;
+	case FUSE_BPF_ACTION_INHERIT:
+		fb = fuse_bpf_inherit(inode, parent, name);
+		if (IS_ERR(fb)) {
+			err = PTR_ERR(fb) == -ENOENT ? -ENOENT : -EIO;
+			pr_warn_ratelimited("fuse-bpf: INHERIT for node 0x%llx: %ld\n",
+					    get_node_id(inode), PTR_ERR(fb));
+			fb = NULL;
+			goto out_put;
+		}
+		break;
 	}
-
-	rcu_read_lock();
-	fb = fuse_backing_get(idr_find(&fc->backing_files_map,
-				       ext->backing_id));
-	rcu_read_unlock();
-	if (!fb) {
-		pr_warn_ratelimited("fuse-bpf: no backing with id %d\n",
-				    ext->backing_id);
-		return -EBADF;
+	if (fb) {
+		err = fuse_bpf_type_error(inode->i_mode,
+					  file_inode(fb->file)->i_mode);
+		if (err) {
+			pr_warn_ratelimited("fuse-bpf: backing %d: wrong type for node 0x%llx\n",
+					    ext->backing_id, get_node_id(inode));
+			goto out_put;
+		}
 	}
-	err = fuse_bpf_type_error(inode->i_mode, file_inode(fb->file)->i_mode);
-	if (err) {
-		pr_warn_ratelimited("fuse-bpf: backing %d: wrong type for node 0x%llx\n",
-				    ext->backing_id, get_node_id(inode));
-		fuse_backing_put(fb);
-		return err;
-	}
-	fuse_bpf_bind(inode, fb);
+	fuse_bpf_filter_install(inode, ext, f);
+	if (fb || ext->backing_action == FUSE_BPF_ACTION_REMOVE)
+		fuse_bpf_bind(inode, fb);
 	return 0;
+
+out_put:
+	fuse_backing_put(fb);
+	fuse_bpf_filter_put(f);
+	return err;
 }
 
 /**
@@ -459,4 +529,157 @@ bool fuse_bpf_root_init(struct fuse_mount *fm)
 		fuse_bpf_bind(root, NULL);
 	}
 	return ok;
+}
+
+/* ------------------------------------------ falling back to the daemon */
+
+/*
+ * Re-keying a kernel node to its daemon id is rare: one lock for all
+ * connections keeps two resolutions of one node from both re-keying it.
+ */
+static DEFINE_MUTEX(fuse_bpf_rekey_lock);
+
+static int fuse_bpf_knode_eq(struct inode *inode, void *nodeidp)
+{
+	return get_node_id(inode) == *(u64 *)nodeidp;
+}
+
+/*
+ * Give kernel node @inode the daemon's id @nodeid, with the lookup count
+ * of the LOOKUP that named it; @forget is the FORGET for that lookup,
+ * sent at once if another resolution won.
+ */
+static void fuse_bpf_rekey(struct fuse_conn *fc, struct inode *inode,
+			   u64 nodeid, struct fuse_forget_link *forget)
+{
+	struct fuse_inode *fi = get_fuse_inode(inode);
+
+	mutex_lock(&fuse_bpf_rekey_lock);
+	if (!(get_node_id(inode) & FUSE_NODEID_KERNEL)) {
+		mutex_unlock(&fuse_bpf_rekey_lock);
+		fuse_queue_forget(fc, forget, nodeid, 1);
+		return;
+	}
+	remove_inode_hash(inode);
+	spin_lock(&fi->lock);
+	WRITE_ONCE(fi->nodeid, nodeid);
+	fi->nlookup = 1;
+	spin_unlock(&fi->lock);
+	__insert_inode_hash(inode, nodeid);
+	mutex_unlock(&fuse_bpf_rekey_lock);
+	kfree(forget);
+}
+
+/*
+ * Resolve @dentry, a kernel node whose parent @dir has a daemon id: ask the
+ * daemon to look the name up, as a plain LOOKUP, and re-key the node.
+ */
+static int fuse_bpf_resolve_one(struct fuse_mount *fm, struct inode *dir,
+				struct dentry *dentry)
+{
+	FUSE_ARGS(args);
+	struct fuse_forget_link *forget;
+	struct fuse_entry_bpf_out ext;
+	struct fuse_entry_out outarg;
+	struct name_snapshot name;
+	int err;
+
+	forget = fuse_alloc_forget();
+	if (!forget)
+		return -ENOMEM;
+	take_dentry_name_snapshot(&name, dentry);
+	memset(&outarg, 0, sizeof(outarg));
+	args.opcode = FUSE_LOOKUP;
+	args.nodeid = get_node_id(dir);
+	args.in_numargs = 1;
+	args.in_args[0].size = name.name.len + 1;
+	args.in_args[0].value = name.name.name;
+	args.out_numargs = 1;
+	args.out_args[0].size = sizeof(outarg);
+	args.out_args[0].value = &outarg;
+	fuse_bpf_entry_args(fm->fc, &args, &ext);
+	err = fuse_simple_request(fm, &args);
+	err = fuse_bpf_entry_check(fm->fc, &args, &outarg, err);
+	release_dentry_name_snapshot(&name);
+	if (!err && !outarg.nodeid)
+		err = -ENOENT;
+	if (!err && (inode_wrong_type(d_inode(dentry), outarg.attr.mode) ||
+		     outarg.nodeid == FUSE_ROOT_ID)) {
+		pr_warn_ratelimited("fuse-bpf: daemon named a kernel node with the wrong type or the root\n");
+		fuse_queue_forget(fm->fc, forget, outarg.nodeid, 1);
+		return -EIO;
+	}
+	if (err) {
+		kfree(forget);
+		return err;
+	}
+	/* The node keeps its binding: only its id changes */
+	fuse_bpf_rekey(fm->fc, d_inode(dentry), outarg.nodeid, forget);
+	return 0;
+}
+
+/*
+ * Give @inode, a kernel node, a daemon id: resolve its kernel-made
+ * ancestors top-down, then itself.  Each step re-keys one node, so the loop
+ * ends; a node the VFS no longer reaches by a name cannot be resolved.
+ */
+static int fuse_bpf_resolve_inode(struct fuse_mount *fm, struct inode *inode)
+{
+	struct dentry *dentry, *parent;
+	int err;
+
+	while (get_node_id(inode) & FUSE_NODEID_KERNEL) {
+		dentry = d_find_alias(inode);
+		if (!dentry)
+			return -ESTALE;
+		for (;;) {
+			parent = dget_parent(dentry);
+			if (parent == dentry) {
+				dput(parent);
+				dput(dentry);
+				return -EIO;
+			}
+			if (!(get_node_id(d_inode(parent)) & FUSE_NODEID_KERNEL))
+				break;
+			dput(dentry);
+			dentry = parent;
+		}
+		err = fuse_bpf_resolve_one(fm, d_inode(parent), dentry);
+		dput(parent);
+		dput(dentry);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/**
+ * fuse_bpf_resolve() - let a request about a kernel node reach the daemon
+ * @fm: the mount
+ * @args: the request; its node id is a FUSE_NODEID_KERNEL one
+ *
+ * The daemon never saw the node: it is asked to look up the node's path
+ * from the nearest node it knows (section 4.2 of the documentation), the
+ * node takes the daemon's id and lookup count, and the request goes out
+ * with that id.  The node stays bound to its backing.
+ *
+ * Context: may sleep; holds no backing lock.
+ * Return: 0 with @args->nodeid rewritten, or -errno: -ENOENT when the
+ * daemon does not know a name on the path, -ESTALE when the node has no
+ * name left.
+ */
+int fuse_bpf_resolve(struct fuse_mount *fm, struct fuse_args *args)
+{
+	u64 nodeid = args->nodeid;
+	struct inode *inode;
+	int err;
+
+	inode = ilookup5(fm->sb, nodeid, fuse_bpf_knode_eq, &nodeid);
+	if (!inode)
+		return -ESTALE;
+	err = fuse_bpf_resolve_inode(fm, inode);
+	if (!err)
+		args->nodeid = get_node_id(inode);
+	iput(inode);
+	return err;
 }

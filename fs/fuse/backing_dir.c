@@ -10,6 +10,7 @@
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/namei.h>
+#include <linux/security.h>
 
 /**
  * fuse_bpf_lookup() - look a child of a backed directory up on its backing
@@ -115,9 +116,10 @@ static bool fuse_bpf_same_child(struct fuse_backing *fb,
  * @flags: LOOKUP_* flags; LOOKUP_RCU is fine
  * @ret: 1 when @entry is still valid, 0 when it must be looked up again
  *
- * A kernel node stays valid while the backing directory still has its
- * backing inode under the same name; a negative dentry is always looked
- * up again (which costs a backing dcache lookup, not a request).
+ * A bound node (a kernel node, resolved or not) stays valid while the
+ * backing directory still has its backing inode under the same name; an
+ * unbound node and a negative dentry are always looked up again (which
+ * costs a backing dcache lookup, not a request).
  *
  * Return: true when the parent is backed and the answer is in @ret.
  */
@@ -139,6 +141,9 @@ bool fuse_bpf_revalidate(struct dentry *entry, unsigned int flags, int *ret)
 		fb = fuse_bpf_backing_get(inode);
 	} else if (!dfb) {
 		return false;
+	} else if (inode) {
+		/* A kernel node resolved to a daemon id, or a daemon node */
+		fb = fuse_bpf_backing_get(inode);
 	}
 	if (fb)
 		*ret = fuse_bpf_same_child(fb, dfb, &entry->d_name);
@@ -275,7 +280,9 @@ struct fuse_bpf_cattr {
 /*
  * New objects belong to the caller, as on a native filesystem: the
  * daemon's credentials with the caller's fsuid and fsgid.  The backing
- * filesystem applies the setgid-directory rule itself.
+ * filesystem applies the setgid-directory rule itself.  LSMs label the new
+ * object as the caller's (security_dentry_create_files_as(), as overlayfs
+ * does).
  */
 struct fuse_bpf_creator {
 	const struct cred *saved;
@@ -283,18 +290,25 @@ struct fuse_bpf_creator {
 };
 
 static int fuse_bpf_creator_begin(struct fuse_backing *dfb,
+				  struct dentry *entry, umode_t mode,
 				  struct fuse_bpf_creator *c)
 {
-	kuid_t fsuid = current_fsuid();
-	kgid_t fsgid = current_fsgid();
+	const struct cred *caller = current_cred();
+	int err;
 
 	c->saved = override_creds(dfb->cred);
 	c->cred = prepare_creds();
 	revert_creds(c->saved);
 	if (!c->cred)
 		return -ENOMEM;
-	c->cred->fsuid = fsuid;
-	c->cred->fsgid = fsgid;
+	c->cred->fsuid = caller->fsuid;
+	c->cred->fsgid = caller->fsgid;
+	err = security_dentry_create_files_as(entry, mode, &entry->d_name,
+					      caller, c->cred);
+	if (err) {
+		put_cred(c->cred);
+		return err;
+	}
 	c->saved = override_creds(c->cred);
 	return 0;
 }
@@ -322,7 +336,7 @@ static int fuse_bpf_create_object(struct inode *dir, struct fuse_backing *dfb,
 	err = mnt_want_write(parent->mnt);
 	if (err)
 		return err;
-	err = fuse_bpf_creator_begin(dfb, &c);
+	err = fuse_bpf_creator_begin(dfb, entry, attr->mode, &c);
 	if (err)
 		goto out_drop_write;
 	inode_lock_nested(bdir, I_MUTEX_PARENT);
@@ -547,7 +561,8 @@ bool fuse_bpf_tmpfile(struct inode *dir, struct file *file, umode_t mode,
 	*err = mnt_want_write(parent->mnt);
 	if (*err)
 		goto out_post;
-	*err = fuse_bpf_creator_begin(dfb, &c);
+	*err = fuse_bpf_creator_begin(dfb, file->f_path.dentry, attr.mode,
+				       &c);
 	if (!*err) {
 		tmp = kernel_tmpfile_open(mnt_idmap(parent->mnt), parent,
 					  attr.mode,

@@ -115,37 +115,47 @@ void fuse_bpf_filter_inherit(struct inode *inode, struct inode *dir)
 }
 
 /**
- * fuse_bpf_filter_apply() - apply the filter part of a LOOKUP extension
- * @inode: the node the reply named
+ * fuse_bpf_filter_resolve() - the filter a LOOKUP extension sets
+ * @fc: the connection
  * @ext: the extension, validated by fuse_bpf_entry_check()
+ * @fp: a new reference to the filter for SET, else NULL
  *
  * Return: 0, or -EBADF for a filter id the daemon did not open (or closed).
  */
-int fuse_bpf_filter_apply(struct inode *inode,
-			  const struct fuse_entry_bpf_out *ext)
+int fuse_bpf_filter_resolve(struct fuse_conn *fc,
+			    const struct fuse_entry_bpf_out *ext,
+			    struct fuse_bpf_filter **fp)
 {
-	struct fuse_conn *fc = get_fuse_conn(inode);
-	struct fuse_bpf_filter *f;
-
-	switch (ext->filter_action) {
-	case FUSE_BPF_ACTION_REMOVE:
-		fuse_bpf_filter_set_fi(get_fuse_inode(inode), NULL);
+	*fp = NULL;
+	if (ext->filter_action != FUSE_BPF_ACTION_SET)
 		return 0;
-	case FUSE_BPF_ACTION_SET:
-		break;
-	default:
-		return 0;
-	}
 	rcu_read_lock();
-	f = fuse_bpf_filter_get(idr_find(&fc->bpf_filter_ids, ext->filter_id));
+	*fp = fuse_bpf_filter_get(idr_find(&fc->bpf_filter_ids,
+					   ext->filter_id));
 	rcu_read_unlock();
-	if (!f) {
+	if (!*fp) {
 		pr_warn_ratelimited("fuse-bpf: no filter with id %u\n",
 				    ext->filter_id);
 		return -EBADF;
 	}
-	fuse_bpf_filter_set_fi(get_fuse_inode(inode), f);
 	return 0;
+}
+
+/**
+ * fuse_bpf_filter_install() - apply the filter part of a LOOKUP extension
+ * @inode: the node the reply named
+ * @ext: the extension
+ * @f: the filter from fuse_bpf_filter_resolve(), taken over
+ */
+void fuse_bpf_filter_install(struct inode *inode,
+			     const struct fuse_entry_bpf_out *ext,
+			     struct fuse_bpf_filter *f)
+{
+	if (ext->filter_action == FUSE_BPF_ACTION_SET ||
+	    ext->filter_action == FUSE_BPF_ACTION_REMOVE)
+		fuse_bpf_filter_set_fi(get_fuse_inode(inode), f);
+	else
+		fuse_bpf_filter_put(f);
 }
 
 /* ------------------------------------------------ connection filter ids */

@@ -70,6 +70,25 @@ static int fuse_bpf_attr_rewrite(struct fuse_conn *fc,
 	return 0;
 }
 
+/*
+ * Does the FUSE inode already have @attr?  Then a stat need not take fuse's
+ * attribute update path again: ctime moves with every change of the
+ * others, and size and mtime guard the page cache.
+ */
+static bool fuse_bpf_attr_current(struct inode *inode,
+				  const struct fuse_attr *attr)
+{
+	struct timespec64 ctime = inode_get_ctime(inode);
+	struct timespec64 mtime = inode_get_mtime(inode);
+
+	return ctime.tv_sec == attr->ctime && ctime.tv_nsec == attr->ctimensec &&
+	       mtime.tv_sec == attr->mtime && mtime.tv_nsec == attr->mtimensec &&
+	       i_size_read(inode) == attr->size &&
+	       inode->i_mode == attr->mode && inode->i_nlink == attr->nlink &&
+	       i_uid_read(inode) == attr->uid && i_gid_read(inode) == attr->gid &&
+	       inode->i_blocks == attr->blocks;
+}
+
 /**
  * fuse_bpf_getattr() - attributes of a backed node, from its backing
  * @inode: FUSE inode
@@ -128,7 +147,8 @@ bool fuse_bpf_getattr(struct inode *inode, struct kstat *stat, int *err)
 	}
 	if (*err)
 		goto out;
-	fuse_change_attributes(inode, &attr, NULL, 0, attr_version);
+	if (!fuse_bpf_attr_current(inode, &attr))
+		fuse_change_attributes(inode, &attr, NULL, 0, attr_version);
 	if (stat) {
 		*stat = st;
 		stat->dev = inode->i_sb->s_dev;

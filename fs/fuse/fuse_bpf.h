@@ -72,24 +72,33 @@ static inline bool fuse_bpf_inode_backed(struct inode *inode)
 	       READ_ONCE(get_fuse_conn(inode)->connected);
 }
 
+int fuse_bpf_resolve(struct fuse_mount *fm, struct fuse_args *args);
+
 /*
- * A request about a kernel node would name an id the daemon never saw:
- * refuse it.  Every operation on kernel nodes is served by the hooks, so
- * this only catches operations fuse-bpf does not serve yet.
+ * A request about a kernel node would name an id the daemon never saw.
+ * A synchronous one first resolves the node (fuse_bpf_resolve()): the
+ * daemon looks its path up and the node takes the daemon's id.  A
+ * background one, which must not wait for that, is refused.
+ *
+ * Return: 0 when the request may go, or -errno.
  */
-static inline bool fuse_bpf_unserved(struct fuse_conn *fc,
-				     const struct fuse_args *args)
+static inline int fuse_bpf_request_check(struct fuse_mount *fm,
+					 struct fuse_args *args, bool sync)
 {
+	struct fuse_conn *fc = fm->fc;
+
 	/* Before INIT is answered, no daemon id can have the bit. */
 	if (likely(!(args->nodeid & FUSE_NODEID_KERNEL) ||
 		   !(fc->bpf || !READ_ONCE(fc->initialized))))
-		return false;
+		return 0;
 	/* Userspace filters name kernel nodes on purpose */
 	if (args->opcode & (FUSE_PREFILTER | FUSE_POSTFILTER))
-		return false;
-	pr_warn_ratelimited("fuse-bpf: opcode %u on kernel node 0x%llx is not served\n",
+		return 0;
+	if (sync)
+		return fuse_bpf_resolve(fm, args);
+	pr_warn_ratelimited("fuse-bpf: background opcode %u on kernel node 0x%llx\n",
 			    args->opcode, args->nodeid);
-	return true;
+	return -EOPNOTSUPP;
 }
 
 /* backing_core.c */
@@ -101,7 +110,8 @@ void fuse_bpf_entry_args(struct fuse_conn *fc, struct fuse_args *args,
 int fuse_bpf_entry_check(struct fuse_conn *fc, struct fuse_args *args,
 			 const struct fuse_entry_out *outarg, int err);
 int fuse_bpf_entry_apply(struct inode *inode,
-			 const struct fuse_entry_bpf_out *ext);
+			 const struct fuse_entry_bpf_out *ext, u64 parent,
+			 const struct qstr *name);
 int fuse_bpf_backing_check(struct fuse_conn *fc, struct file *file,
 			   unsigned int flags);
 void fuse_bpf_fill_attr(struct fuse_conn *fc, const struct kstat *st,
@@ -127,8 +137,12 @@ void fuse_bpf_filter_root(struct inode *root, struct fuse_bpf_filter **fp);
 void fuse_bpf_filter_put(struct fuse_bpf_filter *f);
 void fuse_bpf_filter_evict(struct fuse_inode *fi);
 void fuse_bpf_filter_inherit(struct inode *inode, struct inode *dir);
-int fuse_bpf_filter_apply(struct inode *inode,
-			  const struct fuse_entry_bpf_out *ext);
+int fuse_bpf_filter_resolve(struct fuse_conn *fc,
+			    const struct fuse_entry_bpf_out *ext,
+			    struct fuse_bpf_filter **fp);
+void fuse_bpf_filter_install(struct inode *inode,
+			     const struct fuse_entry_bpf_out *ext,
+			     struct fuse_bpf_filter *f);
 void fuse_bpf_call_begin(struct fuse_bpf_call *call, struct inode *inode,
 			 u32 opcode);
 void fuse_bpf_call_end(struct fuse_bpf_call *call);
@@ -241,10 +255,10 @@ static inline bool fuse_bpf_inode_backed(struct inode *inode)
 	return false;
 }
 
-static inline bool fuse_bpf_unserved(struct fuse_conn *fc,
-				     const struct fuse_args *args)
+static inline int fuse_bpf_request_check(struct fuse_mount *fm,
+					 struct fuse_args *args, bool sync)
 {
-	return false;
+	return 0;
 }
 
 static inline struct fuse_backing *fuse_bpf_backing_get(struct inode *inode)
@@ -271,7 +285,8 @@ static inline int fuse_bpf_entry_check(struct fuse_conn *fc,
 }
 
 static inline int fuse_bpf_entry_apply(struct inode *inode,
-				       const struct fuse_entry_bpf_out *ext)
+				       const struct fuse_entry_bpf_out *ext,
+				       u64 parent, const struct qstr *name)
 {
 	return 0;
 }

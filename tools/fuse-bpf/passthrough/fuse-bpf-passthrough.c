@@ -33,7 +33,7 @@
  * FILE (or stderr) at exit and on SIGUSR1, one "NAME count" line each.
  *
  * Exit status: 0 after unmount or SIGINT/SIGTERM/SIGHUP, 1 on errors,
- * 2 for bad usage, 3 when the kernel lacks what --mode needs.
+ * 2 for bad usage, 3 when the kernel lacks what --mode (or --filter) needs.
  */
 #define _GNU_SOURCE
 #define FUSE_USE_VERSION 314
@@ -1176,7 +1176,7 @@ static void usage(FILE *f)
 "  -f               stay in the foreground\n"
 "  -d               debug: log every request (implies -f)\n"
 "Exit status: 0 unmounted or signalled, 1 error, 2 usage, 3 the kernel\n"
-"lacks what --mode needs.\n");
+"lacks what --mode (or --filter) needs.\n");
 }
 
 static int parse_args(int argc, char **argv, bool *foreground, bool *debug)

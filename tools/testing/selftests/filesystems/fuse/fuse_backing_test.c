@@ -663,6 +663,72 @@ static int bad_lookup(struct td *d, const struct fuse_in_header *in,
 	return 0;
 }
 
+/*
+ * The reply to MKDIR (and MKNOD, SYMLINK, LINK) may carry the extension
+ * too: the daemon makes the directory and binds a backing to it at once.
+ */
+static struct {
+	int32_t backing_id;
+	uint32_t action;
+	uint64_t nodeid;
+} mkdir_bind;
+
+static int mkdir_binds(struct td *d, const struct fuse_in_header *in,
+		       const void *arg, size_t arglen)
+{
+	struct {
+		struct fuse_entry_out e;
+		struct fuse_entry_bpf_out x;
+	} r = { 0 };
+
+	if (in->opcode != FUSE_MKDIR)
+		return TD_DEFAULT;
+	r.e.nodeid = mkdir_bind.nodeid;
+	r.e.entry_valid = 60;
+	r.e.attr_valid = 60;
+	r.e.attr.ino = r.e.nodeid;
+	r.e.attr.mode = S_IFDIR | 0755;
+	r.e.attr.nlink = 2;
+	r.x.backing_action = mkdir_bind.action;
+	r.x.backing_id = mkdir_bind.backing_id;
+	td_reply(d, in->unique, 0, &r, sizeof(r));
+	return 0;
+}
+
+TEST_F(backing, mkdir_reply_binds_backing)
+{
+	char path[256], names[256], p[256];
+	int fd, id;
+
+	/* A second backing directory, with a file in it */
+	ASSERT_EQ(0, mkdir(bpath(self, "made", p), 0755));
+	ASSERT_EQ(0, write_file(bpath(self, "made/inside", p), "in\n", 0644));
+	fd = open(bpath(self, "made", p), O_PATH | O_DIRECTORY);
+	ASSERT_LE(0, fd);
+	id = td_backing_open(self->d, fd, FUSE_BACKING_DIR);
+	close(fd);
+	ASSERT_LT(0, id);
+	mkdir_bind.nodeid = 300;
+	mkdir_bind.action = FUSE_BPF_ACTION_SET;
+	mkdir_bind.backing_id = id;
+	self->d->handler = mkdir_binds;
+	/* The root is the daemon's: MKDIR goes to it, and binds */
+	snprintf(path, sizeof(path), "%s/newdir", self->mnt);
+	ASSERT_EQ(0, mkdir(path, 0755));
+	ASSERT_EQ(1, list_dir(path, names, sizeof(names)));
+	EXPECT_STREQ("inside ", names);
+	snprintf(path, sizeof(path), "%s/newdir/inside", self->mnt);
+	EXPECT_EQ(0, access(path, R_OK));
+	ASSERT_LOG("INIT LOOKUP(newdir) MKDIR(newdir)");
+	/* A malformed extension fails the mkdir, the mount goes on */
+	mkdir_bind.nodeid = 301;
+	mkdir_bind.action = 9;
+	snprintf(path, sizeof(path), "%s/other", self->mnt);
+	EXPECT_EQ(-1, mkdir(path, 0755));
+	EXPECT_EQ(EIO, errno);
+	self->d->handler = NULL;
+}
+
 TEST_F(backing, malformed_extension)
 {
 	const size_t full = sizeof(struct fuse_entry_bpf_out);
@@ -1208,7 +1274,7 @@ static struct td *root_mount(struct _test_data_root *self, uint64_t flags,
 
 TEST_F(root, whole_tree_without_daemon)
 {
-	char fdopt[16], path[128], buf[64], names[256], log[256];
+	char fdopt[16], path[256], buf[64], names[256], log[256];
 	struct td *d;
 	struct stat st;
 
@@ -1375,6 +1441,69 @@ TEST_F(backing, posix_acls)
 			       sizeof(buf)));
 	ASSERT_EQ(ENODATA, errno);
 	ASSERT_LOG("INIT LOOKUP(dir)");
+}
+
+/*
+ * With FUSE_POSIX_ACL negotiated the VFS leaves the umask to the
+ * filesystem: new objects in backed directories then get the mode and the
+ * ACLs a native filesystem gives them, a default ACL (which overrides the
+ * umask) included.
+ */
+TEST_F(backing, default_acl_and_umask_as_native)
+{
+	const struct {
+		uint32_t version;
+		struct acl_entry_x e[3];
+	} dacl = { 2, {
+		{ 0x01, 7, -1 },	/* ACL_USER_OBJ rwx */
+		{ 0x04, 7, -1 },	/* ACL_GROUP_OBJ rwx */
+		{ 0x20, 5, -1 },	/* ACL_OTHER r-x */
+	} };
+	char p[256], buf[64];
+	struct td_opts o;
+	struct stat st;
+	int fd, id;
+
+	td_umount(self->d);
+	td_default_opts(&o);
+	o.entry_timeout = 60;
+	o.attr_timeout = 60;
+	o.init_flags = FUSE_PASSTHROUGH | FUSE_BPF | FUSE_POSIX_ACL;
+	o.max_stack_depth = 1;
+	self->d = td_mount(self->mnt, &o);
+	ASSERT_NE(NULL, self->d);
+	self->dir_id = td_add_dir(self->d, TD_ROOT_ID, "dir", 0755);
+	ASSERT_TRUE(td_barrier(self->d));
+	if (!(self->d->kernel_flags & FUSE_POSIX_ACL))
+		SKIP(return, "no FUSE_POSIX_ACL");
+	fd = open(self->root, O_PATH | O_DIRECTORY);
+	ASSERT_LE(0, fd);
+	id = td_backing_open(self->d, fd, FUSE_BACKING_DIR);
+	close(fd);
+	ASSERT_LT(0, id);
+	td_set_backing(self->d, self->dir_id, FUSE_BPF_ACTION_SET, id);
+
+	umask(022);
+	/* No default ACL: the umask applies */
+	ASSERT_EQ(0, write_file(mpath(self, "plain"), "x", 0666));
+	ASSERT_EQ(0, stat(bpath(self, "plain", p), &st));
+	EXPECT_EQ(S_IFREG | 0644, st.st_mode);
+	/* A default ACL on "sub": it decides, not the umask */
+	ASSERT_EQ(0, setxattr(mpath(self, "sub"), "system.posix_acl_default",
+			      &dacl, sizeof(dacl), 0))
+		TH_LOG("setxattr: %s", strerror(errno));
+	ASSERT_EQ(0, write_file(mpath(self, "sub/acl"), "x", 0666));
+	ASSERT_EQ(0, stat(bpath(self, "sub/acl", p), &st));
+	EXPECT_EQ(S_IFREG | 0664, st.st_mode);
+	ASSERT_EQ(0, mkdir(mpath(self, "sub/d"), 0777));
+	ASSERT_EQ(0, stat(bpath(self, "sub/d", p), &st));
+	EXPECT_EQ(S_IFDIR | 0775, st.st_mode);
+	/* ... and a new directory inherits it */
+	EXPECT_EQ(sizeof(dacl), getxattr(bpath(self, "sub/d", p),
+					 "system.posix_acl_default", buf,
+					 sizeof(buf)));
+	/* FUSE_POSIX_ACL implies default_permissions: the root's GETATTR */
+	ASSERT_LOG("INIT GETATTR LOOKUP(dir)");
 }
 
 /* Locks taken through the mount are locks on the backing file. */

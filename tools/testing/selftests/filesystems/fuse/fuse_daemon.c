@@ -382,6 +382,19 @@ static void td_do_readdir(struct td *d, const struct fuse_in_header *in,
 	free(buf);
 }
 
+/* FORGET: the kernel gives back @nlookup lookups of @nodeid. */
+static void td_forget(struct td *d, uint64_t nodeid, uint64_t nlookup)
+{
+	struct td_node *n;
+
+	pthread_mutex_lock(&d->lock);
+	n = td_node(d, nodeid);
+	if (n)
+		n->lookups = n->lookups > nlookup ? n->lookups - nlookup : 0;
+	pthread_cond_broadcast(&d->cond);
+	pthread_mutex_unlock(&d->lock);
+}
+
 static void td_default(struct td *d, const struct fuse_in_header *in,
 		       const void *arg, size_t arglen)
 {
@@ -392,7 +405,22 @@ static void td_default(struct td *d, const struct fuse_in_header *in,
 		td_do_init(d, in, arg);
 		return;
 	case FUSE_FORGET:
+		if (arglen >= sizeof(struct fuse_forget_in))
+			td_forget(d, in->nodeid,
+				  ((const struct fuse_forget_in *)arg)->nlookup);
+		return;		/* no reply */
 	case FUSE_BATCH_FORGET:
+		if (arglen >= sizeof(struct fuse_batch_forget_in)) {
+			const struct fuse_batch_forget_in *b = arg;
+			const struct fuse_forget_one *one = (const void *)(b + 1);
+			uint32_t i;
+
+			for (i = 0; i < b->count &&
+			     (const char *)(one + i + 1) <= (const char *)arg + arglen;
+			     i++)
+				td_forget(d, one[i].nodeid, one[i].nlookup);
+		}
+		return;		/* no reply */
 	case FUSE_INTERRUPT:
 		return;		/* no reply */
 	case FUSE_DESTROY:

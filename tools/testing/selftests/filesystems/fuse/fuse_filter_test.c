@@ -418,6 +418,46 @@ TEST_F(filter, per_uid_fast_path_in_bpf_slow_path_in_daemon)
 	fuse_uid_gate__destroy(skel);
 }
 
+static int nobody_read_hello(void *path)
+{
+	char buf[64] = "";
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0)
+		return errno;
+	if (read(fd, buf, sizeof(buf)) != 6 || strcmp(buf, "hello\n"))
+		return 200;
+	close(fd);
+	return 0;
+}
+
+/*
+ * The slow path answers with INHERIT: the daemon allows the name and the
+ * kernel binds the backing child of that name, as it would have itself.
+ */
+TEST_F(filter, daemon_answers_with_inherit)
+{
+	struct fuse_uid_gate *skel = fuse_uid_gate__open_and_load();
+	uint64_t hid, gid;
+
+	ASSERT_NE(NULL, skel);
+	hid = td_add_file(self->d, self->dir_id, "hello", 0644, "daemon\n", 7);
+	td_set_backing(self->d, hid, FUSE_BPF_ACTION_INHERIT, 0);
+	gid = td_add_file(self->d, self->dir_id, "ghost", 0644, "boo\n", 4);
+	td_set_backing(self->d, gid, FUSE_BPF_ACTION_INHERIT, 0);
+	ASSERT_LT(0, use_filter(self, skel->maps.uid_gate_ops, "uid_gate"));
+	ASSERT_EQ(0, stat_err(mpath(self, ""), NULL));
+	td_log_reset(self->d);
+
+	/* uid 65534 goes to the daemon, which says INHERIT: backing content */
+	EXPECT_EQ(0, as_nobody(nobody_read_hello, mpath(self, "hello")));
+	/* the backing has no "ghost": the lookup fails */
+	EXPECT_EQ(ENOENT, as_nobody(nobody_stat, mpath(self, "ghost")));
+	ASSERT_LOG("LOOKUP(hello) LOOKUP(ghost)");
+	EXPECT_EQ(2, skel->bss->slow);
+	fuse_uid_gate__destroy(skel);
+}
+
 TEST_F(filter, rewrite_attributes_mode_0444)
 {
 	struct fuse_mode444 *skel = fuse_mode444__open_and_load();
@@ -543,10 +583,14 @@ TEST_F(filter, each_return_decision)
 	/* fail at once with an errno */
 	skel->bss->pre_verdict = -EACCES;
 	EXPECT_EQ(EACCES, stat_err(mpath(self, "hello"), NULL));
-	/* to the daemon: kernel nodes have no daemon counterpart ... */
+	/*
+	 * to the daemon: a kernel node is first resolved, and this daemon
+	 * does not know "hello" ...
+	 */
 	skel->bss->pre_verdict = FUSE_BPF_DAEMON;
-	EXPECT_EQ(EOPNOTSUPP, stat_err(mpath(self, "hello"), NULL));
-	ASSERT_LOG("");
+	EXPECT_EQ(ENOENT, stat_err(mpath(self, "hello"), NULL));
+	ASSERT_LOG("LOOKUP(hello)");
+	td_log_reset(self->d);
 	/* ... "dir" has: the daemon answers its GETATTR */
 	ASSERT_EQ(0, statx(AT_FDCWD, mpath(self, ""), AT_STATX_FORCE_SYNC,
 			   STATX_BASIC_STATS, &stx));
@@ -629,6 +673,62 @@ TEST_F(filter, xattr_values_through_a_kfunc)
 	EXPECT_EQ(4, skel->bss->xattr_get_len);
 	EXPECT_EQ(0, memcmp(skel->bss->xattr_seen, "fine", 4));
 	ASSERT_LOG("INIT LOOKUP(dir)");
+	fuse_verdict__destroy(skel);
+}
+
+/*
+ * A filter sends operations on kernel nodes to the daemon: the kernel
+ * resolves each node once, by looking its path up from the nearest node
+ * the daemon knows, and the daemon then serves it under its own id; the
+ * kernel still serves what the filter leaves to it, and FORGET follows.
+ */
+TEST_F(filter, kernel_node_falls_back_to_the_daemon)
+{
+	struct fuse_verdict *skel = fuse_verdict__open_and_load();
+	uint64_t sub_id, inner_id;
+	struct statx stx;
+	struct stat st;
+	int i;
+
+	ASSERT_NE(NULL, skel);
+	sub_id = td_add_dir(self->d, self->dir_id, "sub", 0755);
+	inner_id = td_add_file(self->d, sub_id, "inner", 0644,
+			       "the daemon's inner\n", 19);
+	ASSERT_LT(0, use_filter(self, skel->maps.verdict_ops, "verdict"));
+	ASSERT_EQ(0, stat(mpath(self, "sub/inner"), &st));
+	EXPECT_EQ(3, st.st_size);
+	EXPECT_TRUE(skel->bss->last_nodeid & FUSE_NODEID_KERNEL);
+	td_log_reset(self->d);
+
+	skel->bss->pre_verdict = FUSE_BPF_DAEMON;
+	ASSERT_EQ(0, statx(AT_FDCWD, mpath(self, "sub/inner"),
+			   AT_STATX_FORCE_SYNC, STATX_BASIC_STATS, &stx));
+	EXPECT_EQ(19, stx.stx_size);
+	ASSERT_LOG("LOOKUP(sub) LOOKUP(inner) GETATTR");
+	EXPECT_EQ(inner_id, self->d->log[2].nodeid);
+	EXPECT_EQ(sub_id, self->d->log[1].nodeid);
+	/* resolved once: the next request goes straight out */
+	td_log_reset(self->d);
+	ASSERT_EQ(0, statx(AT_FDCWD, mpath(self, "sub/inner"),
+			   AT_STATX_FORCE_SYNC, STATX_BASIC_STATS, &stx));
+	EXPECT_EQ(19, stx.stx_size);
+	ASSERT_LOG("GETATTR");
+	EXPECT_EQ(0, self->d->kernel_ids);
+	/* the node keeps its backing for what the filter leaves the kernel */
+	skel->bss->pre_verdict = FUSE_BPF_BACKING;
+	td_log_reset(self->d);
+	ASSERT_EQ(0, stat(mpath(self, "sub/inner"), &st));
+	EXPECT_EQ(3, st.st_size);
+	ASSERT_EQ(0, stat(mpath(self, "sub"), &st));
+	ASSERT_LOG("");
+	/* the daemon's lookups are given back when the nodes go */
+	ASSERT_EQ(1, td_node(self->d, inner_id)->lookups);
+	for (i = 0; i < 50 && td_node(self->d, inner_id)->lookups; i++) {
+		system("echo 2 > /proc/sys/vm/drop_caches");
+		usleep(100000);
+	}
+	EXPECT_EQ(0, td_node(self->d, inner_id)->lookups);
+	EXPECT_EQ(0, self->d->kernel_ids);
 	fuse_verdict__destroy(skel);
 }
 
