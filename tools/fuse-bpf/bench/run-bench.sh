@@ -26,8 +26,10 @@
 set -u
 
 REPS=5 QUICK=0 BACKING=ext4 CONFIGS="tmpfs ext4 bpf bpf-filter passthrough plain"
+PROFILE=0
 for a in "$@"; do
 	case "$a" in
+	profile=*) PROFILE=${a#*=};;
 	reps=*) REPS=${a#*=};;
 	quick=*) QUICK=${a#*=};;
 	backing=*) BACKING=${a#*=};;
@@ -334,6 +336,53 @@ while [ $rep -le "$REPS" ]; do
 	echo "bench-info: repetition $rep took $(($(cut -d. -f1 /proc/uptime) - t0)) s"
 	rep=$((rep + 1))
 done
+# profile: where the time of a warm lstat goes, per configuration, from
+# the function graph tracer (inclusive microseconds per function, summed
+# over `ls -l` of 200 files; tracer overhead included, so compare rows and
+# configurations, not absolute times).
+profile_config() {
+	T=/sys/kernel/tracing
+	[ -w $T/current_tracer ] || T=/sys/kernel/debug/tracing
+	p=$DIR/prof
+	mkdir -p "$p"
+	i=0
+	while [ $i -lt 200 ]; do : > "$p/f$i"; i=$((i + 1)); done
+	ls -l "$p" > /dev/null
+	echo 0 > $T/tracing_on
+	echo nop > $T/current_tracer
+	echo __x64_sys_newfstatat > $T/set_graph_function 2>/dev/null ||
+		echo __x64_sys_fstatat64 > $T/set_graph_function
+	echo 12 > $T/max_graph_depth
+	echo 65536 > $T/buffer_size_kb
+	echo funcgraph-tail > $T/trace_options
+	echo function_graph > $T/current_tracer
+	echo > $T/trace
+	echo 1 > $T/tracing_on
+	ls -l "$p" > /dev/null
+	echo 0 > $T/tracing_on
+	awk -v cfg="$cfg" '
+		/ us / {
+			d = $0; sub(/^ *[0-9]+\) */, "", d); gsub(/[+!#*@$]/, "", d)
+			split(d, f, " "); us = f[1] + 0
+			name = ""
+			if (match($0, /\/\* [A-Za-z0-9_.]+ \*\//))
+				name = substr($0, RSTART + 3, RLENGTH - 6)
+			else if (match($0, /[A-Za-z0-9_.]+\(\);/))
+				name = substr($0, RSTART, RLENGTH - 3)
+			if (name != "") { t[name] += us; n[name]++ }
+		}
+		END { for (k in t) printf "bench-profile: %s %s %.1f %d\n", cfg, k, t[k], n[k] }
+	' $T/trace | sort -k4 -n -r | head -n 40
+	echo "bench-info: $cfg profile: $(grep -c 'newfstatat \*/' $T/trace) lstat calls traced, $(cat $T/per_cpu/cpu0/stats 2>/dev/null | grep overrun)"
+	echo nop > $T/current_tracer
+	rm -rf "$p"
+}
+if [ "$PROFILE" = 1 ]; then
+	for cfg in $active; do
+		DIR=$(workdir "$cfg")
+		profile_config
+	done
+fi
 for cfg in $active; do
 	teardown_config
 done
