@@ -733,7 +733,7 @@ int td_filter_open(struct td *d, const char *name)
 	struct fuse_bpf_filter_map map = { 0 };
 	int id;
 
-	strncpy(map.name, name, sizeof(map.name) - 1);
+	snprintf(map.name, sizeof(map.name), "%s", name);
 	id = ioctl(d->fuse_fd, FUSE_DEV_IOC_BPF_FILTER_OPEN, &map);
 	return id < 0 ? -errno : id;
 }

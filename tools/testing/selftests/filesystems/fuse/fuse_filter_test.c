@@ -543,7 +543,7 @@ TEST_F(filter, count_ops_per_opcode)
 	close(dfd);
 	ASSERT_EQ(0, unlink(mpath(self, "g")));
 	ASSERT_EQ(0, rmdir(mpath(self, "d")));
-	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(ops); i++)
 		EXPECT_LE(1, count_of(skel, ops[i]))
 			TH_LOG("no %s counted", td_opname(ops[i]));
 	ASSERT_LOG("INIT LOOKUP(dir)");
@@ -633,8 +633,10 @@ TEST_F(filter, readdir_rename_and_mkdir_mode)
 	struct stat st;
 
 	ASSERT_NE(NULL, skel);
-	strcpy(skel->bss->rename_from, "hello");
-	strcpy(skel->bss->rename_to, "greeting");
+	snprintf(skel->bss->rename_from, sizeof(skel->bss->rename_from),
+		 "hello");
+	snprintf(skel->bss->rename_to, sizeof(skel->bss->rename_to),
+		 "greeting");
 	skel->data->mkdir_mode = 0700;
 	ASSERT_LT(0, use_filter(self, skel->maps.verdict_ops, "verdict"));
 	ASSERT_EQ(3, list_dir(mpath(self, ""), list, sizeof(list)));
@@ -642,7 +644,7 @@ TEST_F(filter, readdir_rename_and_mkdir_mode)
 	EXPECT_FALSE(has_word(list, "hello")) TH_LOG("%s", list);
 	EXPECT_EQ(1, skel->bss->renamed);
 	/* an invalid new name fails the listing */
-	strcpy(skel->bss->rename_to, "a/b");
+	snprintf(skel->bss->rename_to, sizeof(skel->bss->rename_to), "a/b");
 	EXPECT_EQ(-EINVAL, list_dir(mpath(self, ""), list, sizeof(list)));
 	/* the create pre phase changed the permission bits */
 	ASSERT_EQ(0, mkdir(mpath(self, "d"), 0777));
@@ -735,7 +737,7 @@ TEST_F(filter, kernel_node_falls_back_to_the_daemon)
 struct loop_arg {
 	const char *dir;
 	const char *file;
-	volatile bool stop;
+	bool stop;	/* __atomic_*: set by the main thread */
 	unsigned long loops, errors;
 };
 
@@ -745,7 +747,7 @@ static void *stat_loop(void *p)
 	char list[512];
 	int err;
 
-	while (!a->stop) {
+	while (!__atomic_load_n(&a->stop, __ATOMIC_RELAXED)) {
 		err = stat_err(a->file, NULL);
 		if (err && err != ENOENT)
 			a->errors++;
@@ -770,9 +772,9 @@ TEST_F(filter, detach_while_in_use)
 
 	ASSERT_NE(NULL, skel);
 	ASSERT_LT(0, use_filter(self, skel->maps.hide_ops, "hide"));
-	strcpy(dir, mpath(self, ""));
-	strcpy(file, mpath(self, "secret-a"));
-	strcpy(sub, mpath(self, "sub/secret-b"));
+	snprintf(dir, sizeof(dir), "%s", mpath(self, ""));
+	snprintf(file, sizeof(file), "%s", mpath(self, "secret-a"));
+	snprintf(sub, sizeof(sub), "%s", mpath(self, "sub/secret-b"));
 	ASSERT_EQ(ENOENT, stat_err(file, NULL));
 	ASSERT_EQ(ENOENT, stat_err(sub, NULL));
 	ASSERT_EQ(0, pthread_create(&t[0], NULL, stat_loop, &a));
@@ -787,7 +789,7 @@ TEST_F(filter, detach_while_in_use)
 		td_set_filter(self->d, self->dir_id, FUSE_BPF_ACTION_SET, id);
 		ASSERT_EQ(0, td_inval_entry(self->d, TD_ROOT_ID, "dir"));
 	}
-	a.stop = true;
+	__atomic_store_n(&a.stop, true, __ATOMIC_RELAXED);
 	pthread_join(t[0], NULL);
 	pthread_join(t[1], NULL);
 	EXPECT_EQ(0, a.errors);
@@ -832,7 +834,7 @@ TEST_F(filter, bad_filter_ids_and_names)
 	EXPECT_EQ(-1, ioctl(self->d->fuse_fd, FUSE_DEV_IOC_BPF_FILTER_OPEN,
 			    &map));
 	EXPECT_EQ(EINVAL, errno);
-	strcpy(map.name, "hide");
+	snprintf(map.name, sizeof(map.name), "hide");
 	map.flags = 1;
 	EXPECT_EQ(-1, ioctl(self->d->fuse_fd, FUSE_DEV_IOC_BPF_FILTER_OPEN,
 			    &map));
