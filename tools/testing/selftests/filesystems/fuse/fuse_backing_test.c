@@ -33,22 +33,6 @@
 
 static const char hello[] = "hello from the backing filesystem\n";
 
-/* Requests whose timing the kernel decides: left out of exact sequences. */
-static const uint32_t async_ops[] = { FUSE_FORGET, FUSE_BATCH_FORGET,
-				      FUSE_INTERRUPT, 0 };
-
-static int write_file(const char *path, const char *data, mode_t mode)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = write(fd, data, strlen(data));
-	close(fd);
-	return n == (ssize_t)strlen(data) ? 0 : -1;
-}
-
 static ssize_t read_file(const char *path, char *buf, size_t size)
 {
 	int fd = open(path, O_RDONLY);
@@ -151,11 +135,11 @@ FIXTURE_SETUP(backing)
 	snprintf(self->root, sizeof(self->root), "%s/bk-XXXXXX", fs);
 	ASSERT_NE(NULL, mkdtemp(self->root));
 	ASSERT_EQ(0, chmod(self->root, 0755));
-	ASSERT_EQ(0, write_file(bpath(self, "hello", p), hello, 0644));
+	ASSERT_EQ(0, td_write_file(bpath(self, "hello", p), hello, 0644));
 	ASSERT_EQ(0, mkdir(bpath(self, "sub", p), 0755));
-	ASSERT_EQ(0, write_file(bpath(self, "sub/inner", p), "inner\n", 0600));
+	ASSERT_EQ(0, td_write_file(bpath(self, "sub/inner", p), "inner\n", 0600));
 	ASSERT_EQ(0, mkdir(bpath(self, "sub/deeper", p), 0700));
-	ASSERT_EQ(0, write_file(bpath(self, "sub/deeper/leaf", p), "leaf\n",
+	ASSERT_EQ(0, td_write_file(bpath(self, "sub/deeper/leaf", p), "leaf\n",
 				0640));
 
 	snprintf(self->mnt, sizeof(self->mnt), "/tmp/fuse-bk-XXXXXX");
@@ -198,7 +182,7 @@ FIXTURE_TEARDOWN(backing)
 	char __log[2048]; \
 	ASSERT_TRUE(td_barrier(self->d)); \
 	ASSERT_STREQ(expected, td_log_str(self->d, __log, sizeof(__log), \
-					  async_ops)); \
+					  td_async_ops)); \
 	ASSERT_EQ(0, self->d->kernel_ids); \
 } while (0)
 
@@ -330,11 +314,11 @@ TEST_F(backing, changes_on_backing_are_visible)
 	ASSERT_EQ(2, list_dir(mpath(self, ""), names, sizeof(names)));
 
 	/* Change everything directly on the backing filesystem. */
-	ASSERT_EQ(0, write_file(bpath(self, "hello", p), "short\n", 0644));
+	ASSERT_EQ(0, td_write_file(bpath(self, "hello", p), "short\n", 0644));
 	ASSERT_EQ(0, chmod(bpath(self, "hello", p), 0600));
 	ASSERT_EQ(0, rename(bpath(self, "sub/inner", p),
 			    bpath(self, "sub/renamed", q)));
-	ASSERT_EQ(0, write_file(bpath(self, "new", p), "new\n", 0644));
+	ASSERT_EQ(0, td_write_file(bpath(self, "new", p), "new\n", 0644));
 
 	ASSERT_EQ(0, stat(mpath(self, "hello"), &st));
 	ASSERT_EQ(6, st.st_size);
@@ -364,7 +348,7 @@ TEST_F(backing, large_dir_seekdir)
 	for (i = 0; i < 500; i++) {
 		snprintf(name, sizeof(name), "big/entry-with-a-long-name-%04d",
 			 i);
-		ASSERT_EQ(0, write_file(bpath(self, name, p), "", 0644));
+		ASSERT_EQ(0, td_write_file(bpath(self, name, p), "", 0644));
 	}
 	dir = opendir(mpath(self, "big"));
 	ASSERT_NE(NULL, dir);
@@ -702,7 +686,7 @@ TEST_F(backing, mkdir_reply_binds_backing)
 
 	/* A second backing directory, with a file in it */
 	ASSERT_EQ(0, mkdir(bpath(self, "made", p), 0755));
-	ASSERT_EQ(0, write_file(bpath(self, "made/inside", p), "in\n", 0644));
+	ASSERT_EQ(0, td_write_file(bpath(self, "made/inside", p), "in\n", 0644));
 	fd = open(bpath(self, "made", p), O_PATH | O_DIRECTORY);
 	ASSERT_LE(0, fd);
 	id = td_backing_open(self->d, fd, FUSE_BACKING_DIR);
@@ -808,7 +792,7 @@ TEST_F(backing, create_family)
 	ASSERT_EQ(S_IFDIR | 0751, bst.st_mode);
 	ASSERT_EQ(-1, mkdir(mpath(self, "newdir"), 0755));
 	ASSERT_EQ(EEXIST, errno);
-	ASSERT_EQ(0, write_file(mpath(self, "newdir/f"), "in new dir\n",
+	ASSERT_EQ(0, td_write_file(mpath(self, "newdir/f"), "in new dir\n",
 				0644));
 	ASSERT_EQ(11, read_file(bpath(self, "newdir/f", p), buf, sizeof(buf)));
 
@@ -858,13 +842,13 @@ TEST_F(backing, create_ownership)
 		    setresuid(65534, 65534, 65534))
 			_exit(10);
 		umask(027);
-		if (write_file(mpath(self, "pub/mine"), "x", 0666))
+		if (td_write_file(mpath(self, "pub/mine"), "x", 0666))
 			_exit(11);
 		if (mkdir(mpath(self, "pub/mydir"), 0777))
 			_exit(12);
 		if (symlink("target", mpath(self, "pub/mylink")))
 			_exit(13);
-		if (write_file(mpath(self, "sgid/f"), "x", 0666))
+		if (td_write_file(mpath(self, "sgid/f"), "x", 0666))
 			_exit(14);
 		if (mkdir(mpath(self, "sgid/d"), 0777))
 			_exit(15);
@@ -928,8 +912,8 @@ TEST_F(backing, rename_and_rename2)
 	char p[256], q[256], buf[64];
 	struct stat st;
 
-	ASSERT_EQ(0, write_file(bpath(self, "a", p), "A\n", 0644));
-	ASSERT_EQ(0, write_file(bpath(self, "b", p), "B\n", 0644));
+	ASSERT_EQ(0, td_write_file(bpath(self, "a", p), "A\n", 0644));
+	ASSERT_EQ(0, td_write_file(bpath(self, "b", p), "B\n", 0644));
 	ASSERT_EQ(0, stat(mpath(self, "a"), &st));
 
 	/* Plain rename, then over an existing file. */
@@ -1236,7 +1220,7 @@ FIXTURE_SETUP(root)
 	snprintf(self->root, sizeof(self->root), "%s/rt-XXXXXX", fs);
 	ASSERT_NE(NULL, mkdtemp(self->root));
 	snprintf(p, sizeof(p), "%s/top", self->root);
-	ASSERT_EQ(0, write_file(p, "top\n", 0644));
+	ASSERT_EQ(0, td_write_file(p, "top\n", 0644));
 	snprintf(p, sizeof(p), "%s/d", self->root);
 	ASSERT_EQ(0, mkdir(p, 0755));
 	self->rootfd = open(self->root, O_PATH | O_DIRECTORY);
@@ -1287,12 +1271,12 @@ TEST_F(root, whole_tree_without_daemon)
 	ASSERT_EQ(4, read_file(path, buf, sizeof(buf)));
 	ASSERT_STREQ("top\n", buf);
 	snprintf(path, sizeof(path), "%s/d/new", self->mnt);
-	ASSERT_EQ(0, write_file(path, "new\n", 0600));
+	ASSERT_EQ(0, td_write_file(path, "new\n", 0600));
 	snprintf(path, sizeof(path), "%s/d/new", self->root);
 	ASSERT_EQ(0, stat(path, &st));
 	ASSERT_EQ(S_IFREG | 0600, st.st_mode);
 	/* Only INIT reached the daemon: every request here is synchronous. */
-	ASSERT_STREQ("INIT", td_log_str(d, log, sizeof(log), async_ops));
+	ASSERT_STREQ("INIT", td_log_str(d, log, sizeof(log), td_async_ops));
 	ASSERT_EQ(0, d->kernel_ids);
 	td_umount(d);
 }
@@ -1312,7 +1296,7 @@ TEST_F(root, refused_without_fuse_bpf)
 	snprintf(path, sizeof(path), "%s/top", self->mnt);
 	ASSERT_EQ(-1, stat(path, &st));
 	ASSERT_EQ(ECONNREFUSED, errno);
-	ASSERT_STREQ("INIT", td_log_str(d, log, sizeof(log), async_ops));
+	ASSERT_STREQ("INIT", td_log_str(d, log, sizeof(log), td_async_ops));
 	td_umount(d);
 }
 
@@ -1485,14 +1469,14 @@ TEST_F(backing, default_acl_and_umask_as_native)
 
 	umask(022);
 	/* No default ACL: the umask applies */
-	ASSERT_EQ(0, write_file(mpath(self, "plain"), "x", 0666));
+	ASSERT_EQ(0, td_write_file(mpath(self, "plain"), "x", 0666));
 	ASSERT_EQ(0, stat(bpath(self, "plain", p), &st));
 	EXPECT_EQ(S_IFREG | 0644, st.st_mode);
 	/* A default ACL on "sub": it decides, not the umask */
 	ASSERT_EQ(0, setxattr(mpath(self, "sub"), "system.posix_acl_default",
 			      &dacl, sizeof(dacl), 0))
 		TH_LOG("setxattr: %s", strerror(errno));
-	ASSERT_EQ(0, write_file(mpath(self, "sub/acl"), "x", 0666));
+	ASSERT_EQ(0, td_write_file(mpath(self, "sub/acl"), "x", 0666));
 	ASSERT_EQ(0, stat(bpath(self, "sub/acl", p), &st));
 	EXPECT_EQ(S_IFREG | 0664, st.st_mode);
 	ASSERT_EQ(0, mkdir(mpath(self, "sub/d"), 0777));

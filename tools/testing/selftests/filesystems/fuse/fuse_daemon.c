@@ -813,3 +813,18 @@ const char *td_log_str(struct td *d, char *buf, size_t size,
 	pthread_mutex_unlock(&d->lock);
 	return buf;
 }
+
+const uint32_t td_async_ops[] = { FUSE_FORGET, FUSE_BATCH_FORGET,
+				  FUSE_INTERRUPT, 0 };
+
+int td_write_file(const char *path, const char *data, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = write(fd, data, strlen(data));
+	close(fd);
+	return n == (ssize_t)strlen(data) ? 0 : -1;
+}

@@ -188,4 +188,10 @@ const char *td_log_str(struct td *d, char *buf, size_t size,
 
 const char *td_opname(uint32_t opcode);
 
+/* Requests whose timing the kernel decides: left out of exact sequences. */
+extern const uint32_t td_async_ops[];
+
+/* Create or truncate @path with @mode and write @data: 0 or -1 (errno). */
+int td_write_file(const char *path, const char *data, mode_t mode);
+
 #endif /* FUSE_DAEMON_H */

@@ -49,21 +49,6 @@ enum {
 	FUSE_BPF_SKIP = 5,
 };
 
-static const uint32_t async_ops[] = { FUSE_FORGET, FUSE_BATCH_FORGET,
-				      FUSE_INTERRUPT, 0 };
-
-static int write_file(const char *path, const char *data, mode_t mode)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = write(fd, data, strlen(data));
-	close(fd);
-	return n == (ssize_t)strlen(data) ? 0 : -1;
-}
-
 /* Names of a directory in readdir order, space-separated, without . and .. */
 static int list_dir(const char *path, char *out, size_t size)
 {
@@ -189,11 +174,11 @@ FIXTURE_SETUP(filter)
 	snprintf(self->root, sizeof(self->root), "%s/fl-XXXXXX", fs);
 	ASSERT_NE(NULL, mkdtemp(self->root));
 	ASSERT_EQ(0, chmod(self->root, 0755));
-	ASSERT_EQ(0, write_file(bpath(self, "hello", p), "hello\n", 0644));
-	ASSERT_EQ(0, write_file(bpath(self, "secret-a", p), "a\n", 0644));
+	ASSERT_EQ(0, td_write_file(bpath(self, "hello", p), "hello\n", 0644));
+	ASSERT_EQ(0, td_write_file(bpath(self, "secret-a", p), "a\n", 0644));
 	ASSERT_EQ(0, mkdir(bpath(self, "sub", p), 0755));
-	ASSERT_EQ(0, write_file(bpath(self, "sub/inner", p), "in\n", 0644));
-	ASSERT_EQ(0, write_file(bpath(self, "sub/secret-b", p), "b\n", 0644));
+	ASSERT_EQ(0, td_write_file(bpath(self, "sub/inner", p), "in\n", 0644));
+	ASSERT_EQ(0, td_write_file(bpath(self, "sub/secret-b", p), "b\n", 0644));
 
 	snprintf(self->mnt, sizeof(self->mnt), "/tmp/fuse-fl-XXXXXX");
 	ASSERT_NE(NULL, mkdtemp(self->mnt));
@@ -310,7 +295,7 @@ static int user_filter(struct td *d, const struct fuse_in_header *in,
 	char __log[2048]; \
 	ASSERT_TRUE(td_barrier(self->d)); \
 	ASSERT_STREQ(expected, td_log_str(self->d, __log, sizeof(__log), \
-					  async_ops)); \
+					  td_async_ops)); \
 } while (0)
 
 TEST_F(filter, hide_by_name_in_lookup_and_readdir)
@@ -508,7 +493,7 @@ TEST_F(filter, count_ops_per_opcode)
 
 	ASSERT_NE(NULL, skel);
 	ASSERT_LT(0, use_filter(self, skel->maps.count_ops, "count"));
-	ASSERT_EQ(0, write_file(mpath(self, "f"), "x", 0644));
+	ASSERT_EQ(0, td_write_file(mpath(self, "f"), "x", 0644));
 	ASSERT_EQ(0, chmod(mpath(self, "f"), 0600));
 	ASSERT_EQ(0, access(mpath(self, "f"), R_OK));
 	ASSERT_EQ(0, mkdir(mpath(self, "d"), 0755));
