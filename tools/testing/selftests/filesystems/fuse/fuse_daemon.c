@@ -328,7 +328,10 @@ static void td_do_init(struct td *d, const struct fuse_in_header *in,
 		flags |= FUSE_INIT_EXT;
 	out.flags = (uint32_t)flags;
 	out.flags2 = (uint32_t)(flags >> 32);
-	td_reply(d, in->unique, 0, &out, sizeof(out));
+	if (d->opts.init_error)
+		td_reply(d, in->unique, d->opts.init_error, NULL, 0);
+	else
+		td_reply(d, in->unique, 0, &out, sizeof(out));
 }
 
 static void td_do_readdir(struct td *d, const struct fuse_in_header *in,

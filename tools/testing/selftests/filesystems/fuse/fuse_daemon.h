@@ -59,6 +59,8 @@ struct td_opts {
 	bool no_flush;
 	/* max_stack_depth in the INIT reply (FUSE_PASSTHROUGH needs >= 1). */
 	uint32_t max_stack_depth;
+	/* Answer INIT with this negative errno instead (a failed INIT). */
+	int init_error;
 };
 
 struct td;

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Test filter whose answers the test sets in globals: what getattr returns
- * in each phase, what the post phase saw, and a readdir entry to rename.
+ * Test filter whose answers the test sets in globals: what getattr, open
+ * and setattr return in each phase, what the post phase saw, and a readdir
+ * entry to rename.
  */
 #include "fuse_filter.bpf.h"
 
@@ -84,9 +85,30 @@ int BPF_PROG(v_xattr, struct fuse_bpf_ctx *fc,
 	return FUSE_BPF_BACKING;
 }
 
+/* open and setattr: the pre-phase verdicts the test sets; 0 serves */
+int open_pre, setattr_pre, open_calls;
+
+SEC("struct_ops/v_open")
+int BPF_PROG(v_open, struct fuse_bpf_ctx *fc, struct fuse_bpf_open_args *args)
+{
+	if (fc->phase != FUSE_BPF_PRE)
+		return FUSE_BPF_BACKING;
+	open_calls++;
+	return open_pre;
+}
+
+SEC("struct_ops/v_setattr")
+int BPF_PROG(v_setattr, struct fuse_bpf_ctx *fc,
+	     struct fuse_bpf_setattr_args *args)
+{
+	return fc->phase == FUSE_BPF_PRE ? setattr_pre : FUSE_BPF_BACKING;
+}
+
 SEC(".struct_ops.link")
 struct fuse_bpf_ops verdict_ops = {
 	.getattr = (void *)v_getattr,
+	.open = (void *)v_open,
+	.setattr = (void *)v_setattr,
 	.readdir = (void *)v_readdir,
 	.create = (void *)v_create,
 	.xattr = (void *)v_xattr,
