@@ -90,6 +90,18 @@ void fuse_bpf_inode_evict(struct fuse_inode *fi)
 }
 
 /**
+ * fuse_bpf_backing_cred() - the credentials a backing's operations run with
+ * @cred: prepare_creds() of the registering daemon or the mounter
+ *
+ * Callers are never let past disk quotas or into reserved space on the
+ * daemon's CAP_SYS_RESOURCE, as overlayfs does with the mounter's.
+ */
+void fuse_bpf_backing_cred(struct cred *cred)
+{
+	cap_lower(cred->cap_effective, CAP_SYS_RESOURCE);
+}
+
+/**
  * fuse_bpf_backing_check() - may @file be registered as a backing?
  * @fc: the connection
  * @file: the file FUSE_DEV_IOC_BACKING_OPEN was given
@@ -144,6 +156,9 @@ void fuse_bpf_entry_args(struct fuse_conn *fc, struct fuse_args *args,
  * @outarg: the entry reply
  * @err: what fuse_simple_request() returned: the extension's size
  *
+ * Checked before anything of the reply is applied: a kernel node id, or an
+ * action on the root (which only the mount options bind), is refused.
+ *
  * Return: 0 when the reply may be used, -EIO for a malformed one (logged),
  * or the request's own error.
  */
@@ -160,16 +175,14 @@ int fuse_bpf_entry_check(struct fuse_conn *fc, struct fuse_args *args,
 				    err, sizeof(*ext));
 		return -EIO;
 	}
-	if (outarg->nodeid & FUSE_NODEID_KERNEL) {
-		pr_warn_ratelimited("fuse-bpf: daemon used kernel node id 0x%llx\n",
-				    outarg->nodeid);
+	if (fuse_bpf_reply_nodeid(fc, outarg->nodeid))
 		return -EIO;
-	}
 	if (ext->backing_action > FUSE_BPF_ACTION_INHERIT ||
 	    (ext->backing_action != FUSE_BPF_ACTION_SET && ext->backing_id) ||
 	    ext->filter_action > FUSE_BPF_ACTION_REMOVE ||
 	    (ext->filter_action != FUSE_BPF_ACTION_SET && ext->filter_id) ||
-	    (!outarg->nodeid && (ext->backing_action || ext->filter_action)) ||
+	    ((!outarg->nodeid || outarg->nodeid == FUSE_ROOT_ID) &&
+	     (ext->backing_action || ext->filter_action)) ||
 	    ext->flags || ext->reserved) {
 		pr_warn_ratelimited("fuse-bpf: invalid entry extension (backing %u/%d, filter %u/%u)\n",
 				    ext->backing_action, ext->backing_id,
@@ -335,6 +348,26 @@ void fuse_bpf_fill_attr(struct fuse_conn *fc, const struct kstat *st,
 	attr->blksize = st->blksize;
 }
 
+/**
+ * fuse_bpf_copyflags() - take the backing inode's append-only and immutable flags
+ * @inode: FUSE inode
+ * @binode: its backing inode
+ *
+ * The VFS refuses truncation, writes without O_APPEND and changes of an
+ * append-only or immutable file by looking at the inode it was given, the
+ * FUSE inode: it must carry the backing's flags (as ovl_copyflags() does).
+ *
+ * Context: any, including RCU path walk.
+ */
+void fuse_bpf_copyflags(struct inode *inode, const struct inode *binode)
+{
+	unsigned int mask = S_APPEND | S_IMMUTABLE;
+	unsigned int flags = READ_ONCE(binode->i_flags) & mask;
+
+	if ((READ_ONCE(inode->i_flags) & mask) != flags)
+		inode_set_flags(inode, flags, mask);
+}
+
 /* A binding for @path, with the credentials of the binding it came from. */
 static struct fuse_backing *fuse_bpf_backing_new(const struct path *path,
 						 struct cred *cred)
@@ -409,6 +442,7 @@ int fuse_bpf_node_iget(struct inode *dir, struct fuse_backing *parent,
 	spin_lock(&fi->lock);
 	fi->nlookup = 0;
 	spin_unlock(&fi->lock);
+	fuse_bpf_copyflags(*inode, d_inode(bdentry));
 	fuse_bpf_bind(*inode, fb);
 	fuse_bpf_filter_inherit(*inode, dir);
 	return 0;
@@ -459,6 +493,7 @@ int fuse_bpf_root_param(struct fs_context *fsc, unsigned int fd,
 		kfree(fb);
 		goto out_fput;
 	}
+	fuse_bpf_backing_cred(fb->cred);
 	refcount_set(&fb->count, 1);
 	*fbp = fb;
 	return 0;
@@ -502,30 +537,31 @@ void fuse_bpf_fsc_free(struct fuse_fs_context *ctx)
 /**
  * fuse_bpf_root_init() - check the root's backing against the INIT reply
  * @fm: the mount
+ * @ok: whether the rest of the INIT reply was accepted
  *
- * Called from process_init_reply().  Only the mount option backs the root
- * (the daemon never looks the root up).  A backed root needs FUSE_BPF and
- * a backing no deeper than the negotiated max_stack_depth admits;
- * otherwise the root is unbound and the connection fails rather than run
- * half-configured.
+ * Called from process_init_reply(), whatever the reply was.  Only the
+ * mount option backs the root (the daemon never looks the root up).  A
+ * backed root needs an accepted INIT with FUSE_BPF and a backing no deeper
+ * than the negotiated max_stack_depth admits; otherwise the root is
+ * unbound, so that a failed connection serves nothing with the mounter's
+ * credentials, and the connection fails rather than run half-configured.
  *
  * Return: false when the connection must fail.
  */
-bool fuse_bpf_root_init(struct fuse_mount *fm)
+bool fuse_bpf_root_init(struct fuse_mount *fm, bool ok)
 {
 	struct inode *root = d_inode(fm->sb->s_root);
 	struct fuse_conn *fc = fm->fc;
 	struct fuse_backing *fb;
-	bool ok;
 
 	fb = fuse_bpf_backing_get(root);
 	if (!fb)
-		return true;
-	ok = fc->bpf &&
+		return ok;
+	ok = ok && fc->bpf &&
 	     file_inode(fb->file)->i_sb->s_stack_depth < fc->max_stack_depth;
 	fuse_backing_put(fb);
 	if (!ok) {
-		pr_warn_ratelimited("fuse-bpf: backing_root_fd needs FUSE_BPF and a backing within max_stack_depth\n");
+		pr_warn_ratelimited("fuse-bpf: backing_root_fd needs an accepted INIT with FUSE_BPF and a backing within max_stack_depth\n");
 		fuse_bpf_bind(root, NULL);
 	}
 	return ok;
@@ -651,6 +687,22 @@ static int fuse_bpf_resolve_inode(struct fuse_mount *fm, struct inode *inode)
 			return err;
 	}
 	return 0;
+}
+
+/**
+ * fuse_bpf_resolve_node() - give a kernel node the daemon's id now
+ * @fm: the mount
+ * @inode: the node; nothing happens when it has a daemon id already
+ *
+ * For a request whose node id is kept beyond the request, as an open file
+ * keeps it: the file must name the daemon's id from its OPEN on.
+ *
+ * Context: may sleep; holds no backing lock.
+ * Return: 0 or -errno, as fuse_bpf_resolve().
+ */
+int fuse_bpf_resolve_node(struct fuse_mount *fm, struct inode *inode)
+{
+	return fuse_bpf_resolve_inode(fm, inode);
 }
 
 /**

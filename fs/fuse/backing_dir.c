@@ -147,6 +147,8 @@ bool fuse_bpf_revalidate(struct dentry *entry, unsigned int flags, int *ret)
 	}
 	if (fb)
 		*ret = fuse_bpf_same_child(fb, dfb, &entry->d_name);
+	if (*ret)
+		fuse_bpf_copyflags(inode, file_inode(fb->file));
 	fuse_backing_put(fb);
 	fuse_backing_put(dfb);
 	return true;
@@ -319,6 +321,31 @@ static void fuse_bpf_creator_end(struct fuse_bpf_creator *c)
 	put_cred(c->cred);
 }
 
+/*
+ * A backing filesystem may leave the dentry of a new object unhashed or
+ * negative (FUSE, NFS, 9p): the object exists, so look it up again, as
+ * ovl_mkdir_real() does.  Replaces *@bdentry; called with the parent
+ * locked.
+ */
+static int fuse_bpf_lookup_again(const struct path *parent,
+				 const struct qstr *name,
+				 struct dentry **bdentry)
+{
+	struct dentry *d;
+
+	d = lookup_one(mnt_idmap(parent->mnt), name->name, parent->dentry,
+		       name->len);
+	if (IS_ERR(d))
+		return PTR_ERR(d);
+	if (d_is_negative(d)) {
+		dput(d);
+		return -ENOENT;
+	}
+	dput(*bdentry);
+	*bdentry = d;
+	return 0;
+}
+
 /* Make the object on the backing and its node; the dentry is left alone. */
 static int fuse_bpf_create_object(struct inode *dir, struct fuse_backing *dfb,
 				  struct dentry *entry,
@@ -363,7 +390,7 @@ static int fuse_bpf_create_object(struct inode *dir, struct fuse_backing *dfb,
 		break;
 	}
 	if (!err && (d_unhashed(bdentry) || d_is_negative(bdentry)))
-		err = -EIO;	/* not for tmpfs, ext4 and other local fs */
+		err = fuse_bpf_lookup_again(parent, &entry->d_name, &bdentry);
 	if (!err)
 		err = fuse_bpf_node_iget(dir, dfb, bdentry, outarg, inode);
 out_dput:
@@ -889,7 +916,8 @@ bool fuse_bpf_rename(struct inode *olddir, struct dentry *oldent,
 	*err = -EINVAL;
 	if (bold == trap)
 		goto out_dput_new;
-	*err = -ENOTEMPTY;
+	/* As do_renameat2(): exchanging with an ancestor is invalid */
+	*err = (flags & RENAME_EXCHANGE) ? -EINVAL : -ENOTEMPTY;
 	if (bnew == trap)
 		goto out_dput_new;
 	rd.old_mnt_idmap = mnt_idmap(mnt);

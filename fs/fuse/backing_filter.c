@@ -105,6 +105,29 @@ static struct fuse_bpf_filter *fuse_bpf_filter_of(struct inode *inode)
 }
 
 /**
+ * fuse_bpf_filter_rewrites_attr() - may a node's filter rewrite its attributes?
+ * @inode: the node
+ *
+ * Context: any, including RCU path walk.
+ * Return: true when the node's filter has a getattr callback.
+ */
+bool fuse_bpf_filter_rewrites_attr(struct inode *inode)
+{
+	struct fuse_inode *fi = get_fuse_inode(inode);
+	const struct fuse_bpf_ops *ops = NULL;
+	struct fuse_bpf_filter *f;
+
+	if (!rcu_access_pointer(fi->bpf_filter))
+		return false;
+	rcu_read_lock();
+	f = rcu_dereference(fi->bpf_filter);
+	if (f)
+		ops = rcu_dereference(f->ops);
+	rcu_read_unlock();
+	return ops && ops->getattr;
+}
+
+/**
  * fuse_bpf_filter_inherit() - give a kernel node its parent's filter
  * @inode: the new node
  * @dir: its parent
@@ -365,7 +388,8 @@ void fuse_bpf_call_post(struct fuse_bpf_call *call, int err)
  */
 static int fuse_bpf_verdict(const struct fuse_bpf_call *call, int ret)
 {
-	if (ret < 0 && ret >= -MAX_ERRNO)
+	/* Errnos a system call may return; not the kernel's own (>= 512) */
+	if (ret < 0 && ret > -ERESTARTSYS)
 		return ret;
 	if (call->ctx.phase == FUSE_BPF_POST) {
 		if (ret == FUSE_BPF_BACKING)

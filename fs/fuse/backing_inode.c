@@ -134,8 +134,10 @@ bool fuse_bpf_getattr(struct inode *inode, struct kstat *stat, int *err)
 		fuse_make_bad(inode);
 		*err = -EIO;
 	}
-	if (!*err)
+	if (!*err) {
 		fuse_bpf_fill_attr(fc, &st, &attr);
+		fuse_bpf_copyflags(inode, file_inode(fb->file));
+	}
 	if (verdict == FUSE_BPF_BACKING_POST) {
 		if (!*err)
 			args.out.attr = attr;
@@ -159,6 +161,34 @@ out:
 	return true;
 }
 
+/*
+ * Take a backed file's attributes, its size above all, from the backing
+ * again after an operation changed them there (setattr, fallocate,
+ * copy_file_range): the VFS checks ranges against the FUSE inode's size.
+ */
+static void fuse_bpf_refresh(struct inode *inode)
+{
+	int err;
+
+	fuse_invalidate_attr(inode);
+	fuse_bpf_getattr(inode, NULL, &err);
+}
+
+/*
+ * The caller against the attributes it is shown, when a getattr filter
+ * may have rewritten them: they are what stat() reports and what the
+ * VFS's own checks (setattr, sticky directories, ownership) use.
+ */
+static int fuse_bpf_permission_shown(struct inode *inode, int mask)
+{
+	int err;
+
+	if (mask & MAY_NOT_BLOCK)
+		return -ECHILD;
+	err = fuse_update_attributes(inode, NULL, STATX_BASIC_STATS);
+	return err ?: generic_permission(&nop_mnt_idmap, inode, mask);
+}
+
 /**
  * fuse_bpf_permission() - may the caller access a backed node?
  * @idmap: idmap of the FUSE mount
@@ -167,8 +197,11 @@ out:
  * @err: 0 or -errno
  *
  * The caller is checked against the backing inode's permissions with the
- * caller's own credentials, then the daemon's credentials against the
- * backing inode: neither may get what it could not get by itself.
+ * caller's own credentials (and, when the node's filter may rewrite the
+ * attributes, against those it is shown too), then the daemon's
+ * credentials against the backing inode: neither may get what it could
+ * not get by itself.  The FUSE inode takes the backing's append-only and
+ * immutable flags on the way, for the VFS checks that follow.
  *
  * Return: true when @inode is backed.
  */
@@ -197,6 +230,7 @@ bool fuse_bpf_permission(struct mnt_idmap *idmap, struct inode *inode,
 		goto out;
 	bidmap = mnt_idmap(fb->file->f_path.mnt);
 	binode = file_inode(fb->file);
+	fuse_bpf_copyflags(inode, binode);
 	/* As for a read-only mount of our own; the backing sb checks itself */
 	if ((mask & MAY_WRITE) && __mnt_is_readonly(fb->file->f_path.mnt) &&
 	    (S_ISREG(binode->i_mode) || S_ISDIR(binode->i_mode) ||
@@ -204,6 +238,8 @@ bool fuse_bpf_permission(struct mnt_idmap *idmap, struct inode *inode,
 		*err = -EROFS;
 	else
 		*err = inode_permission(bidmap, binode, mask);
+	if (!*err && fuse_bpf_filter_rewrites_attr(inode))
+		*err = fuse_bpf_permission_shown(inode, mask);
 	if (!*err) {
 		old = override_creds(fb->cred);
 		*err = inode_permission(bidmap, binode, mask);
@@ -219,6 +255,65 @@ out:
 	return true;
 }
 
+/*
+ * May the caller, then the daemon, open @fb's backing inode as @file asks?
+ * The VFS checked the node's backing before ->open; the daemon may have
+ * bound another one since, and that is the one opened.
+ */
+static int fuse_bpf_may_open(struct fuse_backing *fb, struct file *file)
+{
+	struct mnt_idmap *idmap = mnt_idmap(fb->file->f_path.mnt);
+	struct inode *binode = file_inode(fb->file);
+	const struct cred *old;
+	int mask = MAY_OPEN;
+	int err;
+
+	/* As do_open(): a file this open created is not checked again */
+	if (!(file->f_mode & FMODE_CREATED)) {
+		if (file->f_mode & FMODE_READ)
+			mask |= MAY_READ;
+		if (file->f_mode & FMODE_WRITE)
+			mask |= MAY_WRITE;
+		if (file->f_mode & FMODE_EXEC)
+			mask |= MAY_EXEC;
+	}
+	err = inode_permission(idmap, binode, mask);
+	if (err)
+		return err;
+	old = override_creds(fb->cred);
+	err = inode_permission(idmap, binode, mask);
+	revert_creds(old);
+	return err;
+}
+
+/**
+ * fuse_bpf_open_backing() - the backing a backed file is opened on
+ * @file: the FUSE file being opened
+ * @inode: its FUSE inode
+ *
+ * For fuse_passthrough_open() with backing id 0.  The backing is checked
+ * for the caller and the daemon with the open's mode: the daemon may have
+ * rebound the node since the VFS checked it.
+ *
+ * Return: a reference to the backing, NULL when the node is not backed, or
+ * an ERR_PTR (-EACCES, ...).
+ */
+struct fuse_backing *fuse_bpf_open_backing(struct file *file,
+					   struct inode *inode)
+{
+	struct fuse_backing *fb = fuse_bpf_backing_get(inode);
+	int err;
+
+	if (!fb)
+		return NULL;
+	err = fuse_bpf_may_open(fb, file);
+	if (err) {
+		fuse_backing_put(fb);
+		return ERR_PTR(err);
+	}
+	return fb;
+}
+
 /**
  * fuse_bpf_open() - open a backed node without asking the daemon
  * @fm: the mount
@@ -230,9 +325,11 @@ out:
  * file is marked FOPEN_PASSTHROUGH with backing id 0: fuse_finish_open()
  * then opens the bound backing through passthrough.c, so read, write,
  * splice and mmap go to the backing file with no code of ours.  Neither
- * sends OPEN, FLUSH or RELEASE to the daemon.
+ * sends OPEN, FLUSH or RELEASE to the daemon.  When the filter sends the
+ * open to the daemon, a kernel node is resolved first, so that the file
+ * names the daemon's node id in every later request, RELEASE included.
  *
- * Return: true when the node is backed.
+ * Return: true when the node is backed and the open was served (or failed).
  */
 bool fuse_bpf_open(struct fuse_mount *fm, struct file *file, bool isdir,
 		   int *err)
@@ -255,11 +352,21 @@ bool fuse_bpf_open(struct fuse_mount *fm, struct file *file, bool isdir,
 	args.in.flags = file->f_flags;
 	verdict = fuse_bpf_run_open(&call, &args);
 	fb = fuse_bpf_serve(inode, &call, verdict);
-	if (!fb)
-		return false;
+	if (!fb) {
+		/* The file keeps the node id it is opened with: the daemon's */
+		*err = fuse_bpf_resolve_node(fm, inode);
+		return *err != 0;
+	}
 	*err = verdict;
 	if (verdict < 0)
 		goto out;
+	/*
+	 * A write drops setuid and setgid by the FUSE inode's mode: make it
+	 * the backing's current one (it may have changed behind the mount).
+	 */
+	if (!isdir && (file->f_mode & FMODE_WRITE) &&
+	    !(file->f_mode & FMODE_CREATED))
+		fuse_bpf_refresh(inode);
 	*err = -ENOMEM;
 	ff = fuse_file_alloc(fm, true);
 	if (!ff)
@@ -267,7 +374,9 @@ bool fuse_bpf_open(struct fuse_mount *fm, struct file *file, bool isdir,
 	ff->nodeid = get_node_id(inode);
 	ff->bpf_opened = true;
 	if (isdir) {
-		backing = backing_file_open(file, file->f_flags,
+		*err = fuse_bpf_may_open(fb, file);
+		backing = *err ? ERR_PTR(*err) :
+			  backing_file_open(file, file->f_flags,
 					    &fb->file->f_path, fb->cred);
 		*err = PTR_ERR(backing);
 		if (IS_ERR(backing)) {
@@ -381,12 +490,44 @@ bool fuse_bpf_getxattr(struct inode *inode, const char *name, void *value,
 	return true;
 }
 
+/*
+ * Drop from @list the names the caller may not list, as ovl_listxattr()
+ * does: the backing listed them with the daemon's credentials, and only
+ * CAP_SYS_ADMIN sees trusted.* names.  Return: the new length, or -EIO.
+ */
+static ssize_t fuse_bpf_listxattr_filter(char *list, ssize_t len)
+{
+	ssize_t left = len;
+	char *s = list;
+	size_t slen;
+
+	if (len <= 0 || ns_capable_noaudit(&init_user_ns, CAP_SYS_ADMIN))
+		return len;
+	while (left > 0) {
+		slen = strnlen(s, left) + 1;
+		if (slen > left)
+			return -EIO;
+		left -= slen;
+		if (!strncmp(s, XATTR_TRUSTED_PREFIX, XATTR_TRUSTED_PREFIX_LEN)) {
+			len -= slen;
+			memmove(s, s + slen, left);
+		} else {
+			s += slen;
+		}
+	}
+	return len;
+}
+
 /**
  * fuse_bpf_listxattr() - list the extended attributes of a backed node
  * @inode: FUSE inode
  * @list: buffer, or NULL to ask for the size
  * @size: size of @list
  * @ret: size of the list or -errno, as for listxattr(2)
+ *
+ * The list leaves out what the caller could not list on the backing
+ * itself (trusted.* without CAP_SYS_ADMIN); a size query (@size 0) may
+ * count those names, as on overlayfs.
  *
  * Return: true when @inode is backed.
  */
@@ -410,6 +551,8 @@ bool fuse_bpf_listxattr(struct inode *inode, char *list, size_t size,
 		old = override_creds(fb->cred);
 		*ret = vfs_listxattr(fb->file->f_path.dentry, list, size);
 		revert_creds(old);
+		if (size)
+			*ret = fuse_bpf_listxattr_filter(list, *ret);
 	}
 	*ret = fuse_bpf_xattr_post(&call, &args, verdict, *ret);
 	fuse_bpf_call_end(&call);
@@ -627,6 +770,85 @@ static int fuse_bpf_setattr_apply(struct fuse_conn *fc,
 	return 0;
 }
 
+/*
+ * What the VFS decides on the FUSE inode for the caller must hold on the
+ * backing, where the change runs with the daemon's credentials (and so
+ * with CAP_FSETID): @attr is checked and adjusted by setattr_prepare() on
+ * attributes just refreshed (it drops an S_ISGID the caller may not set),
+ * and a change the filter edited is checked again.  The result, for the
+ * backing, is in @battr.
+ */
+static int fuse_bpf_setattr_prepare(struct dentry *entry, struct iattr *attr,
+				    const struct fuse_setattr_in *orig,
+				    const struct fuse_setattr_in *in,
+				    struct iattr *battr)
+{
+	struct inode *inode = d_inode(entry);
+	int err;
+
+	err = fuse_update_attributes(inode, NULL, STATX_BASIC_STATS);
+	/* The flags may have changed on the backing since the VFS looked */
+	if (!err && (attr->ia_valid & ATTR_SIZE) &&
+	    (IS_APPEND(inode) || IS_IMMUTABLE(inode)))
+		err = -EPERM;
+	if (!err)
+		err = setattr_prepare(&nop_mnt_idmap, entry, attr);
+	if (err)
+		return err;
+	*battr = *attr;
+	if (!memcmp(orig, in, sizeof(*in)))
+		return 0;
+	err = fuse_bpf_setattr_apply(get_fuse_conn(inode), in, orig, battr);
+	return err ?: setattr_prepare(&nop_mnt_idmap, entry, battr);
+}
+
+/* Make the change @battr on the backing, with the daemon's credentials. */
+static int fuse_bpf_setattr_backing(struct fuse_backing *fb,
+				    struct iattr *battr)
+{
+	const struct path *path = &fb->file->f_path;
+	struct inode *binode = d_inode(path->dentry);
+	const struct cred *old;
+	int err;
+
+	/* The backing filesystem recomputes the mode for these itself. */
+	if (battr->ia_valid & (ATTR_KILL_SUID | ATTR_KILL_SGID))
+		battr->ia_valid &= ~ATTR_MODE;
+	if (battr->ia_valid & ATTR_FILE) {
+		struct fuse_file *ff = battr->ia_file->private_data;
+		struct file *backing = fuse_file_passthrough(ff);
+
+		if (ff->bpf_opened && backing)
+			battr->ia_file = backing;
+		else
+			battr->ia_valid &= ~ATTR_FILE;
+	}
+	/*
+	 * The backing file was not opened with O_TRUNC: a backing that
+	 * trusts ATTR_OPEN to mean "already truncated" (FUSE) must not see it.
+	 */
+	battr->ia_valid &= ~ATTR_OPEN;
+	err = mnt_want_write(path->mnt);
+	if (err)
+		return err;
+	if (battr->ia_valid & ATTR_SIZE) {
+		/* ETXTBSY while the backing file is executed */
+		err = get_write_access(binode);
+		if (err)
+			goto out_drop_write;
+	}
+	old = override_creds(fb->cred);
+	inode_lock(binode);
+	err = notify_change(mnt_idmap(path->mnt), path->dentry, battr, NULL);
+	inode_unlock(binode);
+	revert_creds(old);
+	if (battr->ia_valid & ATTR_SIZE)
+		put_write_access(binode);
+out_drop_write:
+	mnt_drop_write(path->mnt);
+	return err;
+}
+
 /**
  * fuse_bpf_setattr() - chmod, chown, truncate, utimes on the backing
  * @entry: FUSE dentry
@@ -634,28 +856,27 @@ static int fuse_bpf_setattr_apply(struct fuse_conn *fc,
  * @err: 0 or -errno
  *
  * The caller's right to the change is checked on the FUSE inode, with
- * attributes just read from the backing; the change is then made with the
- * daemon's credentials.  The node's filter may drop or edit the change.
+ * attributes just refreshed (those the caller sees: section 5 of the
+ * documentation); the change, as setattr_prepare() left it, is then made
+ * with the daemon's credentials.  The node's filter may drop or edit the
+ * change; what it leaves is checked for the caller again.
  *
- * Return: true when the node is backed.
+ * Return: true when the node is backed and the change was served.
  */
 bool fuse_bpf_setattr(struct dentry *entry, struct iattr *attr, int *err)
 {
 	struct inode *inode = d_inode(entry);
-	struct fuse_conn *fc = get_fuse_conn(inode);
 	struct fuse_bpf_setattr_args args = {};
-	struct iattr battr = *attr;
 	struct fuse_bpf_call call;
 	struct fuse_setattr_in in;
 	struct fuse_backing *fb;
-	const struct cred *old;
-	const struct path *path;
-	int verdict, ignored;
+	struct iattr battr;
+	int verdict;
 
 	if (!fuse_bpf_inode_backed(inode))
 		return false;
 	fuse_bpf_call_begin(&call, inode, FUSE_SETATTR);
-	fuse_bpf_setattr_in(fc, attr, &args.in);
+	fuse_bpf_setattr_in(get_fuse_conn(inode), attr, &args.in);
 	in = args.in;
 	verdict = fuse_bpf_run_setattr(&call, &args);
 	fb = fuse_bpf_serve(inode, &call, verdict);
@@ -664,36 +885,11 @@ bool fuse_bpf_setattr(struct dentry *entry, struct iattr *attr, int *err)
 	*err = verdict;
 	if (verdict < 0)
 		goto out;
-	path = &fb->file->f_path;
-	fuse_bpf_getattr(inode, NULL, err);
-	if (!*err)
-		*err = setattr_prepare(&nop_mnt_idmap, entry, attr);
-	if (!*err && memcmp(&in, &args.in, sizeof(in)))
-		*err = fuse_bpf_setattr_apply(fc, &args.in, &in, &battr);
+	*err = fuse_bpf_setattr_prepare(entry, attr, &in, &args.in, &battr);
 	if (*err)
 		goto out;
-	/* The backing filesystem recomputes the mode for these itself. */
-	if (battr.ia_valid & (ATTR_KILL_SUID | ATTR_KILL_SGID))
-		battr.ia_valid &= ~ATTR_MODE;
-	if (battr.ia_valid & ATTR_FILE) {
-		struct fuse_file *ff = attr->ia_file->private_data;
-		struct file *backing = fuse_file_passthrough(ff);
-
-		if (ff->bpf_opened && backing)
-			battr.ia_file = backing;
-		else
-			battr.ia_valid &= ~ATTR_FILE;
-	}
-	*err = mnt_want_write(path->mnt);
-	if (*err)
-		goto out;
-	old = override_creds(fb->cred);
-	inode_lock(d_inode(path->dentry));
-	*err = notify_change(mnt_idmap(path->mnt), path->dentry, &battr, NULL);
-	inode_unlock(d_inode(path->dentry));
-	revert_creds(old);
-	mnt_drop_write(path->mnt);
-	fuse_bpf_getattr(inode, NULL, &ignored);
+	*err = fuse_bpf_setattr_backing(fb, &battr);
+	fuse_bpf_refresh(inode);
 	if (verdict == FUSE_BPF_BACKING_POST) {
 		fuse_bpf_call_post(&call, *err);
 		*err = fuse_bpf_run_setattr(&call, &args);
@@ -763,19 +959,6 @@ out:
 	fuse_bpf_call_end(&call);
 	fuse_backing_put(fb);
 	return true;
-}
-
-/*
- * Take a backed file's attributes, its size above all, from the backing
- * again after an operation changed them there (fallocate, copy_file_range):
- * the VFS checks ranges against the FUSE inode's size.
- */
-static void fuse_bpf_refresh(struct inode *inode)
-{
-	int err;
-
-	fuse_invalidate_attr(inode);
-	fuse_bpf_getattr(inode, NULL, &err);
 }
 
 /*
@@ -874,6 +1057,37 @@ bool fuse_bpf_lseek(struct file *file, loff_t offset, int whence,
 	return true;
 }
 
+/*
+ * A change of a file's data drops setuid and setgid as a change by the
+ * caller: decided with the caller's credentials on the backing inode's
+ * current mode, then made with the daemon's, whose CAP_FSETID would keep
+ * them (as backing_file_write_iter() and ovl_fallocate() do on the upper
+ * file).  The backing drops file capabilities itself.
+ */
+static int fuse_bpf_remove_privs(struct file *file)
+{
+	struct fuse_file *ff = file->private_data;
+	struct file *backing = fuse_bpf_file(file);
+	struct mnt_idmap *idmap = file_mnt_idmap(backing);
+	struct dentry *bdentry = file_dentry(backing);
+	struct inode *binode = d_inode(bdentry);
+	struct iattr kill = { .ia_valid = ATTR_FORCE };
+	const struct cred *old;
+	int err = 0;
+
+	if (IS_NOSEC(binode) || !S_ISREG(binode->i_mode))
+		return 0;
+	inode_lock(binode);
+	kill.ia_valid |= setattr_should_drop_suidgid(idmap, binode);
+	if (kill.ia_valid != ATTR_FORCE) {
+		old = override_creds(ff->cred);
+		err = notify_change(idmap, bdentry, &kill, NULL);
+		revert_creds(old);
+	}
+	inode_unlock(binode);
+	return err;
+}
+
 /**
  * fuse_bpf_fallocate() - fallocate on the backing file
  * @file: FUSE file
@@ -902,6 +1116,8 @@ bool fuse_bpf_fallocate(struct file *file, int mode, loff_t offset,
 	args.in.mode = mode;
 	verdict = fuse_bpf_file_verdict(fuse_bpf_run_fallocate(&call, &args));
 	*err = min(verdict, 0);
+	if (!*err)
+		*err = fuse_bpf_remove_privs(file);
 	if (!*err) {
 		old = override_creds(ff->cred);
 		*err = vfs_fallocate(backing, mode, offset, length);
@@ -956,6 +1172,8 @@ bool fuse_bpf_copy_file_range(struct file *file_in, loff_t pos_in,
 	verdict = fuse_bpf_file_verdict(fuse_bpf_run_copy_file_range(&call,
 								     &args));
 	*ret = min(verdict, 0);
+	if (!*ret)
+		*ret = fuse_bpf_remove_privs(file_out);
 	if (!*ret) {
 		old = override_creds(ff->cred);
 		*ret = vfs_copy_file_range(in, pos_in, out, pos_out, len,
@@ -1028,12 +1246,34 @@ out:
 	return true;
 }
 
+/*
+ * Setting an access ACL drops S_ISGID for a caller outside the file's
+ * group without CAP_FSETID, in posix_acl_update_mode().  The backing runs
+ * that with the daemon's capabilities, so it is decided here for the
+ * caller, as ovl_set_or_remove_acl() does.
+ */
+static int fuse_bpf_acl_kill_sgid(struct fuse_backing *fb, struct inode *inode,
+				  int type)
+{
+	struct iattr kill = { .ia_valid = ATTR_KILL_SGID };
+
+	if (type != ACL_TYPE_ACCESS || !(inode->i_mode & S_ISGID) ||
+	    in_group_p(inode->i_gid) ||
+	    capable_wrt_inode_uidgid(&nop_mnt_idmap, inode, CAP_FSETID))
+		return 0;
+	return fuse_bpf_setattr_backing(fb, &kill);
+}
+
 /**
  * fuse_bpf_set_acl() - set or remove a POSIX ACL of a backed node
  * @dentry: FUSE dentry
  * @acl: the ACL, or NULL to remove it
  * @type: ACL_TYPE_ACCESS or ACL_TYPE_DEFAULT
  * @err: 0 or -errno; -EPERM unless the caller owns the node
+ *
+ * The caller's ownership, and whether S_ISGID goes, are decided for the
+ * caller on the attributes it sees; the ACL is then set with the daemon's
+ * credentials.
  *
  * Return: true when the node is backed.
  */
@@ -1057,11 +1297,12 @@ bool fuse_bpf_set_acl(struct dentry *dentry, struct posix_acl *acl, int type,
 	if (!fb)
 		return false;
 	path = &fb->file->f_path;
-	*err = verdict < 0 ? verdict : 0;
-	if (!*err)
-		fuse_bpf_getattr(inode, NULL, err);
+	*err = verdict < 0 ? verdict :
+		fuse_update_attributes(inode, NULL, STATX_BASIC_STATS);
 	if (!*err && !inode_owner_or_capable(&nop_mnt_idmap, inode))
 		*err = -EPERM;
+	if (!*err)
+		*err = fuse_bpf_acl_kill_sgid(fb, inode, type);
 	if (!*err)
 		*err = mnt_want_write(path->mnt);
 	if (*err)
@@ -1250,6 +1491,7 @@ bool fuse_bpf_fileattr(struct dentry *dentry, struct mnt_idmap *idmap,
 	revert_creds(old);
 	mnt_drop_write(path->mnt);
 	fuse_invalidate_attr(inode);
+	fuse_bpf_copyflags(inode, d_inode(path->dentry));
 post:
 	if (verdict == FUSE_BPF_BACKING_POST) {
 		fuse_bpf_call_post(&call, *err);

@@ -101,8 +101,27 @@ static inline int fuse_bpf_request_check(struct fuse_mount *fm,
 	return -EOPNOTSUPP;
 }
 
+/*
+ * A node id in a daemon's reply (LOOKUP, CREATE, MKNOD..., READDIRPLUS):
+ * never one the kernel made, which the daemon could otherwise pre-claim
+ * and so alias a kernel node.
+ *
+ * Return: 0, or -EIO (logged).
+ */
+static inline int fuse_bpf_reply_nodeid(struct fuse_conn *fc, u64 nodeid)
+{
+	if (likely(!(nodeid & FUSE_NODEID_KERNEL) || !fc->bpf))
+		return 0;
+	pr_warn_ratelimited("fuse-bpf: daemon used kernel node id 0x%llx\n",
+			    nodeid);
+	return -EIO;
+}
+
 /* backing_core.c */
 struct fuse_backing *fuse_bpf_backing_get(struct inode *inode);
+void fuse_bpf_copyflags(struct inode *inode, const struct inode *binode);
+void fuse_bpf_backing_cred(struct cred *cred);
+int fuse_bpf_resolve_node(struct fuse_mount *fm, struct inode *inode);
 int fuse_bpf_wait_init(struct fuse_conn *fc);
 void fuse_bpf_inode_evict(struct fuse_inode *fi);
 void fuse_bpf_entry_args(struct fuse_conn *fc, struct fuse_args *args,
@@ -120,7 +139,7 @@ int fuse_bpf_root_param(struct fs_context *fsc, unsigned int fd,
 			struct fuse_backing **fbp);
 void fuse_bpf_root_bind(struct inode *root, struct fuse_fs_context *ctx);
 void fuse_bpf_fsc_free(struct fuse_fs_context *ctx);
-bool fuse_bpf_root_init(struct fuse_mount *fm);
+bool fuse_bpf_root_init(struct fuse_mount *fm, bool ok);
 int fuse_bpf_node_iget(struct inode *dir, struct fuse_backing *parent,
 		       struct dentry *bdentry, struct fuse_entry_out *outarg,
 		       struct inode **inode);
@@ -136,6 +155,7 @@ int fuse_bpf_filter_param(struct fs_context *fsc, const char *name,
 void fuse_bpf_filter_root(struct inode *root, struct fuse_bpf_filter **fp);
 void fuse_bpf_filter_put(struct fuse_bpf_filter *f);
 void fuse_bpf_filter_evict(struct fuse_inode *fi);
+bool fuse_bpf_filter_rewrites_attr(struct inode *inode);
 void fuse_bpf_filter_inherit(struct inode *inode, struct inode *dir);
 int fuse_bpf_filter_resolve(struct fuse_conn *fc,
 			    const struct fuse_entry_bpf_out *ext,
@@ -214,6 +234,8 @@ bool fuse_bpf_permission(struct mnt_idmap *idmap, struct inode *inode,
 			 int mask, int *err);
 bool fuse_bpf_open(struct fuse_mount *fm, struct file *file, bool isdir,
 		   int *err);
+struct fuse_backing *fuse_bpf_open_backing(struct file *file,
+					   struct inode *inode);
 bool fuse_bpf_getxattr(struct inode *inode, const char *name, void *value,
 		       size_t size, ssize_t *ret);
 bool fuse_bpf_listxattr(struct inode *inode, char *list, size_t size,
@@ -261,7 +283,22 @@ static inline int fuse_bpf_request_check(struct fuse_mount *fm,
 	return 0;
 }
 
+static inline int fuse_bpf_reply_nodeid(struct fuse_conn *fc, u64 nodeid)
+{
+	return 0;
+}
+
 static inline struct fuse_backing *fuse_bpf_backing_get(struct inode *inode)
+{
+	return NULL;
+}
+
+static inline void fuse_bpf_backing_cred(struct cred *cred)
+{
+}
+
+static inline struct fuse_backing *fuse_bpf_open_backing(struct file *file,
+							 struct inode *inode)
 {
 	return NULL;
 }
@@ -342,9 +379,9 @@ static inline int fuse_bpf_filter_param(struct fs_context *fsc,
 	return -EINVAL;
 }
 
-static inline bool fuse_bpf_root_init(struct fuse_mount *fm)
+static inline bool fuse_bpf_root_init(struct fuse_mount *fm, bool ok)
 {
-	return true;
+	return ok;
 }
 
 static inline bool fuse_bpf_lookup(struct inode *dir, struct dentry *entry,

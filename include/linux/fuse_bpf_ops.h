@@ -33,9 +33,10 @@ enum fuse_bpf_phase {
  * @FUSE_BPF_BACKING_POST: pre phase: serve it on the backing inode and
  *	call the filter again in the post phase
  * @FUSE_BPF_DAEMON: pre phase: send the operation to the daemon as a
- *	plain FUSE request.  Nodes the kernel made (FUSE_NODEID_KERNEL) and
- *	files the kernel opened have no daemon counterpart: the operation
- *	fails with -EOPNOTSUPP there.
+ *	plain FUSE request.  A node the kernel made (FUSE_NODEID_KERNEL) is
+ *	first resolved: the daemon looks its path up and the node takes the
+ *	daemon's id.  A file the kernel opened has no daemon counterpart:
+ *	an operation on it fails with -EOPNOTSUPP.
  * @FUSE_BPF_USER_PRE: pre phase: send the daemon a FUSE_PREFILTER request
  *	first (see struct fuse_filter_in); its reply may fail the operation
  *	or, for setattr and the create family, replace the in-arguments
@@ -45,11 +46,13 @@ enum fuse_bpf_phase {
  *	directory's lock.
  * @FUSE_BPF_SKIP: readdir post phase only: drop this entry
  *
- * A negative errno (-4095..-1) fails the operation with that errno, in
- * either phase.  Userspace filter requests are never sent during RCU path
- * walk (the access callback); the walk then continues in ref-walk mode.  Any other value, and a verdict not valid in the phase it
- * was returned in, fails the operation with -EIO and is logged
- * (ratelimited).
+ * A negative errno a system call may return (-511..-1) fails the
+ * operation with that errno, in either phase.  Userspace filter requests
+ * are never sent during RCU path walk (the access callback); the walk then
+ * continues in ref-walk mode.  Any other value, the kernel's internal
+ * errnos (-ERESTARTSYS, -EIOCBQUEUED, ...) included, and a verdict not
+ * valid in the phase it was returned in, fails the operation with -EIO
+ * and is logged (ratelimited).
  */
 enum fuse_bpf_verdict {
 	FUSE_BPF_BACKING = 0,

@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -1638,3 +1640,736 @@ TEST_F(backing, tmpfile)
 }
 
 TEST_HARNESS_MAIN
+
+/*
+ * ---- native semantics ----
+ * Whatever the VFS decides on the FUSE inode for the caller must also hold
+ * on the backing, where the operation runs with the daemon's credentials.
+ * Each test compares with the same operation done natively on the backing
+ * filesystem by the same user.
+ */
+
+/* Run @fn(@arg) in a child with uid @uid, gid @gid, no supplementary group */
+static int as_user(uid_t uid, gid_t gid, int (*fn)(void *), void *arg)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -1;
+	if (!pid) {
+		if (setgroups(0, NULL) || setresgid(gid, gid, gid) ||
+		    setresuid(uid, uid, uid))
+			_exit(255);
+		_exit(fn(arg));
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+struct path_mode {
+	const char *path;
+	mode_t mode;
+};
+
+static int user_chmod(void *arg)
+{
+	struct path_mode *pm = arg;
+
+	return chmod(pm->path, pm->mode) ? errno : 0;
+}
+
+/* A file owned by user 1000 and group 2000, which the user is not in. */
+static void foreign_group_file(const char *path, mode_t mode)
+{
+	td_write_file(path, "g\n", 0644);
+	chown(path, 1000, 2000);
+	chmod(path, mode);
+}
+
+/* Defect: the copy of the change was taken before setattr_prepare() */
+TEST_F(backing, chmod_drops_a_foreign_setgid)
+{
+	char p[256], q[256];
+	struct stat st, nst;
+	struct path_mode pm;
+
+	foreign_group_file(bpath(self, "g", p), 0755);
+	foreign_group_file(bpath(self, "native", q), 0755);
+	pm = (struct path_mode){ q, 02755 };
+	ASSERT_EQ(0, as_user(1000, 1000, user_chmod, &pm));
+	ASSERT_EQ(0, stat(q, &nst));
+	ASSERT_EQ(S_IFREG | 0755, nst.st_mode);
+	pm = (struct path_mode){ mpath(self, "g"), 02755 };
+	ASSERT_EQ(0, as_user(1000, 1000, user_chmod, &pm));
+	ASSERT_EQ(0, stat(p, &st));
+	EXPECT_EQ(nst.st_mode, st.st_mode);
+	/* a member of the group keeps it, as natively */
+	ASSERT_EQ(0, as_user(1000, 2000, user_chmod, &pm));
+	ASSERT_EQ(0, stat(p, &st));
+	EXPECT_EQ(S_IFREG | 02755, st.st_mode);
+	ASSERT_LOG("INIT LOOKUP(dir)");
+}
+
+static const struct {
+	uint32_t version;
+	struct {
+		uint16_t tag, perm;
+		uint32_t id;
+	} e[3];
+} acl_rwx = { 2, {
+	{ 0x01, 7, -1 },	/* ACL_USER_OBJ rwx */
+	{ 0x04, 5, -1 },	/* ACL_GROUP_OBJ r-x */
+	{ 0x20, 0, -1 },	/* ACL_OTHER --- */
+} };
+
+static int user_set_acl(void *path)
+{
+	return setxattr(path, "system.posix_acl_access", &acl_rwx,
+			sizeof(acl_rwx), 0) ? errno : 0;
+}
+
+/* Defect: posix_acl_update_mode() ran with the daemon's CAP_FSETID */
+TEST_F(backing, acl_drops_a_foreign_setgid)
+{
+	char p[256], q[256];
+	struct stat st, nst;
+
+	foreign_group_file(bpath(self, "g", p), 02770);
+	foreign_group_file(bpath(self, "native", q), 02770);
+	ASSERT_EQ(0, as_user(1000, 1000, user_set_acl, q));
+	ASSERT_EQ(0, stat(q, &nst));
+	ASSERT_EQ(S_IFREG | 0750, nst.st_mode);
+	ASSERT_EQ(0, as_user(1000, 1000, user_set_acl, mpath(self, "g")));
+	ASSERT_EQ(0, stat(p, &st));
+	EXPECT_EQ(nst.st_mode, st.st_mode);
+	ASSERT_LOG("INIT LOOKUP(dir)");
+}
+
+static int set_fsflags(const char *path, int flags)
+{
+	int fd = open(path, O_RDONLY);
+	int ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = ioctl(fd, FS_IOC_SETFLAGS, &flags) ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
+/* The errno of open(@path, @flags), or 0 (the file is closed again) */
+static int open_err(const char *path, int flags)
+{
+	int fd = open(path, flags);
+
+	if (fd < 0)
+		return errno;
+	close(fd);
+	return 0;
+}
+
+/* Defect: the FUSE inode did not carry the backing's S_APPEND/S_IMMUTABLE */
+TEST_F(backing, append_only_and_immutable_hold)
+{
+	struct iovec iov = { .iov_base = "x", .iov_len = 1 };
+	char p[256], buf[64];
+	struct stat st;
+	int fd, early, fl, ret;
+
+	early = open(mpath(self, "hello"), O_RDWR);
+	ASSERT_LE(0, early);
+	ret = set_fsflags(bpath(self, "hello", p), FS_APPEND_FL);
+	if (ret == -ENOTTY || ret == -EOPNOTSUPP)
+		SKIP(close(early); return, "no chattr on this filesystem");
+	ASSERT_EQ(0, ret);
+	/* an fd opened before the flag was set: no truncation */
+	EXPECT_EQ(-1, ftruncate(early, 0));
+	EXPECT_EQ(EPERM, errno);
+	close(early);
+	EXPECT_EQ(EPERM, open_err(mpath(self, "hello"), O_WRONLY));
+	EXPECT_EQ(EPERM, open_err(mpath(self, "hello"),
+				  O_WRONLY | O_APPEND | O_TRUNC));
+	EXPECT_EQ(-1, truncate(mpath(self, "hello"), 1));
+	EXPECT_EQ(EPERM, errno);
+	fd = open(mpath(self, "hello"), O_WRONLY | O_APPEND);
+	ASSERT_LE(0, fd);
+	fl = fcntl(fd, F_GETFL);
+	EXPECT_EQ(-1, fcntl(fd, F_SETFL, fl & ~O_APPEND));
+	EXPECT_EQ(EPERM, errno);
+	EXPECT_EQ(-1, syscall(SYS_pwritev2, fd, &iov, 1, 0, 0, RWF_NOAPPEND));
+	EXPECT_EQ(EPERM, errno);
+	EXPECT_EQ(1, write(fd, "x", 1));
+	close(fd);
+	ASSERT_EQ(0, stat(p, &st));
+	EXPECT_EQ(strlen(hello) + 1, st.st_size);
+	ASSERT_EQ(0, set_fsflags(p, 0));
+
+	/* immutable: no write, no chmod, no unlink, no xattr */
+	ASSERT_EQ(0, set_fsflags(p, FS_IMMUTABLE_FL));
+	EXPECT_EQ(EPERM, open_err(mpath(self, "hello"), O_WRONLY));
+	EXPECT_EQ(-1, chmod(mpath(self, "hello"), 0600));
+	EXPECT_EQ(EPERM, errno);
+	EXPECT_EQ(-1, unlink(mpath(self, "hello")));
+	EXPECT_EQ(EPERM, errno);
+	EXPECT_EQ(-1, setxattr(mpath(self, "hello"), "user.x", "1", 1, 0));
+	EXPECT_EQ(EPERM, errno);
+	EXPECT_LT(0, read_file(mpath(self, "hello"), buf, sizeof(buf)));
+	ASSERT_EQ(0, set_fsflags(p, 0));
+	EXPECT_EQ(0, open_err(mpath(self, "hello"), O_WRONLY));
+	ASSERT_LOG("INIT LOOKUP(dir)");
+}
+
+struct list_arg {
+	const char *path;
+	char names[256];
+	ssize_t len;
+};
+
+static int user_list(void *arg)
+{
+	struct list_arg *la = arg;
+	char buf[256];
+	ssize_t n = listxattr(la->path, buf, sizeof(buf));
+	ssize_t i;
+
+	if (n < 0)
+		return 100;
+	/* the exit status: 1 when a trusted.* name showed, 2 when user.k did */
+	for (i = 0; i < n; i += strlen(buf + i) + 1) {
+		if (!strncmp(buf + i, "trusted.", 8))
+			return 1;
+	}
+	for (i = 0; i < n; i += strlen(buf + i) + 1) {
+		if (!strcmp(buf + i, "user.k"))
+			return 2;
+	}
+	return 0;
+}
+
+/* Defect: listxattr ran with the daemon's CAP_SYS_ADMIN */
+TEST_F(backing, listxattr_hides_trusted_names)
+{
+	struct list_arg la = { 0 };
+	char p[256], buf[256];
+	ssize_t n;
+	int native;
+
+	ASSERT_EQ(0, setxattr(bpath(self, "hello", p), "trusted.t", "1", 1, 0));
+	ASSERT_EQ(0, setxattr(p, "user.k", "2", 1, 0));
+	la.path = p;
+	native = as_user(1000, 1000, user_list, &la);
+	ASSERT_EQ(2, native);
+	la.path = mpath(self, "hello");
+	EXPECT_EQ(native, as_user(1000, 1000, user_list, &la));
+	/* root lists both, as natively */
+	n = listxattr(mpath(self, "hello"), buf, sizeof(buf));
+	ASSERT_EQ(listxattr(p, buf + 128, 128), n);
+	EXPECT_EQ(0, memcmp(buf, buf + 128, n));
+	ASSERT_LOG("INIT LOOKUP(dir)");
+}
+
+/* Exchanging a directory with its own ancestor is EINVAL, as natively */
+TEST_F(backing, rename_exchange_with_an_ancestor)
+{
+	char p[256], a[256], b[256];
+
+	ASSERT_EQ(0, mkdir(bpath(self, "sub/deeper/x", p), 0755));
+	snprintf(a, sizeof(a), "%s", bpath(self, "sub/deeper/x", p));
+	snprintf(b, sizeof(b), "%s", bpath(self, "sub", p));
+	ASSERT_EQ(-1, renameat2(AT_FDCWD, a, AT_FDCWD, b, RENAME_EXCHANGE));
+	ASSERT_EQ(EINVAL, errno);
+	snprintf(a, sizeof(a), "%s", mpath(self, "sub/deeper/x"));
+	snprintf(b, sizeof(b), "%s", mpath(self, "sub"));
+	EXPECT_EQ(-1, renameat2(AT_FDCWD, a, AT_FDCWD, b, RENAME_EXCHANGE));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, renameat2(AT_FDCWD, b, AT_FDCWD, a, RENAME_EXCHANGE));
+	EXPECT_EQ(EINVAL, errno);
+	ASSERT_LOG("INIT LOOKUP(dir)");
+}
+
+/* fallocate(@mode) on a 16 KiB file at @path: 0 or errno; the new size */
+static int falloc_16k(const char *path, int mode, off_t *size)
+{
+	static char block[16384];
+	struct stat st;
+	int fd, err;
+
+	memset(block, 'b', sizeof(block));
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0)
+		return errno;
+	if (write(fd, block, sizeof(block)) != sizeof(block)) {
+		close(fd);
+		return 255;	/* not an errno: a short write */
+	}
+	fsync(fd);
+	err = fallocate(fd, mode, 4096, 4096) ? errno : 0;
+	fstat(fd, &st);
+	*size = st.st_size;
+	close(fd);
+	return err;
+}
+
+/* Defect: the modes upstream fuse filters out for daemons were refused */
+TEST_F(backing, fallocate_modes_as_native)
+{
+	static const int modes[] = {
+		FALLOC_FL_COLLAPSE_RANGE, FALLOC_FL_INSERT_RANGE,
+		FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+		FALLOC_FL_ZERO_RANGE, 0,
+	};
+	off_t size, nsize;
+	char p[256];
+	size_t i;
+	int nerr;
+
+	for (i = 0; i < ARRAY_SIZE(modes); i++) {
+		nerr = falloc_16k(bpath(self, "native", p), modes[i], &nsize);
+		EXPECT_EQ(nerr, falloc_16k(mpath(self, "f"), modes[i], &size))
+			TH_LOG("mode %#x", modes[i]);
+		EXPECT_EQ(nsize, size) TH_LOG("mode %#x", modes[i]);
+	}
+	ASSERT_LOG("INIT LOOKUP(dir)");
+}
+
+/* ---- replies naming node ids the kernel owns ---- */
+
+static struct {
+	uint64_t nodeid;
+	struct fuse_entry_bpf_out ext;
+	bool create;	/* LOOKUP says ENOENT, CREATE names @nodeid */
+} claim;
+
+static int claim_reply(struct td *d, const struct fuse_in_header *in,
+		       const void *arg, size_t arglen)
+{
+	struct {
+		struct fuse_entry_out e;
+		struct fuse_open_out o;
+	} c = { 0 };
+	struct {
+		struct fuse_entry_out e;
+		struct fuse_entry_bpf_out x;
+	} l = { 0 };
+	const char *name = arg;
+
+	if (in->opcode == FUSE_CREATE)
+		name = (const char *)arg + sizeof(struct fuse_create_in);
+	else if (in->opcode != FUSE_LOOKUP)
+		return TD_DEFAULT;
+	if (strcmp(name, "claim"))
+		return TD_DEFAULT;
+	if (in->opcode == FUSE_LOOKUP && claim.create) {
+		td_reply(d, in->unique, -ENOENT, NULL, 0);
+		return 0;
+	}
+	l.e.nodeid = claim.nodeid;
+	l.e.entry_valid = 60;
+	l.e.attr_valid = 60;
+	l.e.attr.ino = 4242;
+	l.e.attr.nlink = 1;
+	if (in->opcode == FUSE_CREATE) {
+		c.e = l.e;
+		c.e.attr.mode = S_IFREG | 0644;
+		td_reply(d, in->unique, 0, &c, sizeof(c));
+		return 0;
+	}
+	l.e.attr.mode = S_IFDIR | 0755;
+	l.e.attr.nlink = 2;
+	l.x = claim.ext;
+	td_reply(d, in->unique, 0, &l, sizeof(l));
+	return 0;
+}
+
+/*
+ * Defect: a LOOKUP reply naming the root was applied (the root rebound)
+ * before fuse_lookup() refused it; a CREATE reply could claim a kernel id.
+ */
+TEST_F(backing, replies_naming_kernel_ids_are_refused)
+{
+	char path[256], names[256];
+	struct stat st;
+
+	self->d->handler = claim_reply;
+	snprintf(path, sizeof(path), "%s/claim", self->mnt);
+	/* bind the backing to the root, or remove its filter */
+	claim.nodeid = FUSE_ROOT_ID;
+	claim.ext.backing_action = FUSE_BPF_ACTION_SET;
+	claim.ext.backing_id = self->backing_id;
+	EXPECT_EQ(-1, stat(path, &st));
+	EXPECT_EQ(EIO, errno);
+	claim.ext.backing_action = 0;
+	claim.ext.backing_id = 0;
+	claim.ext.filter_action = FUSE_BPF_ACTION_REMOVE;
+	EXPECT_EQ(-1, stat(path, &st));
+	EXPECT_EQ(EIO, errno);
+	/* the root is still the daemon's: it lists its own "dir" */
+	ASSERT_EQ(1, list_dir(self->mnt, names, sizeof(names)));
+	EXPECT_STREQ("dir ", names);
+	/* a kernel id in a CREATE reply */
+	claim.nodeid = FUSE_NODEID_KERNEL | 1;
+	memset(&claim.ext, 0, sizeof(claim.ext));
+	claim.create = true;
+	EXPECT_EQ(EIO, open_err(path, O_RDWR | O_CREAT));
+	self->d->handler = NULL;
+	ASSERT_TRUE(td_barrier(self->d));
+	EXPECT_EQ(1, td_log_count(self->d, FUSE_CREATE));
+	/* and the mount goes on */
+	EXPECT_EQ(0, stat(mpath(self, "hello"), &st));
+}
+
+/* Defect: a failed INIT left the root backed, served with the mounter's creds */
+TEST_F(root, failed_init_serves_nothing)
+{
+	char fdopt[16], path[128];
+	struct td_opts o;
+	struct stat st;
+	struct td *d;
+	static char mo[64];
+
+	snprintf(fdopt, sizeof(fdopt), "%d", self->rootfd);
+	td_default_opts(&o);
+	o.init_flags = FUSE_PASSTHROUGH | FUSE_BPF;
+	o.max_stack_depth = 1;
+	o.init_error = -EPROTO;
+	snprintf(mo, sizeof(mo), "backing_root_fd=%s", fdopt);
+	o.mount_opts = mo;
+	d = td_mount(self->mnt, &o);
+	ASSERT_NE(NULL, d) TH_LOG("mount: %s", strerror(errno));
+	ASSERT_TRUE(td_log_wait(d, FUSE_INIT, 1, 5000));
+	ASSERT_TRUE(td_settle(d, 5000));
+	snprintf(path, sizeof(path), "%s/top", self->mnt);
+	EXPECT_EQ(-1, stat(path, &st));
+	EXPECT_EQ(ECONNREFUSED, errno);
+	snprintf(path, sizeof(path), "%s/d/new", self->mnt);
+	EXPECT_EQ(-1, td_write_file(path, "x", 0644));
+	snprintf(path, sizeof(path), "%s/d/new", self->root);
+	EXPECT_EQ(-1, access(path, F_OK));
+	td_umount(d);
+}
+
+/* The write comes last: the FUSE inode's mode is stale by then */
+enum data_change { BY_FALLOCATE, BY_COPY_FILE_RANGE, BY_WRITE };
+
+struct change_arg {
+	const char *path, *src;
+	enum data_change how;
+};
+
+static int user_change(void *arg)
+{
+	struct change_arg *ca = arg;
+	int fd = open(ca->path, O_WRONLY);
+	int src, ret = 0;
+
+	if (fd < 0)
+		return 100;
+	switch (ca->how) {
+	case BY_WRITE:
+		ret = write(fd, "w", 1) == 1 ? 0 : errno;
+		break;
+	case BY_FALLOCATE:
+		ret = fallocate(fd, 0, 0, 8192) ? errno : 0;
+		break;
+	case BY_COPY_FILE_RANGE:
+		src = open(ca->src, O_RDONLY);
+		if (src < 0)
+			return 101;
+		ret = copy_file_range(src, NULL, fd, NULL, 4, 0) == 4 ? 0 : errno;
+		close(src);
+		break;
+	}
+	close(fd);
+	return ret;
+}
+
+/*
+ * Defect: fallocate and copy_file_range ran on the backing with the
+ * daemon's CAP_FSETID, so a caller's change kept setuid and setgid.
+ */
+TEST_F(backing, data_changes_drop_setuid)
+{
+	static const char * const names[] = {
+		"fallocate", "copy_file_range", "write",
+	};
+	struct change_arg ca;
+	struct stat st, nst;
+	char p[256], q[256], src[256];
+	int how;
+
+	for (how = BY_FALLOCATE; how <= BY_WRITE; how++) {
+		ASSERT_EQ(0, td_write_file(bpath(self, "native", q), "data\n",
+					   0666));
+		ASSERT_EQ(0, chmod(q, 06766));
+		ASSERT_EQ(0, td_write_file(bpath(self, "suid", p), "data\n",
+					   0666));
+		ASSERT_EQ(0, chmod(p, 06766));
+		ca = (struct change_arg){ q, bpath(self, "hello", src), how };
+		ASSERT_EQ(0, as_user(1000, 1000, user_change, &ca))
+			TH_LOG("native %s", names[how]);
+		ASSERT_EQ(0, stat(q, &nst));
+		EXPECT_EQ(S_IFREG | 0766, nst.st_mode) TH_LOG("%s", names[how]);
+		ca = (struct change_arg){ mpath(self, "suid"),
+					  src, how };
+		snprintf(src, sizeof(src), "%s/dir/hello", self->mnt);
+		ASSERT_EQ(0, as_user(1000, 1000, user_change, &ca))
+			TH_LOG("fuse-bpf %s", names[how]);
+		ASSERT_EQ(0, stat(p, &st));
+		EXPECT_EQ(nst.st_mode, st.st_mode) TH_LOG("%s", names[how]);
+	}
+	ASSERT_LOG("INIT LOOKUP(dir)");
+}
+
+/*
+ * fuse-bpf on fuse-bpf (max_stack_depth 2): the upper mount's backing is a
+ * directory of this fixture's mount, itself backed by tmpfs or ext4.  The
+ * upper kernel serves every operation on the lower FUSE inodes, which the
+ * lower kernel serves on the real ones: neither daemon sees more than its
+ * bound node's LOOKUP.  On the debug kernel, lockdep watches the two FUSE
+ * inodes' locks nest (two superblocks of one filesystem type).
+ */
+TEST_F(backing, stacked_on_fuse_bpf)
+{
+	char upper[64], p[256], q[256], buf[256], names[256], log[256];
+	struct td *u;
+	struct td_opts o;
+	struct stat st;
+	uint64_t udir;
+	int fd, id;
+
+	snprintf(upper, sizeof(upper), "/tmp/fuse-up-XXXXXX");
+	ASSERT_NE(NULL, mkdtemp(upper));
+	td_default_opts(&o);
+	o.entry_timeout = 60;
+	o.attr_timeout = 60;
+	o.init_flags = FUSE_PASSTHROUGH | FUSE_BPF;
+	o.max_stack_depth = 2;
+	u = td_mount(upper, &o);
+	ASSERT_NE(NULL, u) TH_LOG("mount: %s", strerror(errno));
+	udir = td_add_dir(u, TD_ROOT_ID, "dir", 0755);
+	ASSERT_TRUE(td_barrier(u));
+	fd = open(mpath(self, "sub"), O_PATH | O_DIRECTORY);
+	ASSERT_LE(0, fd);
+	id = td_backing_open(u, fd, FUSE_BACKING_DIR);
+	close(fd);
+	ASSERT_LT(0, id) TH_LOG("BACKING_OPEN: %s", strerror(-id));
+	td_set_backing(u, udir, FUSE_BPF_ACTION_SET, id);
+
+	/* read what is there, then change everything */
+	snprintf(p, sizeof(p), "%s/dir/inner", upper);
+	ASSERT_EQ(6, read_file(p, buf, sizeof(buf)));
+	ASSERT_STREQ("inner\n", buf);
+	snprintf(p, sizeof(p), "%s/dir/new", upper);
+	ASSERT_EQ(0, td_write_file(p, "stacked\n", 0640));
+	ASSERT_EQ(0, chmod(p, 0600));
+	ASSERT_EQ(0, truncate(p, 4));
+	ASSERT_EQ(0, setxattr(p, "user.s", "1", 1, 0));
+	snprintf(q, sizeof(q), "%s/dir/deeper/moved", upper);
+	ASSERT_EQ(0, rename(p, q));
+	snprintf(p, sizeof(p), "%s/dir/d", upper);
+	ASSERT_EQ(0, mkdir(p, 0700));
+	snprintf(p, sizeof(p), "%s/dir/d/l", upper);
+	ASSERT_EQ(0, symlink("../inner", p));
+	snprintf(p, sizeof(p), "%s/dir/d/h", upper);
+	ASSERT_EQ(0, link(q, p));
+	ASSERT_EQ(0, stat(bpath(self, "sub/deeper/moved", buf), &st));
+	EXPECT_EQ(S_IFREG | 0600, st.st_mode);
+	EXPECT_EQ(4, st.st_size);
+	EXPECT_EQ(2, st.st_nlink);
+	EXPECT_EQ(6, read_file(bpath(self, "sub/d/l", buf), buf, sizeof(buf)));
+	EXPECT_STREQ("inner\n", buf);
+	snprintf(p, sizeof(p), "%s/dir", upper);
+	ASSERT_EQ(3, list_dir(p, names, sizeof(names)));
+	EXPECT_STREQ("d deeper inner ", names);
+	snprintf(p, sizeof(p), "%s/dir/d/h", upper);
+	ASSERT_EQ(0, unlink(p));
+	snprintf(p, sizeof(p), "%s/dir/d/l", upper);
+	ASSERT_EQ(0, unlink(p));
+	snprintf(p, sizeof(p), "%s/dir/d", upper);
+	ASSERT_EQ(0, rmdir(p));
+	EXPECT_EQ(-1, access(bpath(self, "sub/d", buf), F_OK));
+	/* each daemon saw its bound node's LOOKUP only */
+	ASSERT_TRUE(td_barrier(u));
+	EXPECT_STREQ("INIT LOOKUP(dir)", td_log_str(u, log, sizeof(log),
+						     td_async_ops));
+	EXPECT_EQ(0, u->kernel_ids);
+	td_umount(u);
+	rmdir(upper);
+	ASSERT_LOG("INIT LOOKUP(dir)");
+}
+
+/*
+ * The daemon rebinds a node between two backing files while callers open
+ * it: the caller's permission was checked on one backing before ->open,
+ * and the file must never be opened on the other unchecked.  Backing 1 is
+ * writable by everyone, backing 2 by root only; nobody's writes must never
+ * land in backing 2.
+ */
+struct rebind_arg {
+	struct td *d;
+	uint64_t fid;
+	int id[2];
+	bool stop;		/* __atomic */
+	unsigned long flips;
+};
+
+static void *rebind_loop(void *p)
+{
+	struct rebind_arg *a = p;
+	struct td_node *n;
+
+	while (!__atomic_load_n(&a->stop, __ATOMIC_RELAXED)) {
+		pthread_mutex_lock(&a->d->lock);
+		n = td_node(a->d, a->fid);
+		n->bpf_id = n->bpf_id == a->id[0] ? a->id[1] : a->id[0];
+		pthread_mutex_unlock(&a->d->lock);
+		td_inval_entry(a->d, TD_ROOT_ID, "f");
+		a->flips++;
+	}
+	return NULL;
+}
+
+static int nobody_writes(void *path)
+{
+	int i, fd;
+
+	for (i = 0; i < 400; i++) {
+		fd = open(path, O_WRONLY | O_APPEND);
+		if (fd < 0)
+			continue;
+		if (write(fd, "x", 1) != 1)
+			return 1;
+		close(fd);
+	}
+	return 0;
+}
+
+TEST_F_TIMEOUT(backing, rebind_while_opening, 120)
+{
+	struct rebind_arg a = { .d = self->d };
+	char p[256], path[128];
+	struct stat st;
+	pthread_t t;
+	pid_t pid[2];
+	int i, fd, status, ok = 0;
+
+	for (i = 0; i < 2; i++) {
+		snprintf(p, sizeof(p), "%s/b%d", self->root, i);
+		ASSERT_EQ(0, td_write_file(p, "", i ? 0600 : 0666));
+		ASSERT_EQ(0, chmod(p, i ? 0600 : 0666));
+		fd = open(p, O_RDONLY);
+		ASSERT_LE(0, fd);
+		a.id[i] = td_backing_open(self->d, fd, 0);
+		close(fd);
+		ASSERT_LT(0, a.id[i]);
+	}
+	a.fid = td_add_file(self->d, TD_ROOT_ID, "f", 0666, NULL, 0);
+	td_set_backing(self->d, a.fid, FUSE_BPF_ACTION_SET, a.id[0]);
+	snprintf(path, sizeof(path), "%s/f", self->mnt);
+	ASSERT_EQ(0, pthread_create(&t, NULL, rebind_loop, &a));
+	for (i = 0; i < 2; i++) {
+		pid[i] = fork();
+		ASSERT_LE(0, pid[i]);
+		if (!pid[i]) {
+			if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
+			    setresuid(65534, 65534, 65534))
+				_exit(255);
+			_exit(nobody_writes(path));
+		}
+	}
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(pid[i], waitpid(pid[i], &status, 0));
+		ok += WIFEXITED(status) && !WEXITSTATUS(status);
+	}
+	__atomic_store_n(&a.stop, true, __ATOMIC_RELAXED);
+	pthread_join(t, NULL);
+	TH_LOG("%lu rebinds", a.flips);
+	EXPECT_EQ(2, ok);
+	snprintf(p, sizeof(p), "%s/b1", self->root);
+	ASSERT_EQ(0, stat(p, &st));
+	EXPECT_EQ(0, st.st_size);
+	snprintf(p, sizeof(p), "%s/b0", self->root);
+	ASSERT_EQ(0, stat(p, &st));
+	EXPECT_LT(0, st.st_size);
+}
+
+/*
+ * A backing filesystem may leave the dentry of a new object unhashed and
+ * negative (NFS, 9p, FUSE when the new directory is an alias).  Here the
+ * backing is a plain FUSE mount whose daemon answers MKDIR with a
+ * directory the kernel already has a dentry for: the object exists, under
+ * another dentry, and the create must find it (as ovl_mkdir_real() does).
+ */
+static struct {
+	uint64_t existing;
+	bool made;
+} alias;
+
+static int alias_mkdir(struct td *d, const struct fuse_in_header *in,
+		       const void *arg, size_t arglen)
+{
+	const char *name = arg;
+	struct fuse_entry_out e = { .entry_valid = 60, .attr_valid = 60 };
+
+	if (in->opcode == FUSE_MKDIR)
+		name = (const char *)arg + sizeof(struct fuse_mkdir_in);
+	else if (in->opcode != FUSE_LOOKUP)
+		return TD_DEFAULT;
+	if (strcmp(name, "made"))
+		return TD_DEFAULT;
+	if (in->opcode == FUSE_LOOKUP && !alias.made) {
+		td_reply(d, in->unique, -ENOENT, NULL, 0);
+		return 0;
+	}
+	alias.made = true;
+	e.nodeid = alias.existing;
+	e.attr.ino = alias.existing;
+	e.attr.mode = S_IFDIR | 0755;
+	e.attr.nlink = 2;
+	td_reply(d, in->unique, 0, &e, sizeof(e));
+	return 0;
+}
+
+TEST_F(backing, create_when_the_backing_leaves_the_dentry_unhashed)
+{
+	char lower[64], p[256];
+	struct td_opts o;
+	struct stat st;
+	uint64_t base, up;
+	struct td *l;
+	int fd, id;
+
+	snprintf(lower, sizeof(lower), "/tmp/fuse-lo-XXXXXX");
+	ASSERT_NE(NULL, mkdtemp(lower));
+	td_default_opts(&o);
+	o.entry_timeout = 60;
+	o.attr_timeout = 60;
+	l = td_mount(lower, &o);
+	ASSERT_NE(NULL, l);
+	base = td_add_dir(l, TD_ROOT_ID, "base", 0755);
+	alias.existing = td_add_dir(l, base, "existing", 0755);
+	alias.made = false;
+	l->handler = alias_mkdir;
+	snprintf(p, sizeof(p), "%s/base/existing", lower);
+	ASSERT_EQ(0, stat(p, &st));	/* the alias the MKDIR reply names */
+	snprintf(p, sizeof(p), "%s/base", lower);
+	fd = open(p, O_PATH | O_DIRECTORY);
+	ASSERT_LE(0, fd);
+	id = td_backing_open(self->d, fd, FUSE_BACKING_DIR);
+	close(fd);
+	ASSERT_LT(0, id) TH_LOG("BACKING_OPEN: %s", strerror(-id));
+	up = td_add_dir(self->d, TD_ROOT_ID, "up", 0755);
+	td_set_backing(self->d, up, FUSE_BPF_ACTION_SET, id);
+
+	snprintf(p, sizeof(p), "%s/up/made", self->mnt);
+	EXPECT_EQ(0, mkdir(p, 0755)) TH_LOG("mkdir: %s", strerror(errno));
+	EXPECT_EQ(0, stat(p, &st));
+	EXPECT_TRUE(S_ISDIR(st.st_mode));
+	EXPECT_EQ(alias.existing, st.st_ino);
+	EXPECT_EQ(1, td_log_count(l, FUSE_MKDIR));
+	l->handler = NULL;
+	td_umount(l);
+	rmdir(lower);
+}
