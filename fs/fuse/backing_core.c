@@ -102,6 +102,24 @@ void fuse_bpf_backing_cred(struct cred *cred)
 }
 
 /**
+ * fuse_bpf_lockdep_inode() - the lock class of a new FUSE inode's i_rwsem
+ * @inode: the new inode, its type set
+ * @fc: its connection
+ *
+ * fuse-bpf on fuse-bpf nests the i_rwsem of two FUSE inodes, of one
+ * filesystem type and so of one lockdep class: the VFS holds the upper
+ * directory's as a parent while fuse-bpf takes the lower one's the same
+ * way.  Each connection gets classes of its own, for directories and for
+ * the rest, as overlayfs gives each nesting level its own.  Without
+ * CONFIG_LOCKDEP this is nothing.
+ */
+void fuse_bpf_lockdep_inode(struct inode *inode, struct fuse_conn *fc)
+{
+	lockdep_set_class(&inode->i_rwsem,
+			  &fc->bpf_i_rwsem_key[S_ISDIR(inode->i_mode)]);
+}
+
+/**
  * fuse_bpf_backing_check() - may @file be registered as a backing?
  * @fc: the connection
  * @file: the file FUSE_DEV_IOC_BACKING_OPEN was given

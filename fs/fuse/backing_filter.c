@@ -277,6 +277,8 @@ long fuse_bpf_dev_ioctl(struct fuse_conn *fc, unsigned int cmd,
 void fuse_bpf_conn_init(struct fuse_conn *fc)
 {
 	idr_init(&fc->bpf_filter_ids);
+	lockdep_register_key(&fc->bpf_i_rwsem_key[0]);
+	lockdep_register_key(&fc->bpf_i_rwsem_key[1]);
 }
 
 /**
@@ -291,6 +293,9 @@ void fuse_bpf_conn_free(struct fuse_conn *fc)
 	idr_for_each_entry(&fc->bpf_filter_ids, f, id)
 		fuse_bpf_filter_put(f);
 	idr_destroy(&fc->bpf_filter_ids);
+	/* The superblock, and so every inode of these classes, is gone */
+	lockdep_unregister_key(&fc->bpf_i_rwsem_key[0]);
+	lockdep_unregister_key(&fc->bpf_i_rwsem_key[1]);
 }
 
 /**

@@ -121,6 +121,7 @@ static inline int fuse_bpf_reply_nodeid(struct fuse_conn *fc, u64 nodeid)
 struct fuse_backing *fuse_bpf_backing_get(struct inode *inode);
 void fuse_bpf_copyflags(struct inode *inode, const struct inode *binode);
 void fuse_bpf_backing_cred(struct cred *cred);
+void fuse_bpf_lockdep_inode(struct inode *inode, struct fuse_conn *fc);
 int fuse_bpf_resolve_node(struct fuse_mount *fm, struct inode *inode);
 int fuse_bpf_wait_init(struct fuse_conn *fc);
 void fuse_bpf_inode_evict(struct fuse_inode *fi);
@@ -294,6 +295,11 @@ static inline struct fuse_backing *fuse_bpf_backing_get(struct inode *inode)
 }
 
 static inline void fuse_bpf_backing_cred(struct cred *cred)
+{
+}
+
+static inline void fuse_bpf_lockdep_inode(struct inode *inode,
+					  struct fuse_conn *fc)
 {
 }
 
