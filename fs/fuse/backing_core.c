@@ -102,21 +102,47 @@ void fuse_bpf_backing_cred(struct cred *cred)
 }
 
 /**
- * fuse_bpf_lockdep_inode() - the lock class of a new FUSE inode's i_rwsem
+ * fuse_bpf_lockdep_inode() - the lock classes of a new FUSE inode
  * @inode: the new inode, its type set
  * @fc: its connection
  *
- * fuse-bpf on fuse-bpf nests the i_rwsem of two FUSE inodes, of one
- * filesystem type and so of one lockdep class: the VFS holds the upper
- * directory's as a parent while fuse-bpf takes the lower one's the same
- * way.  Each connection gets classes of its own, for directories and for
- * the rest, as overlayfs gives each nesting level its own.  Without
- * CONFIG_LOCKDEP this is nothing.
+ * fuse-bpf on fuse-bpf, or on plain FUSE, nests the locks of two FUSE
+ * inodes, of one filesystem type and so of one lockdep class: the VFS
+ * holds the upper directory's i_rwsem as a parent, and fuse_lookup() its
+ * fuse_inode.mutex when the daemon did not ask for parallel dirops, while
+ * fuse-bpf takes the lower inode's the same way.  Each connection gets
+ * classes of its own, for the i_rwsem of directories and of the rest and
+ * for fuse_inode.mutex, as overlayfs gives each nesting level its own.
+ * The stacking depth check keeps the order between connections acyclic.
+ * Without CONFIG_LOCKDEP this is nothing.
  */
 void fuse_bpf_lockdep_inode(struct inode *inode, struct fuse_conn *fc)
 {
 	lockdep_set_class(&inode->i_rwsem,
-			  &fc->bpf_i_rwsem_key[S_ISDIR(inode->i_mode)]);
+			  &fc->bpf_keys.i_rwsem[S_ISDIR(inode->i_mode)]);
+	lockdep_set_class(&get_fuse_inode(inode)->mutex, &fc->bpf_keys.fi_mutex);
+}
+
+/**
+ * fuse_bpf_lockdep_sb() - the lock classes of a new FUSE superblock
+ * @sb: the superblock, not yet visible
+ * @fc: its connection
+ *
+ * Writing through a stacked mount holds the upper superblock's sb_writers
+ * (mnt_want_write()) and, for a rename across directories, its
+ * s_vfs_rename_mutex, while fuse-bpf takes the lower superblock's for the
+ * backing operation.  When both are FUSE they share the filesystem type's
+ * classes; give each connection its own, as fuse_bpf_lockdep_inode() does
+ * for inodes.
+ */
+void fuse_bpf_lockdep_sb(struct super_block *sb, struct fuse_conn *fc)
+{
+	int i;
+
+	for (i = 0; i < SB_FREEZE_LEVELS; i++)
+		lockdep_set_class(&sb->s_writers.rw_sem[i],
+				  &fc->bpf_keys.sb_writers[i]);
+	lockdep_set_class(&sb->s_vfs_rename_mutex, &fc->bpf_keys.rename);
 }
 
 /**

@@ -122,6 +122,7 @@ struct fuse_backing *fuse_bpf_backing_get(struct inode *inode);
 void fuse_bpf_copyflags(struct inode *inode, const struct inode *binode);
 void fuse_bpf_backing_cred(struct cred *cred);
 void fuse_bpf_lockdep_inode(struct inode *inode, struct fuse_conn *fc);
+void fuse_bpf_lockdep_sb(struct super_block *sb, struct fuse_conn *fc);
 int fuse_bpf_resolve_node(struct fuse_mount *fm, struct inode *inode);
 int fuse_bpf_wait_init(struct fuse_conn *fc);
 void fuse_bpf_inode_evict(struct fuse_inode *fi);
@@ -300,6 +301,11 @@ static inline void fuse_bpf_backing_cred(struct cred *cred)
 
 static inline void fuse_bpf_lockdep_inode(struct inode *inode,
 					  struct fuse_conn *fc)
+{
+}
+
+static inline void fuse_bpf_lockdep_sb(struct super_block *sb,
+				       struct fuse_conn *fc)
 {
 }
 
