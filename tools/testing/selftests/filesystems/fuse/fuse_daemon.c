@@ -576,6 +576,8 @@ struct td *td_mount(const char *mnt, const struct td_opts *opts)
 	else
 		td_default_opts(&d->opts);
 	snprintf(d->mnt, sizeof(d->mnt), "%s", mnt);
+	d->handler = d->opts.handler;
+	d->priv = d->opts.priv;
 	pthread_mutex_init(&d->lock, NULL);
 	pthread_cond_init(&d->cond, NULL);
 	d->nodes[0].nodeid = TD_ROOT_ID;

@@ -45,6 +45,18 @@ struct td_node {
 	uint32_t bpf_filter_id;
 };
 
+struct td;
+
+/*
+ * A scripted reply: called for every request before the default handler.
+ * @arg and @arglen are the request's argument bytes after the header.
+ * Return 0 when the request was answered (with td_reply() or td_write()),
+ * or TD_DEFAULT to let the built-in handler answer it.
+ */
+#define TD_DEFAULT 1
+typedef int (*td_handler_t)(struct td *d, const struct fuse_in_header *in,
+			    const void *arg, size_t arglen);
+
 struct td_opts {
 	/* Extra mount options, appended after fd=,rootmode=,user_id=,group_id=. */
 	const char *mount_opts;
@@ -61,19 +73,13 @@ struct td_opts {
 	uint32_t max_stack_depth;
 	/* Answer INIT with this negative errno instead (a failed INIT). */
 	int init_error;
+	/*
+	 * A handler (and its d->priv) in place from the first request on,
+	 * INIT included; d->handler may also be set after td_mount().
+	 */
+	td_handler_t handler;
+	void *priv;
 };
-
-struct td;
-
-/*
- * A scripted reply: called for every request before the default handler.
- * @arg and @arglen are the request's argument bytes after the header.
- * Return 0 when the request was answered (with td_reply() or td_write()),
- * or TD_DEFAULT to let the built-in handler answer it.
- */
-#define TD_DEFAULT 1
-typedef int (*td_handler_t)(struct td *d, const struct fuse_in_header *in,
-			    const void *arg, size_t arglen);
 
 struct td {
 	int fuse_fd;
