@@ -610,6 +610,21 @@ TEST_F(filter, each_return_decision)
 	skel->bss->pre_verdict = FUSE_BPF_BACKING_POST;
 	skel->bss->post_verdict = FUSE_BPF_DAEMON;
 	EXPECT_EQ(EIO, stat_err(mpath(self, "hello"), NULL));
+	/*
+	 * kernel-internal errnos (ERESTARTSYS 512 ... 530) never reach the
+	 * caller, in either phase (found by fuse_fuzz_test)
+	 */
+	skel->bss->post_verdict = -512;
+	EXPECT_EQ(EIO, stat_err(mpath(self, "hello"), NULL));
+	skel->bss->post_verdict = -516;
+	EXPECT_EQ(EIO, stat_err(mpath(self, "hello"), NULL));
+	skel->bss->pre_verdict = -512;
+	EXPECT_EQ(EIO, stat_err(mpath(self, "hello"), NULL));
+	skel->bss->pre_verdict = -529;
+	EXPECT_EQ(EIO, stat_err(mpath(self, "hello"), NULL));
+	/* the largest errno a daemon may reply is still one */
+	skel->bss->pre_verdict = -511;
+	EXPECT_EQ(511, stat_err(mpath(self, "hello"), NULL));
 	/* and the mount still works */
 	skel->bss->pre_verdict = FUSE_BPF_BACKING;
 	EXPECT_EQ(0, stat_err(mpath(self, "hello"), NULL));

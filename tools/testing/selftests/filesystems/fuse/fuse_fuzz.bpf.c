@@ -123,7 +123,6 @@ int BPF_PROG(fz_getattr, struct fuse_bpf_ctx *fc,
 			a->blksize = s->mode;
 			a->blocks = s->val;
 			a->mtimensec = s->valid;
-			args->out.attr_valid = s->val;
 		}
 	}
 	return verdict(fc, s);
