@@ -1138,9 +1138,12 @@ static int fz_handle(struct td *d, const struct fuse_in_header *in,
 			       &len);
 	}
 	if (!__atomic_load_n(&z->armed, __ATOMIC_RELAXED)) {
-		if (err != FZ_NOREPLY)
-			fz_send(z, z->wbuf, in->unique, err, body,
-				err ? 0 : len, 0, 0);
+		/* a userspace filter's bad answer still needs a good one */
+		if (err != FZ_NOREPLY &&
+		    fz_send(z, z->wbuf, in->unique, err, body, err ? 0 : len,
+			    0, 0))
+			fz_fallback(z, z->wbuf, in->unique, in->opcode,
+				    in->nodeid, arg, arglen, false);
 		return 0;
 	}
 
