@@ -769,6 +769,35 @@ TEST_F(backing, malformed_extension)
 	ASSERT_EQ(0, stat(mpath(self, "sub/inner"), &st));
 }
 
+/*
+ * An entry reply naming the root as a child fails (upstream's rule), and
+ * its extension must not rebind the root on the way (found by
+ * fuse_fuzz_test: the root was bound to the backing, the daemon's nodes
+ * vanished from the mount).
+ */
+TEST_F(backing, entry_reply_naming_the_root)
+{
+	char path[128];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/bad", self->mnt);
+	self->d->handler = bad_lookup;
+	bad.nodeid = FUSE_ROOT_ID;
+	bad.ext_len = sizeof(bad.ext);
+	memset(&bad.ext, 0, sizeof(bad.ext));
+	bad.ext.backing_action = FUSE_BPF_ACTION_SET;
+	bad.ext.backing_id = self->backing_id;
+	errno = 0;
+	ASSERT_EQ(-1, stat(path, &st));
+	ASSERT_EQ(EIO, errno);
+	ASSERT_TRUE(td_settle(self->d, 5000));
+	self->d->handler = NULL;
+	/* the root is still the daemon's: its node "dir" is there */
+	ASSERT_EQ(0, stat(mpath(self, ""), &st)) TH_LOG("%s", strerror(errno));
+	ASSERT_TRUE(S_ISDIR(st.st_mode));
+	ASSERT_EQ(0, stat(mpath(self, "sub/inner"), &st));
+}
+
 /* ---- namespace operations in a backed directory ---- */
 
 TEST_F(backing, create_family)
