@@ -2444,7 +2444,7 @@ TEST_F_TIMEOUT(fuzz, replies, 3600)
 /* Random mount options and INIT replies, a few operations each. */
 TEST_F_TIMEOUT(fuzz, short_mounts, 3600)
 {
-	uint64_t t0, mounts = fz_default_count(25, 40), done = 0, ops = 0;
+	uint64_t t0, mounts = fz_default_count(10, 40), done = 0, ops = 0;
 	uint64_t kflags = td_kernel_init_flags();
 	struct fz *total = fz_new(self->seed, FZ_REPLIES);
 	bool bpf = kflags & FUSE_BPF;
@@ -2638,7 +2638,7 @@ static void *fz_churn(void *p)
 
 TEST_F_TIMEOUT(fuzz, verdicts, 3600)
 {
-	uint64_t t0, target = fz_default_count(60000, 20000), ops;
+	uint64_t t0, target = fz_default_count(20000, 20000), ops;
 	char why[512] = "";
 	struct fz *z;
 	int ret;
