@@ -192,8 +192,10 @@ struct fz_worker {
 enum fz_mode { FZ_REPLIES, FZ_VERDICTS };
 
 /* The other threads the watchdog watches: ms when busy began, 0 idle */
-enum { FZ_B_DAEMON, FZ_B_NOTIFIER, FZ_B_FLUSHER, FZ_B_CHURN, FZ_B_MAIN,
-       FZ_BEATS };
+enum {
+	FZ_B_DAEMON, FZ_B_NOTIFIER, FZ_B_FLUSHER, FZ_B_CHURN, FZ_B_MAIN,
+	FZ_BEATS
+};
 static const char *const fz_beat_names[FZ_BEATS] = {
 	"daemon thread", "notifier", "flusher", "filter churn", "test thread",
 };
