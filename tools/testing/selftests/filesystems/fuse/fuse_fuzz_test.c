@@ -2640,7 +2640,7 @@ static void *fz_churn(void *p)
 
 TEST_F_TIMEOUT(fuzz, verdicts, 3600)
 {
-	uint64_t t0, target = fz_default_count(20000, 20000), ops;
+	uint64_t t0, target = fz_default_count(10000, 20000), ops;
 	char why[512] = "";
 	struct fz *z;
 	int ret;
