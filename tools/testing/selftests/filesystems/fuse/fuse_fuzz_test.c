@@ -29,7 +29,9 @@
  *   FBPF_FUZZ_SECONDS  time limit of each test; with a count, not reaching
  *                      it in time fails
  *   FBPF_FUZZ_WORKERS  worker threads (default 3; 1 replays most exactly)
- * Defaults scale with FBPF_KERNEL (set in the test guest).
+ *   FBPF_FUZZ_HANG     seconds one operation may take (default 60)
+ * Defaults scale with FBPF_KERNEL (set in the test guest): see
+ * Documentation/filesystems/fuse-bpf.rst, "Robustness".
  */
 #define _GNU_SOURCE
 #include <dirent.h>
