@@ -758,7 +758,8 @@ static const struct btf_type *skip_mods(const struct btf *btf, __u32 id)
  * missing or malformed name.
  */
 static int ops_name(const struct btf *btf, const struct bpf_map *map,
-		    char name[FUSE_BPF_FILTER_NAME_MAX], const char *path)
+		    char name[FUSE_BPF_FILTER_NAME_MAX], const char *path,
+		    const char *rename)
 {
 	const struct btf_type *t, *mt;
 	const struct btf_member *m;
@@ -781,6 +782,14 @@ static int ops_name(const struct btf *btf, const struct bpf_map *map,
 		if (!mt || !btf_is_array(mt) || msize <= 0 ||
 		    off + msize > size)
 			break;
+		if (rename) {
+			/* the object's copy, which libbpf loads */
+			len = strlen(rename);
+			if (len >= (size_t)msize)
+				break;
+			memset((char *)data + off, 0, msize);
+			memcpy((char *)data + off, rename, len);
+		}
 		len = strnlen(data + off, msize);
 		if (!len || len >= FUSE_BPF_FILTER_NAME_MAX || len == (size_t)msize)
 			break;
@@ -806,6 +815,12 @@ void fuse_bpf_filter_unload(struct fuse_bpf_filter *filter)
 
 int fuse_bpf_filter_load(struct fuse_bpf_filter **filterp, const char *path)
 {
+	return fuse_bpf_filter_load_as(filterp, path, NULL);
+}
+
+int fuse_bpf_filter_load_as(struct fuse_bpf_filter **filterp,
+			    const char *path, const char *name)
+{
 	struct fuse_bpf_filter *f;
 	bool ours[MAX_FILTERS] = { false };
 	struct bpf_map *map;
@@ -813,6 +828,12 @@ int fuse_bpf_filter_load(struct fuse_bpf_filter **filterp, const char *path)
 	char msg[128];
 	int err;
 
+	if (name && (!*name || strlen(name) >= FUSE_BPF_FILTER_NAME_MAX ||
+		     strchr(name, ','))) {
+		fuse_log(FUSE_LOG_ERR, "fuse-bpf: bad filter name '%s' (1 to %d bytes, no comma)\n",
+			 name, FUSE_BPF_FILTER_NAME_MAX - 1);
+		return -EINVAL;
+	}
 	f = calloc(1, sizeof(*f));
 	if (!f) {
 		fuse_log(FUSE_LOG_ERR, "fuse-bpf: out of memory\n");
@@ -837,8 +858,9 @@ int fuse_bpf_filter_load(struct fuse_bpf_filter **filterp, const char *path)
 			err = -E2BIG;
 			goto out;
 		}
+		/* @name renames the first filter only */
 		err = ops_name(bpf_object__btf(f->obj), map, f->names[f->count],
-			       path);
+			       path, f->count ? NULL : name);
 		if (err < 0)
 			goto out;
 		ours[n++] = err;

@@ -423,6 +423,24 @@ int fuse_bpf_unmount(const char *mountpoint);
 int fuse_bpf_filter_load(struct fuse_bpf_filter **filterp, const char *path);
 
 /**
+ * fuse_bpf_filter_load_as() - fuse_bpf_filter_load(), under another name
+ * @filterp: where the new handle goes
+ * @path: a BPF object file, as for fuse_bpf_filter_load()
+ * @name: the name to register the object's first filter as (1 to 15
+ *	bytes, no comma), or NULL for the name the object gives it
+ *
+ * Filter names are global: two daemons that attach the same object at
+ * once (two mounts of one file system type) need different names, or
+ * the second gets -EEXIST.  The name is written into the struct
+ * fuse_bpf_ops map's initial value before the object is loaded; the
+ * object's other filters keep their names.
+ *
+ * Return: as fuse_bpf_filter_load(); -EINVAL also for a bad @name.
+ */
+int fuse_bpf_filter_load_as(struct fuse_bpf_filter **filterp,
+			    const char *path, const char *name);
+
+/**
  * fuse_bpf_filter_unload() - detach the filters of a handle and free it
  * @filter: from fuse_bpf_filter_load(), or NULL
  *
