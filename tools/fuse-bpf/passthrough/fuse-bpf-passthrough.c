@@ -32,6 +32,14 @@
  * and the umask is never changed.  Request counts per opcode go to --stats
  * FILE (or stderr) at exit and on SIGUSR1, one "NAME count" line each.
  *
+ * Options also come as mount options (-o mode=bpf,filter=PATH,...), so
+ * that mount(8) can start the daemon through mount.fuse3:
+ * "mount -t fuse.fuse-bpf-passthrough SOURCE MNT -o OPTS" and fstab lines
+ * of that type run "fuse-bpf-passthrough SOURCE MNT -o OPTS", which must
+ * return once the file system is mounted.  Without -f the daemon forks
+ * first; the parent waits until the child has mounted (or failed) and
+ * exits with the child's status.
+ *
  * Exit status: 0 after unmount or SIGINT/SIGTERM/SIGHUP, 1 on errors,
  * 2 for bad usage, 3 when the kernel lacks what --mode (or --filter) needs.
  */
@@ -56,6 +64,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/wait.h>
 #include <sys/xattr.h>
 
 #include <fuse_lowlevel.h>
@@ -100,6 +109,7 @@ static struct {
 	const char *mountpoint;
 	const char *stats_path;
 	const char *filter_path;	/* --filter */
+	const char *filter_as;	/* --filter-name, %p expanded */
 	struct fuse_bpf_filter *filter;
 	const char *filter_name;
 	int filter_id;		/* 0: not opened yet; < 0: open failed */
@@ -116,7 +126,14 @@ static struct {
 	size_t count;
 	pthread_mutex_t stats_lock;
 	bool passthrough_warned;
+	/* mount options */
+	const char *fsname;	/* NULL: SOURCE */
+	const char *subtype;	/* "": plain "fuse" */
+	unsigned long mount_flags;
+	unsigned int max_read;
 } fs = {
+	.subtype = "fuse-bpf-passthrough",
+	.mount_flags = MS_NOSUID | MS_NODEV,
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.stats_lock = PTHREAD_MUTEX_INITIALIZER,
 	.timeout = 1.0,
@@ -1159,7 +1176,7 @@ static void *stats_thread(void *arg)
 static void usage(FILE *f)
 {
 	fprintf(f,
-"usage: fuse-bpf-passthrough SOURCE MOUNTPOINT [options]\n"
+"usage: fuse-bpf-passthrough SOURCE MOUNTPOINT [options] [-o OPT[,OPT...]]\n"
 "  --mode bpf|passthrough|plain  who serves what (default: bpf)\n"
 "      plain        every operation in this daemon\n"
 "      passthrough  as plain, file I/O in the kernel (FOPEN_PASSTHROUGH)\n"
@@ -1167,16 +1184,184 @@ static void usage(FILE *f)
 "  --filter PROG.bpf.o  bpf: load and attach this BPF filter (struct\n"
 "                   fuse_bpf_ops) and put it on the root (bpf_filter=) and\n"
 "                   on every node a LOOKUP binds; kernel nodes inherit it\n"
+"  --filter-name NAME  register the filter as NAME (filter names are\n"
+"                   global; %%p in NAME is the daemon's process id)\n"
 "  --stats FILE     write request counts there (default: stderr) at exit\n"
 "                   and on SIGUSR1\n"
 "  --timeout SECS   entry and attribute cache timeout (default: 1)\n"
 "  --no-root-backing  bpf: serve the root here and bind its entries in\n"
 "                   LOOKUP replies (files and directories) instead\n"
 "  --threads N      serve requests with up to N threads (default: 1)\n"
-"  -f               stay in the foreground\n"
+"  -f               stay in the foreground (else: return once mounted)\n"
 "  -d               debug: log every request (implies -f)\n"
+"  -o OPTS          mount(8) style, as mount.fuse3 passes them:\n"
+"      mode=M, filter=PATH, filter_name=NAME, stats=FILE, timeout=SECS,\n"
+"      threads=N, no_root_backing, debug: as the long options above\n"
+"      fsname=NAME  the source /proc/mounts shows (default: SOURCE)\n"
+"      subtype=NAME the type is fuse.NAME (default fuse-bpf-passthrough;\n"
+"                   empty: plain fuse)\n"
+"      max_read=N   the kernel's max_read\n"
+"      ro, rw, [no]suid, [no]dev, [no]exec, [no]atime, [no]diratime,\n"
+"      [no]relatime, strictatime, [no]lazytime, sync, async, dirsync:\n"
+"                   mount flags (default: nosuid,nodev)\n"
+"      allow_other, default_permissions: always on; defaults, auto,\n"
+"      noauto, user, nouser, users, nofail, _netdev, x-*, comment=:\n"
+"                   accepted and ignored (for mount(8) and fstab)\n"
 "Exit status: 0 unmounted or signalled, 1 error, 2 usage, 3 the kernel\n"
 "lacks what --mode (or --filter) needs.\n");
+}
+
+static int set_mode(const char *name)
+{
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		if (!strcmp(name, mode_names[i])) {
+			fs.mode = i;
+			return 0;
+		}
+	}
+	fprintf(stderr, "fuse-bpf-passthrough: unknown mode '%s'\n", name);
+	return EXIT_USAGE;
+}
+
+/* Mount flags by name: set (or, for the inverse name, clear) @flag. */
+static const struct {
+	const char *name;
+	unsigned long flag;
+	bool set;
+} mount_flag_opts[] = {
+	{ "ro", MS_RDONLY, true },	{ "rw", MS_RDONLY, false },
+	{ "nosuid", MS_NOSUID, true },	{ "suid", MS_NOSUID, false },
+	{ "nodev", MS_NODEV, true },	{ "dev", MS_NODEV, false },
+	{ "noexec", MS_NOEXEC, true },	{ "exec", MS_NOEXEC, false },
+	{ "noatime", MS_NOATIME, true }, { "atime", MS_NOATIME, false },
+	{ "nodiratime", MS_NODIRATIME, true },
+	{ "diratime", MS_NODIRATIME, false },
+	{ "relatime", MS_RELATIME, true }, { "norelatime", MS_RELATIME, false },
+	{ "strictatime", MS_STRICTATIME, true },
+	{ "lazytime", MS_LAZYTIME, true }, { "nolazytime", MS_LAZYTIME, false },
+	{ "sync", MS_SYNCHRONOUS, true }, { "async", MS_SYNCHRONOUS, false },
+	{ "dirsync", MS_DIRSYNC, true },
+};
+
+/* Options of mount(8) and fstab that are not the file system's. */
+static const char *const ignored_opts[] = {
+	"defaults", "auto", "noauto", "user", "nouser", "users", "owner",
+	"group", "nofail", "_netdev", "allow_other", "default_permissions",
+	NULL
+};
+
+static int parse_long(int c, char *arg, bool *foreground, bool *debug);
+
+/* One -o option: NAME or NAME=VALUE; @opt may be modified. */
+static int parse_mount_opt(char *opt, bool *foreground, bool *debug)
+{
+	static const struct {
+		const char *name;
+		int c;
+	} valued[] = {
+		{ "mode", 'm' }, { "filter", 'F' }, { "filter_name", 'N' },
+		{ "stats", 's' }, { "timeout", 't' }, { "threads", 'T' },
+	};
+	char *val = strchr(opt, '=');
+	size_t i;
+
+	if (val)
+		*val++ = '\0';
+	for (i = 0; i < sizeof(valued) / sizeof(valued[0]); i++)
+		if (val && !strcmp(opt, valued[i].name))
+			return parse_long(valued[i].c, val, foreground, debug);
+	if (val && !strcmp(opt, "fsname")) {
+		fs.fsname = val;
+		return 0;
+	}
+	if (val && !strcmp(opt, "subtype")) {
+		fs.subtype = val;
+		return 0;
+	}
+	if (val && !strcmp(opt, "max_read")) {
+		fs.max_read = strtoul(val, NULL, 10);
+		return 0;
+	}
+	if (val && (!strncmp(opt, "x-", 2) || !strcmp(opt, "comment")))
+		return 0;
+	if (!val) {
+		if (!strcmp(opt, "no_root_backing"))
+			return parse_long('R', NULL, foreground, debug);
+		if (!strcmp(opt, "debug"))
+			return parse_long('d', NULL, foreground, debug);
+		if (!strncmp(opt, "x-", 2))
+			return 0;
+		for (i = 0; ignored_opts[i]; i++)
+			if (!strcmp(opt, ignored_opts[i]))
+				return 0;
+		for (i = 0; i < sizeof(mount_flag_opts) / sizeof(mount_flag_opts[0]); i++) {
+			if (strcmp(opt, mount_flag_opts[i].name))
+				continue;
+			if (mount_flag_opts[i].set)
+				fs.mount_flags |= mount_flag_opts[i].flag;
+			else
+				fs.mount_flags &= ~mount_flag_opts[i].flag;
+			return 0;
+		}
+	}
+	fprintf(stderr, "fuse-bpf-passthrough: unknown mount option '%s%s%s'\n",
+		opt, val ? "=" : "", val ? val : "");
+	return EXIT_USAGE;
+}
+
+/* -o A,B=C,...: a copy is split, the values live as long as the process */
+static int parse_mount_opts(const char *list, bool *foreground, bool *debug)
+{
+	char *copy = strdup(list), *opt, *save = NULL;
+	int ret = 0;
+
+	if (!copy) {
+		fprintf(stderr, "fuse-bpf-passthrough: out of memory\n");
+		return EXIT_FAILURE;
+	}
+	for (opt = strtok_r(copy, ",", &save); opt && !ret;
+	     opt = strtok_r(NULL, ",", &save))
+		ret = parse_mount_opt(opt, foreground, debug);
+	return ret;
+}
+
+/* A long option (or its -o twin) by getopt code. */
+static int parse_long(int c, char *arg, bool *foreground, bool *debug)
+{
+	switch (c) {
+	case 'm':
+		return set_mode(arg);
+	case 'F':
+		fs.filter_path = arg;
+		return 0;
+	case 'N':
+		fs.filter_as = arg;
+		return 0;
+	case 's':
+		fs.stats_path = arg;
+		return 0;
+	case 't':
+		fs.timeout = strtod(arg, NULL);
+		return 0;
+	case 'R':
+		fs.no_root_backing = true;
+		return 0;
+	case 'T':
+		fs.threads = strtoul(arg, NULL, 10);
+		return 0;
+	case 'f':
+		*foreground = true;
+		return 0;
+	case 'd':
+		*debug = *foreground = true;
+		return 0;
+	case 'o':
+		return parse_mount_opts(arg, foreground, debug);
+	}
+	usage(stderr);
+	return EXIT_USAGE;
 }
 
 static int parse_args(int argc, char **argv, bool *foreground, bool *debug)
@@ -1184,6 +1369,7 @@ static int parse_args(int argc, char **argv, bool *foreground, bool *debug)
 	static const struct option opts[] = {
 		{ "mode", required_argument, NULL, 'm' },
 		{ "filter", required_argument, NULL, 'F' },
+		{ "filter-name", required_argument, NULL, 'N' },
 		{ "stats", required_argument, NULL, 's' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "no-root-backing", no_argument, NULL, 'R' },
@@ -1191,57 +1377,24 @@ static int parse_args(int argc, char **argv, bool *foreground, bool *debug)
 		{ "help", no_argument, NULL, 'h' },
 		{ }
 	};
-	int c, i;
+	int c, ret;
 
 	fs.mode = MODE_BPF;
-	while ((c = getopt_long(argc, argv, "fdh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'm':
-			for (i = 0; i < 3; i++)
-				if (!strcmp(optarg, mode_names[i]))
-					break;
-			if (i == 3) {
-				fprintf(stderr, "fuse-bpf-passthrough: unknown mode '%s'\n",
-					optarg);
-				return EXIT_USAGE;
-			}
-			fs.mode = i;
-			break;
-		case 'F':
-			fs.filter_path = optarg;
-			break;
-		case 's':
-			fs.stats_path = optarg;
-			break;
-		case 't':
-			fs.timeout = strtod(optarg, NULL);
-			break;
-		case 'R':
-			fs.no_root_backing = true;
-			break;
-		case 'T':
-			fs.threads = strtoul(optarg, NULL, 10);
-			break;
-		case 'f':
-			*foreground = true;
-			break;
-		case 'd':
-			*debug = *foreground = true;
-			break;
-		case 'h':
+	while ((c = getopt_long(argc, argv, "fdho:", opts, NULL)) != -1) {
+		if (c == 'h') {
 			usage(stdout);
 			exit(0);
-		default:
-			usage(stderr);
-			return EXIT_USAGE;
 		}
+		ret = parse_long(c, optarg, foreground, debug);
+		if (ret)
+			return ret;
 	}
 	if (argc - optind != 2) {
 		usage(stderr);
 		return EXIT_USAGE;
 	}
 	fs.source = argv[optind];
-	/* absolute: fuse_daemonize() changes to / */
+	/* absolute: the daemon changes to / */
 	fs.mountpoint = realpath(argv[optind + 1], NULL);
 	if (!fs.mountpoint) {
 		fprintf(stderr, "fuse-bpf-passthrough: %s: %s\n",
@@ -1263,7 +1416,98 @@ static int parse_args(int argc, char **argv, bool *foreground, bool *debug)
 			mode_names[fs.mode]);
 		return EXIT_USAGE;
 	}
+	if (fs.filter_as && !fs.filter_path) {
+		fprintf(stderr, "fuse-bpf-passthrough: --filter-name needs --filter\n");
+		return EXIT_USAGE;
+	}
 	return 0;
+}
+
+/*
+ * --filter-name with every %p replaced by our process id (called in the
+ * process that keeps the filter, so the name is unique while it lives).
+ */
+static char *filter_name_expand(const char *tmpl)
+{
+	char buf[256], pid[24];
+	size_t n = 0, len;
+	const char *p;
+
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	for (p = tmpl; *p && n < sizeof(buf) - 1; p++) {
+		if (p[0] == '%' && p[1] == 'p') {
+			len = strlen(pid);
+			if (n + len >= sizeof(buf))
+				break;
+			memcpy(buf + n, pid, len);
+			n += len;
+			p++;
+		} else {
+			buf[n++] = *p;
+		}
+	}
+	buf[n] = '\0';
+	return strdup(buf);
+}
+
+/*
+ * Without -f: fork now, before anything is set up, so that the process
+ * that mounts is the one that serves (and holds the filter).  The parent
+ * waits for a byte from the child (0: mounted) or for its exit, and
+ * exits with the child's status, as mount.fuse3 expects of a file system
+ * that "daemonizes".  Return: in the child, the pipe's write end.
+ */
+static int daemonize_start(void)
+{
+	int pfd[2], status;
+	char c;
+	pid_t pid;
+
+	if (pipe(pfd)) {
+		perror("fuse-bpf-passthrough: pipe");
+		exit(EXIT_FAILURE);
+	}
+	pid = fork();
+	if (pid < 0) {
+		perror("fuse-bpf-passthrough: fork");
+		exit(EXIT_FAILURE);
+	}
+	if (pid) {
+		close(pfd[1]);
+		if (read(pfd[0], &c, 1) == 1)
+			_exit(c);
+		/* it died before it was mounted: its status is ours */
+		if (waitpid(pid, &status, 0) == pid && WIFEXITED(status))
+			_exit(WEXITSTATUS(status));
+		_exit(EXIT_FAILURE);
+	}
+	close(pfd[0]);
+	setsid();
+	return pfd[1];
+}
+
+/* The child is mounted: let the parent go, and leave the terminal. */
+static void daemonize_done(int fd)
+{
+	char c = 0;
+	int null;
+
+	/* every path is absolute by now */
+	if (chdir("/")) {
+		/* the daemon works in the mount's directories only */
+	}
+	null = open("/dev/null", O_RDWR);
+	if (null >= 0) {
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		if (null > 2)
+			close(null);
+	}
+	if (write(fd, &c, 1) != 1) {
+		/* the parent is gone: nobody waits */
+	}
+	close(fd);
 }
 
 static void raise_nofile(void)
@@ -1279,8 +1523,6 @@ static void raise_nofile(void)
 int main(int argc, char **argv)
 {
 	struct fuse_bpf_mount_opts mo = {
-		.subtype = "fuse-bpf-passthrough",
-		.mount_flags = MS_NOSUID | MS_NODEV,
 		.allow_other = true,
 		.default_permissions = true,
 		.backing_root_fd = -1,
@@ -1288,6 +1530,7 @@ int main(int argc, char **argv)
 	char *fuse_argv[3] = { argv[0], NULL, NULL };
 	struct fuse_args args = FUSE_ARGS_INIT(1, fuse_argv);
 	bool foreground = false, debug = false, unmount = true;
+	int daemon_fd = -1;
 	unsigned int want = 0;
 	pthread_t stats_tid;
 	sigset_t usr1, all, old;
@@ -1297,6 +1540,8 @@ int main(int argc, char **argv)
 	ret = parse_args(argc, argv, &foreground, &debug);
 	if (ret)
 		return ret;
+	if (!foreground)
+		daemon_fd = daemonize_start();
 	if (debug) {
 		fuse_argv[1] = "-d";
 		args.argc = 2;
@@ -1327,7 +1572,10 @@ int main(int argc, char **argv)
 
 	/* attached before the mount, which names it (bpf_filter=) */
 	if (fs.filter_path) {
-		err = fuse_bpf_filter_load(&fs.filter, fs.filter_path);
+		char *as = fs.filter_as ? filter_name_expand(fs.filter_as) : NULL;
+
+		err = fuse_bpf_filter_load_as(&fs.filter, fs.filter_path, as);
+		free(as);
 		if (err) {
 			fprintf(stderr, "fuse-bpf-passthrough: --filter %s: %s\n",
 				fs.filter_path, strerror(-err));
@@ -1348,7 +1596,10 @@ int main(int argc, char **argv)
 		mo.backing_root_fd = fs.root.fd;
 		mo.bpf_filter = fs.filter_name;
 	}
-	mo.fsname = fs.source;
+	mo.fsname = fs.fsname ? fs.fsname : fs.source;
+	mo.subtype = fs.subtype;
+	mo.mount_flags = fs.mount_flags;
+	mo.max_read = fs.max_read;
 	err = fuse_bpf_mount(fs.se, fs.conn, fs.mountpoint, &mo);
 	if (err) {
 		fuse_session_destroy(fs.se);
@@ -1360,10 +1611,8 @@ int main(int argc, char **argv)
 		ret = EXIT_FAILURE;
 		goto out_unmount;
 	}
-	if (!foreground && fuse_daemonize(0)) {
-		ret = EXIT_FAILURE;
-		goto out_signals;
-	}
+	if (daemon_fd >= 0)
+		daemonize_done(daemon_fd);
 	/*
 	 * The stats thread starts with every signal blocked, so that
 	 * SIGINT and friends interrupt the session loop's read(); it takes
