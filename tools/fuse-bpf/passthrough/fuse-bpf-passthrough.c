@@ -73,6 +73,8 @@
 #define EXIT_USAGE	2
 #define EXIT_NOKERNEL	3
 
+#define SELF		"fuse-bpf-passthrough"
+
 enum mode { MODE_PLAIN, MODE_PASSTHROUGH, MODE_BPF };
 static const char *const mode_names[] = { "plain", "passthrough", "bpf" };
 
@@ -131,8 +133,9 @@ static struct {
 	const char *subtype;	/* "": plain "fuse" */
 	unsigned long mount_flags;
 	unsigned int max_read;
+	bool remount;		/* -o remount: change flags, serve nothing */
 } fs = {
-	.subtype = "fuse-bpf-passthrough",
+	.subtype = SELF,
 	.mount_flags = MS_NOSUID | MS_NODEV,
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.stats_lock = PTHREAD_MUTEX_INITIALIZER,
@@ -1199,14 +1202,18 @@ static void usage(FILE *f)
 "      threads=N, no_root_backing, debug: as the long options above\n"
 "      fsname=NAME  the source /proc/mounts shows (default: SOURCE)\n"
 "      subtype=NAME the type is fuse.NAME (default fuse-bpf-passthrough;\n"
-"                   empty: plain fuse)\n"
+"                   empty: plain fuse, whose source is then shown as\n"
+"                   fuse-bpf-passthrough#SOURCE, for mount.fuse3)\n"
 "      max_read=N   the kernel's max_read\n"
+"      remount      apply the flags to the mount at MOUNTPOINT and exit\n"
 "      ro, rw, [no]suid, [no]dev, [no]exec, [no]atime, [no]diratime,\n"
 "      [no]relatime, strictatime, [no]lazytime, sync, async, dirsync:\n"
 "                   mount flags (default: nosuid,nodev)\n"
 "      allow_other, default_permissions: always on; defaults, auto,\n"
-"      noauto, user, nouser, users, nofail, _netdev, x-*, comment=:\n"
-"                   accepted and ignored (for mount(8) and fstab)\n"
+"      noauto, user, nouser, users, nofail, _netdev, x-*, comment=,\n"
+"      and the kernel's user_id=, group_id=, rootmode=, fd=, blksize=,\n"
+"      backing_root_fd=, bpf_filter=: accepted and ignored (mount(8),\n"
+"                   fstab, remount)\n"
 "Exit status: 0 unmounted or signalled, 1 error, 2 usage, 3 the kernel\n"
 "lacks what --mode (or --filter) needs.\n");
 }
@@ -1286,11 +1293,24 @@ static int parse_mount_opt(char *opt, bool *foreground, bool *debug)
 	}
 	if (val && (!strncmp(opt, "x-", 2) || !strcmp(opt, "comment")))
 		return 0;
+	/*
+	 * The kernel's own options, which the daemon sets itself: mount(8)
+	 * repeats them from /proc/self/mountinfo on remount.
+	 */
+	if (val && (!strcmp(opt, "user_id") || !strcmp(opt, "group_id") ||
+		    !strcmp(opt, "rootmode") || !strcmp(opt, "fd") ||
+		    !strcmp(opt, "blksize") || !strcmp(opt, "backing_root_fd") ||
+		    !strcmp(opt, "bpf_filter")))
+		return 0;
 	if (!val) {
 		if (!strcmp(opt, "no_root_backing"))
 			return parse_long('R', NULL, foreground, debug);
 		if (!strcmp(opt, "debug"))
 			return parse_long('d', NULL, foreground, debug);
+		if (!strcmp(opt, "remount")) {
+			fs.remount = true;
+			return 0;
+		}
 		if (!strncmp(opt, "x-", 2))
 			return 0;
 		for (i = 0; ignored_opts[i]; i++)
@@ -1393,7 +1413,10 @@ static int parse_args(int argc, char **argv, bool *foreground, bool *debug)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
+	/* "fuse-bpf-passthrough#SOURCE", the type "fuse" form of mount(8) */
 	fs.source = argv[optind];
+	if (!strncmp(fs.source, SELF "#", strlen(SELF "#")))
+		fs.source += strlen(SELF "#");
 	/* absolute: the daemon changes to / */
 	fs.mountpoint = realpath(argv[optind + 1], NULL);
 	if (!fs.mountpoint) {
@@ -1510,6 +1533,22 @@ static void daemonize_done(int fd)
 	close(fd);
 }
 
+/*
+ * mount -o remount MNT runs the helper again, with "remount" and the new
+ * flags: apply them to the mount and leave its daemon alone.  FUSE takes
+ * no file system options on remount.
+ */
+static int remount(void)
+{
+	if (mount(NULL, fs.mountpoint, NULL, MS_REMOUNT | fs.mount_flags,
+		  NULL)) {
+		fprintf(stderr, "fuse-bpf-passthrough: remount %s: %s\n",
+			fs.mountpoint, strerror(errno));
+		return EXIT_FAILURE;
+	}
+	return 0;
+}
+
 static void raise_nofile(void)
 {
 	struct rlimit rl;
@@ -1531,6 +1570,7 @@ int main(int argc, char **argv)
 	struct fuse_args args = FUSE_ARGS_INIT(1, fuse_argv);
 	bool foreground = false, debug = false, unmount = true;
 	int daemon_fd = -1;
+	char *fsname = NULL;
 	unsigned int want = 0;
 	pthread_t stats_tid;
 	sigset_t usr1, all, old;
@@ -1540,6 +1580,8 @@ int main(int argc, char **argv)
 	ret = parse_args(argc, argv, &foreground, &debug);
 	if (ret)
 		return ret;
+	if (fs.remount)
+		return remount();
 	if (!foreground)
 		daemon_fd = daemonize_start();
 	if (debug) {
@@ -1596,7 +1638,16 @@ int main(int argc, char **argv)
 		mo.backing_root_fd = fs.root.fd;
 		mo.bpf_filter = fs.filter_name;
 	}
-	mo.fsname = fs.fsname ? fs.fsname : fs.source;
+	/*
+	 * A plain "fuse" mount shows "fuse-bpf-passthrough#SOURCE": that is
+	 * how mount.fuse3 finds the daemon of type "fuse" again (remount).
+	 */
+	if (fs.fsname)
+		mo.fsname = fs.fsname;
+	else if (!*fs.subtype && asprintf(&fsname, SELF "#%s", fs.source) > 0)
+		mo.fsname = fsname;
+	else
+		mo.fsname = fs.source;
 	mo.subtype = fs.subtype;
 	mo.mount_flags = fs.mount_flags;
 	mo.max_read = fs.max_read;
