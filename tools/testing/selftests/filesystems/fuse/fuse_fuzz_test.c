@@ -2393,8 +2393,10 @@ static void fz_free(struct fz *z)
 	EXPECT_EQ(0, (z)->forget_over) \
 		TH_LOG("FORGET gave back more than was looked up: id %#llx", \
 		       (unsigned long long)(z)->forget_over_id); \
-	EXPECT_EQ(0, (z)->kernel_ids) \
-		TH_LOG("the daemon was sent a kernel node id"); \
+	/* without fuse-bpf, an id with the kernel's bit is the daemon's */ \
+	if ((z)->bpf) \
+		EXPECT_EQ(0, (z)->kernel_ids) \
+			TH_LOG("the daemon was sent a kernel node id"); \
 } while (0)
 
 static uint64_t fz_default_count(uint64_t debug, uint64_t other)
@@ -2404,7 +2406,7 @@ static uint64_t fz_default_count(uint64_t debug, uint64_t other)
 
 TEST_F_TIMEOUT(fuzz, replies, 3600)
 {
-	uint64_t t0, target = fz_default_count(50000, 15000), ops;
+	uint64_t t0, target = fz_default_count(20000, 15000), ops;
 	char why[512] = "";
 	struct fz *z;
 	int ret;
@@ -2642,7 +2644,7 @@ static void *fz_churn(void *p)
 
 TEST_F_TIMEOUT(fuzz, verdicts, 3600)
 {
-	uint64_t t0, target = fz_default_count(10000, 20000), ops;
+	uint64_t t0, target = fz_default_count(4000, 20000), ops;
 	char why[512] = "";
 	struct fz *z;
 	int ret;
