@@ -268,14 +268,18 @@ static int fuse_bpf_may_open(struct fuse_backing *fb, struct file *file)
 	int mask = MAY_OPEN;
 	int err;
 
-	/* As do_open(): a file this open created is not checked again */
+	/*
+	 * As do_open(): a file this open created is not checked again, and
+	 * exec (__FMODE_EXEC in f_flags, read-only) asks for MAY_EXEC
+	 * alone, as do_open_execat() does: a program need not be readable.
+	 */
 	if (!(file->f_mode & FMODE_CREATED)) {
-		if (file->f_mode & FMODE_READ)
+		if (file->f_flags & __FMODE_EXEC)
+			mask |= MAY_EXEC;
+		else if (file->f_mode & FMODE_READ)
 			mask |= MAY_READ;
 		if (file->f_mode & FMODE_WRITE)
 			mask |= MAY_WRITE;
-		if (file->f_mode & FMODE_EXEC)
-			mask |= MAY_EXEC;
 	}
 	err = inode_permission(idmap, binode, mask);
 	if (err)

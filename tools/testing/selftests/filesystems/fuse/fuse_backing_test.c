@@ -2151,6 +2151,60 @@ TEST_F(backing, data_changes_drop_setuid)
 	ASSERT_LOG("INIT LOOKUP(dir)");
 }
 
+static int copy_self(const char *dst, mode_t mode)
+{
+	char buf[65536];
+	ssize_t n = 0;
+	int in, out;
+
+	in = open("/proc/self/exe", O_RDONLY);
+	out = open(dst, O_WRONLY | O_CREAT | O_TRUNC, 0700);
+	while (in >= 0 && out >= 0 && (n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, n) != n)
+			n = -1;
+	if (in >= 0)
+		close(in);
+	if (out < 0 || close(out) || n < 0 || in < 0)
+		return -1;
+	return chmod(dst, mode);
+}
+
+/* Runs the program: its exit status (4: the harness's -l), or 100 + errno */
+static int user_exec(void *arg)
+{
+	int fd = open("/dev/null", O_WRONLY);
+
+	if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+		return 99;
+	execl(arg, "prog", "-l", (char *)NULL);
+	return 100 + errno;
+}
+
+/*
+ * exec needs MAY_EXEC only, not MAY_READ (do_open_execat()): a program
+ * with mode 0711 runs for everyone, natively and through the mount, and
+ * one with mode 0700 for its owner only.
+ */
+TEST_F(backing, exec_without_read_permission)
+{
+	static const mode_t modes[] = { 0711, 0701, 0700 };
+	char p[256];
+	int i, native;
+
+	for (i = 0; i < ARRAY_SIZE(modes); i++) {
+		ASSERT_EQ(0, copy_self(bpath(self, "prog", p), modes[i]));
+		native = as_user(1000, 1000, user_exec, p);
+		EXPECT_EQ(modes[i] & 1 ? 4 : 100 + EACCES, native)
+			TH_LOG("native, mode %o", modes[i]);
+		EXPECT_EQ(native, as_user(1000, 1000, user_exec,
+					  mpath(self, "prog")))
+			TH_LOG("fuse-bpf, mode %o", modes[i]);
+		EXPECT_EQ(4, as_user(0, 0, user_exec, mpath(self, "prog")))
+			TH_LOG("fuse-bpf as root, mode %o", modes[i]);
+	}
+	ASSERT_LOG("INIT LOOKUP(dir)");
+}
+
 /*
  * fuse-bpf on fuse-bpf (max_stack_depth 2): the upper mount's backing is a
  * directory of this fixture's mount, itself backed by tmpfs or ext4.  The
