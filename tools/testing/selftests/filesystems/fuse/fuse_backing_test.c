@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <linux/falloc.h>
 #include <linux/fs.h>
 #include <poll.h>
@@ -2314,17 +2315,24 @@ static void *rebind_loop(void *p)
 	return NULL;
 }
 
+/*
+ * 400 tries, and more until one write went through (at most 30 s): a
+ * refused open is quick, and all 400 may fall while the node is bound to
+ * the root-only backing (the rebinding thread descheduled, on SMP).
+ */
 static int nobody_writes(void *path)
 {
-	int i, fd;
+	time_t end = time(NULL) + 30;
+	int i, fd, done = 0;
 
-	for (i = 0; i < 400; i++) {
+	for (i = 0; i < 400 || (!done && time(NULL) < end); i++) {
 		fd = open(path, O_WRONLY | O_APPEND);
 		if (fd < 0)
 			continue;
 		if (write(fd, "x", 1) != 1)
 			return 1;
 		close(fd);
+		done++;
 	}
 	return 0;
 }
