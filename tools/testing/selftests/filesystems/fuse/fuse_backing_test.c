@@ -36,20 +36,6 @@
 
 static const char hello[] = "hello from the backing filesystem\n";
 
-static ssize_t read_file(const char *path, char *buf, size_t size)
-{
-	int fd = open(path, O_RDONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, size - 1);
-	close(fd);
-	if (n >= 0)
-		buf[n] = '\0';
-	return n;
-}
-
 /* Sorted names of a directory, space-separated, without . and .. */
 static int cmp_str(const void *a, const void *b)
 {
@@ -238,7 +224,7 @@ TEST_F(backing, lookup_binds_backing)
 	ASSERT_EQ(bst.st_mtim.tv_sec, st.st_mtim.tv_sec);
 	ASSERT_EQ(bst.st_mtim.tv_nsec, st.st_mtim.tv_nsec);
 	ASSERT_EQ((ssize_t)strlen(hello),
-		  read_file(mpath(self, "hello"), buf, sizeof(buf)));
+		  td_read_file(mpath(self, "hello"), buf, sizeof(buf)));
 	ASSERT_STREQ(hello, buf);
 	/* The bound node itself shows the backing's attributes. */
 	ASSERT_EQ(0, chmod(self->root, 0751));
@@ -273,9 +259,9 @@ TEST_F(backing, subtree_walk_served_by_kernel)
 		ASSERT_EQ(bst.st_mode, st.st_mode);
 		ASSERT_EQ(bst.st_size, st.st_size);
 		ASSERT_EQ(bst.st_uid, st.st_uid);
-		ASSERT_LE(0, read_file(mpath(self, files[i]), buf,
+		ASSERT_LE(0, td_read_file(mpath(self, files[i]), buf,
 				       sizeof(buf)));
-		ASSERT_LE(0, read_file(p, bbuf, sizeof(bbuf)));
+		ASSERT_LE(0, td_read_file(p, bbuf, sizeof(bbuf)));
 		ASSERT_STREQ(bbuf, buf);
 	}
 	ASSERT_EQ(-1, stat(mpath(self, "sub/missing"), &st));
@@ -298,7 +284,7 @@ TEST_F(backing, read_write_through_backing)
 	ASSERT_EQ(0, fstat(fd, &st));
 	ASSERT_EQ(strlen(hello) + 7, st.st_size);
 	ASSERT_EQ(0, close(fd));
-	ASSERT_LE(0, read_file(bpath(self, "hello", p), buf, sizeof(buf)));
+	ASSERT_LE(0, td_read_file(bpath(self, "hello", p), buf, sizeof(buf)));
 	ASSERT_EQ(0, strncmp(buf, "HELLO from the backing", 22));
 	ASSERT_NE(NULL, strstr(buf, "+more!\n"));
 	ASSERT_EQ(0, stat(mpath(self, "hello"), &st));
@@ -326,12 +312,12 @@ TEST_F(backing, changes_on_backing_are_visible)
 	ASSERT_EQ(0, stat(mpath(self, "hello"), &st));
 	ASSERT_EQ(6, st.st_size);
 	ASSERT_EQ(S_IFREG | 0600, st.st_mode);
-	ASSERT_EQ(6, read_file(mpath(self, "hello"), buf, sizeof(buf)));
+	ASSERT_EQ(6, td_read_file(mpath(self, "hello"), buf, sizeof(buf)));
 	ASSERT_STREQ("short\n", buf);
 	ASSERT_EQ(-1, stat(mpath(self, "sub/inner"), &st));
 	ASSERT_EQ(ENOENT, errno);
 	ASSERT_EQ(0, stat(mpath(self, "sub/renamed"), &st));
-	ASSERT_EQ(6, read_file(mpath(self, "sub/renamed"), buf, sizeof(buf)));
+	ASSERT_EQ(6, td_read_file(mpath(self, "sub/renamed"), buf, sizeof(buf)));
 	ASSERT_STREQ("inner\n", buf);
 	ASSERT_EQ(3, list_dir(mpath(self, ""), names, sizeof(names)));
 	ASSERT_STREQ("hello new sub ", names);
@@ -415,9 +401,9 @@ TEST_F(backing, backed_and_unbacked_siblings)
 
 	ASSERT_NE(0, td_add_file(self->d, TD_ROOT_ID, "plain", 0644,
 				 "plain\n", 6));
-	ASSERT_LE(0, read_file(mpath(self, "hello"), buf, sizeof(buf)));
+	ASSERT_LE(0, td_read_file(mpath(self, "hello"), buf, sizeof(buf)));
 	snprintf(path, sizeof(path), "%s/plain", self->mnt);
-	ASSERT_EQ(6, read_file(path, buf, sizeof(buf)));
+	ASSERT_EQ(6, td_read_file(path, buf, sizeof(buf)));
 	ASSERT_STREQ("plain\n", buf);
 	ASSERT_LOG("INIT LOOKUP(dir) LOOKUP(plain) OPEN READ FLUSH RELEASE");
 }
@@ -438,7 +424,7 @@ TEST_F(backing, unprivileged_caller)
 		    setresuid(65534, 65534, 65534))
 			_exit(10);
 		/* 0644: readable */
-		if (read_file(mpath(self, "hello"), buf, sizeof(buf)) <= 0)
+		if (td_read_file(mpath(self, "hello"), buf, sizeof(buf)) <= 0)
 			_exit(11);
 		/* 0600 root-owned: not readable, but stat works */
 		if (stat(mpath(self, "sub/inner"), &st))
@@ -814,7 +800,7 @@ TEST_F(backing, create_family)
 	ASSERT_EQ(0, close(fd));
 	ASSERT_EQ(-1, open(mpath(self, "created"), O_CREAT | O_EXCL, 0640));
 	ASSERT_EQ(EEXIST, errno);
-	ASSERT_EQ(3, read_file(bpath(self, "created", p), buf, sizeof(buf)));
+	ASSERT_EQ(3, td_read_file(bpath(self, "created", p), buf, sizeof(buf)));
 	ASSERT_STREQ("abc", buf);
 	ASSERT_EQ(0, stat(p, &bst));
 	ASSERT_EQ(S_IFREG | 0640, bst.st_mode);
@@ -826,7 +812,7 @@ TEST_F(backing, create_family)
 	ASSERT_EQ(EEXIST, errno);
 	ASSERT_EQ(0, td_write_file(mpath(self, "newdir/f"), "in new dir\n",
 				0644));
-	ASSERT_EQ(11, read_file(bpath(self, "newdir/f", p), buf, sizeof(buf)));
+	ASSERT_EQ(11, td_read_file(bpath(self, "newdir/f", p), buf, sizeof(buf)));
 
 	ASSERT_EQ(0, mknod(mpath(self, "fifo"), S_IFIFO | 0600, 0));
 	ASSERT_EQ(0, stat(bpath(self, "fifo", p), &bst));
@@ -839,7 +825,7 @@ TEST_F(backing, create_family)
 	memset(buf, 0, sizeof(buf));
 	ASSERT_EQ(9, readlink(mpath(self, "link"), buf, sizeof(buf)));
 	ASSERT_STREQ("sub/inner", buf);
-	ASSERT_EQ(6, read_file(mpath(self, "link"), buf, sizeof(buf)));
+	ASSERT_EQ(6, td_read_file(mpath(self, "link"), buf, sizeof(buf)));
 	ASSERT_STREQ("inner\n", buf);
 	ASSERT_EQ(0, lstat(mpath(self, "link"), &st));
 	ASSERT_TRUE(S_ISLNK(st.st_mode));
@@ -952,11 +938,11 @@ TEST_F(backing, rename_and_rename2)
 	snprintf(q, sizeof(q), "%s", mpath(self, "a"));
 	ASSERT_EQ(0, rename(q, mpath(self, "c")));
 	ASSERT_EQ(-1, stat(bpath(self, "a", p), &st));
-	ASSERT_EQ(2, read_file(bpath(self, "c", p), buf, sizeof(buf)));
+	ASSERT_EQ(2, td_read_file(bpath(self, "c", p), buf, sizeof(buf)));
 	ASSERT_STREQ("A\n", buf);
 	snprintf(q, sizeof(q), "%s", mpath(self, "c"));
 	ASSERT_EQ(0, rename(q, mpath(self, "b")));
-	ASSERT_EQ(2, read_file(mpath(self, "b"), buf, sizeof(buf)));
+	ASSERT_EQ(2, td_read_file(mpath(self, "b"), buf, sizeof(buf)));
 	ASSERT_STREQ("A\n", buf);
 	ASSERT_EQ(-1, stat(mpath(self, "c"), &st));
 	ASSERT_EQ(ENOENT, errno);
@@ -968,15 +954,15 @@ TEST_F(backing, rename_and_rename2)
 	ASSERT_EQ(EEXIST, errno);
 	ASSERT_EQ(0, renameat2(AT_FDCWD, q, AT_FDCWD, mpath(self, "hello"),
 			       RENAME_EXCHANGE));
-	ASSERT_EQ(2, read_file(bpath(self, "hello", p), buf, sizeof(buf)));
+	ASSERT_EQ(2, td_read_file(bpath(self, "hello", p), buf, sizeof(buf)));
 	ASSERT_STREQ("A\n", buf);
-	ASSERT_EQ((ssize_t)strlen(hello), read_file(mpath(self, "b"), buf,
+	ASSERT_EQ((ssize_t)strlen(hello), td_read_file(mpath(self, "b"), buf,
 						    sizeof(buf)));
 
 	/* A directory into another one, and its children follow. */
 	snprintf(q, sizeof(q), "%s", mpath(self, "sub/deeper"));
 	ASSERT_EQ(0, rename(q, mpath(self, "moved")));
-	ASSERT_EQ(5, read_file(mpath(self, "moved/leaf"), buf, sizeof(buf)));
+	ASSERT_EQ(5, td_read_file(mpath(self, "moved/leaf"), buf, sizeof(buf)));
 	ASSERT_EQ(0, stat(bpath(self, "moved/leaf", p), &st));
 	ASSERT_EQ(-1, stat(mpath(self, "sub/deeper/leaf"), &st));
 	ASSERT_EQ(ENOENT, errno);
@@ -1118,7 +1104,7 @@ TEST_F(backing, file_ops)
 	ASSERT_EQ(0, fsync(fd2));
 	close(fd2);
 	close(fd);
-	ASSERT_EQ(4, read_file(bpath(self, "copy", q), buf, sizeof(buf)));
+	ASSERT_EQ(4, td_read_file(bpath(self, "copy", q), buf, sizeof(buf)));
 	ASSERT_STREQ("data", buf);
 
 	fd = open(mpath(self, "sub"), O_RDONLY | O_DIRECTORY);
@@ -1195,7 +1181,7 @@ TEST_F(backing, mmap_and_splice)
 	memcpy(map, "MMAP!", 5);
 	ASSERT_EQ(0, msync(map, 4096, MS_SYNC));
 	ASSERT_EQ(0, munmap(map, 4096));
-	ASSERT_LE(0, read_file(bpath(self, "hello", p), buf, sizeof(buf)));
+	ASSERT_LE(0, td_read_file(bpath(self, "hello", p), buf, sizeof(buf)));
 	ASSERT_EQ(0, strncmp(buf, "MMAP! from", 10));
 
 	ASSERT_EQ(0, pipe(pipefd));
@@ -1208,7 +1194,7 @@ TEST_F(backing, mmap_and_splice)
 	close(pipefd[0]);
 	close(pipefd[1]);
 	close(fd);
-	ASSERT_LE(0, read_file(bpath(self, "hello", p), buf, sizeof(buf)));
+	ASSERT_LE(0, td_read_file(bpath(self, "hello", p), buf, sizeof(buf)));
 	ASSERT_EQ(0, strncmp(buf, "SPLICEfrom", 10));
 	ASSERT_LOG("INIT LOOKUP(dir)");
 }
@@ -1300,7 +1286,7 @@ TEST_F(root, whole_tree_without_daemon)
 	ASSERT_EQ(2, list_dir(self->mnt, names, sizeof(names)));
 	ASSERT_STREQ("d top ", names);
 	snprintf(path, sizeof(path), "%s/top", self->mnt);
-	ASSERT_EQ(4, read_file(path, buf, sizeof(buf)));
+	ASSERT_EQ(4, td_read_file(path, buf, sizeof(buf)));
 	ASSERT_STREQ("top\n", buf);
 	snprintf(path, sizeof(path), "%s/d/new", self->mnt);
 	ASSERT_EQ(0, td_write_file(path, "new\n", 0600));
@@ -1369,7 +1355,7 @@ TEST_F(backing, read_only_backing_mount)
 	td_set_backing(self->d, node, FUSE_BPF_ACTION_SET, id);
 
 	snprintf(path, sizeof(path), "%s/ro/hello", self->mnt);
-	ASSERT_LE(0, read_file(path, buf, sizeof(buf)));
+	ASSERT_LE(0, td_read_file(path, buf, sizeof(buf)));
 	ASSERT_EQ(-1, open(path, O_WRONLY));
 	ASSERT_EQ(EROFS, errno);
 	ASSERT_EQ(-1, truncate(path, 0));
@@ -1429,7 +1415,7 @@ TEST_F(backing, posix_acls)
 	if (!pid) {
 		if (setresgid(5000, 5000, 5000) || setresuid(1234, 1234, 1234))
 			_exit(10);
-		if (read_file(mpath(self, "hello"), buf, sizeof(buf)) <= 0)
+		if (td_read_file(mpath(self, "hello"), buf, sizeof(buf)) <= 0)
 			_exit(11);
 		if (open(mpath(self, "hello"), O_WRONLY) != -1 ||
 		    errno != EACCES)
@@ -1653,7 +1639,7 @@ TEST_F(backing, tmpfile)
 	ASSERT_EQ(0, linkat(fd, "", AT_FDCWD, mpath(self, "sub/linked"),
 			    AT_EMPTY_PATH));
 	close(fd);
-	ASSERT_EQ(4, read_file(bpath(self, "sub/linked", p), buf, sizeof(buf)));
+	ASSERT_EQ(4, td_read_file(bpath(self, "sub/linked", p), buf, sizeof(buf)));
 	ASSERT_STREQ("tmp\n", buf);
 	ASSERT_EQ(0, stat(p, &st));
 	ASSERT_EQ(1, st.st_nlink);
@@ -1845,7 +1831,7 @@ TEST_F(backing, append_only_and_immutable_hold)
 	EXPECT_EQ(EPERM, errno);
 	EXPECT_EQ(-1, setxattr(mpath(self, "hello"), "user.x", "1", 1, 0));
 	EXPECT_EQ(EPERM, errno);
-	EXPECT_LT(0, read_file(mpath(self, "hello"), buf, sizeof(buf)));
+	EXPECT_LT(0, td_read_file(mpath(self, "hello"), buf, sizeof(buf)));
 	ASSERT_EQ(0, set_fsflags(p, 0));
 	EXPECT_EQ(0, open_err(mpath(self, "hello"), O_WRONLY));
 	ASSERT_LOG("INIT LOOKUP(dir)");
@@ -2243,7 +2229,7 @@ TEST_F(backing, stacked_on_fuse_bpf)
 
 	/* read what is there, then change everything */
 	snprintf(p, sizeof(p), "%s/dir/inner", upper);
-	ASSERT_EQ(6, read_file(p, buf, sizeof(buf)));
+	ASSERT_EQ(6, td_read_file(p, buf, sizeof(buf)));
 	ASSERT_STREQ("inner\n", buf);
 	snprintf(p, sizeof(p), "%s/dir/new", upper);
 	ASSERT_EQ(0, td_write_file(p, "stacked\n", 0640));
@@ -2262,7 +2248,7 @@ TEST_F(backing, stacked_on_fuse_bpf)
 	EXPECT_EQ(S_IFREG | 0600, st.st_mode);
 	EXPECT_EQ(4, st.st_size);
 	EXPECT_EQ(2, st.st_nlink);
-	EXPECT_EQ(6, read_file(bpath(self, "sub/d/l", buf), buf, sizeof(buf)));
+	EXPECT_EQ(6, td_read_file(bpath(self, "sub/d/l", buf), buf, sizeof(buf)));
 	EXPECT_STREQ("inner\n", buf);
 	snprintf(p, sizeof(p), "%s/dir", upper);
 	ASSERT_EQ(3, list_dir(p, names, sizeof(names)));

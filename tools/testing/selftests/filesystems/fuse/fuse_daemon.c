@@ -833,3 +833,17 @@ int td_write_file(const char *path, const char *data, mode_t mode)
 	close(fd);
 	return n == (ssize_t)strlen(data) ? 0 : -1;
 }
+
+ssize_t td_read_file(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n >= 0)
+		buf[n] = '\0';
+	return n;
+}

@@ -84,20 +84,6 @@ static char *on(char *buf, const char *root, const char *rel)
 	return buf;
 }
 
-static ssize_t slurp(const char *path, char *buf, size_t size)
-{
-	int fd = open(path, O_RDONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, size - 1);
-	close(fd);
-	if (n >= 0)
-		buf[n] = '\0';
-	return n;
-}
-
 static int by_name(const void *a, const void *b)
 {
 	return strcmp(*(char * const *)a, *(char * const *)b);
@@ -507,7 +493,7 @@ TEST_F_TIMEOUT(fault, daemon_killed, TIMEOUT_S)
 	ASSERT_EQ(0, memcmp(buf, hello, strlen(hello)));
 	ASSERT_EQ(5, pwrite(fd, "HELLO", 5, 0));
 	ASSERT_EQ(0, fsync(fd));
-	ASSERT_EQ(strlen(hello), slurp(on(p, self->bmnt, "hello"), buf,
+	ASSERT_EQ(strlen(hello), td_read_file(on(p, self->bmnt, "hello"), buf,
 				       sizeof(buf)));
 	ASSERT_EQ(0, strncmp(buf, "HELLO from the backing", 22));
 	rewinddir(dir);
@@ -814,7 +800,7 @@ TEST_F_TIMEOUT(fault, backing_detached_under_mount, TIMEOUT_S)
 	step = "operations on the detached backing";
 	ASSERT_EQ(0, stat(under(p, self->mnt, "hello"), &st));
 	ASSERT_EQ(bst.st_ino, st.st_ino);
-	ASSERT_EQ(strlen(hello), slurp(under(p, self->mnt, "hello"), buf,
+	ASSERT_EQ(strlen(hello), td_read_file(under(p, self->mnt, "hello"), buf,
 				       sizeof(buf)));
 	ASSERT_STREQ(hello, buf);
 	ASSERT_EQ(5, pwrite(fd, "HELLO", 5, 0));
@@ -824,7 +810,7 @@ TEST_F_TIMEOUT(fault, backing_detached_under_mount, TIMEOUT_S)
 	ASSERT_EQ(2, names_at(under(p, self->mnt, "sub"), names,
 			      sizeof(names)));
 	ASSERT_STREQ("deeper inner ", names);
-	ASSERT_EQ(5, slurp(under(p, self->mnt, "sub/deeper/leaf"), buf,
+	ASSERT_EQ(5, td_read_file(under(p, self->mnt, "sub/deeper/leaf"), buf,
 			   sizeof(buf)));
 	ASSERT_EQ(0, td_write_file(under(p, self->mnt, "new"), "new\n", 0644));
 	ASSERT_EQ(0, mkdir(under(p, self->mnt, "newdir"), 0755));
@@ -897,7 +883,7 @@ TEST_F_TIMEOUT(fault, backing_remounted_read_only, TIMEOUT_S)
 
 	step = "remount read-only";
 	ASSERT_EQ(0, remount(self->bmnt, variant->ext4_env != NULL, true));
-	ASSERT_EQ(strlen(hello), slurp(under(p, self->mnt, "hello"), buf,
+	ASSERT_EQ(strlen(hello), td_read_file(under(p, self->mnt, "hello"), buf,
 				       sizeof(buf)));
 	ASSERT_STREQ(hello, buf);
 	ASSERT_EQ(0, stat(under(p, self->mnt, "sub/inner"), &st));
@@ -942,10 +928,10 @@ TEST_F_TIMEOUT(fault, backing_remounted_read_only, TIMEOUT_S)
 	ASSERT_EQ(0, td_write_file(under(p, self->mnt, "new"), "new\n", 0644));
 	ASSERT_EQ(0, mkdir(under(p, self->mnt, "d"), 0755));
 	ASSERT_EQ(0, chmod(under(p, self->mnt, "sub/inner"), 0600));
-	ASSERT_EQ(strlen(hello) + 6, slurp(on(p, self->bmnt, "hello"), buf,
+	ASSERT_EQ(strlen(hello) + 6, td_read_file(on(p, self->bmnt, "hello"), buf,
 					   sizeof(buf)));
 	ASSERT_EQ(0, strcmp(buf + strlen(hello), "again\n"));
-	ASSERT_EQ(4, slurp(on(p, self->bmnt, "new"), buf, sizeof(buf)));
+	ASSERT_EQ(4, td_read_file(on(p, self->bmnt, "new"), buf, sizeof(buf)));
 	ASSERT_EQ(0, stat(on(p, self->bmnt, "d"), &st));
 	ASSERT_TRUE(S_ISDIR(st.st_mode));
 	ASSERT_EQ(0, stat(on(p, self->bmnt, "sub/inner"), &st));
