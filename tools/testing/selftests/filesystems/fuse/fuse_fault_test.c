@@ -3,7 +3,8 @@
  * fuse-bpf under faults: the daemon killed with a request in flight, the
  * connection aborted under a walker, the mount lazily unmounted with a
  * file open, mapped and locked, the backing filesystem detached or made
- * read-only under the mount, and a backing that runs out of space.
+ * read-only under the mount, the backing's directories renamed, replaced
+ * and removed under walkers, and a backing that runs out of space.
  *
  * Each test checks that nothing hangs (a watchdog fails the test and
  * names the step), what the callers see, and that nothing is left
@@ -27,6 +28,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -643,6 +645,149 @@ TEST_F_TIMEOUT(fault, abort_under_walker, TIMEOUT_S)
 	ASSERT_EQ(ENOTCONN, w.last_err) TH_LOG("got %s", strerror(w.last_err));
 	ASSERT_EQ(0, w.other_err) TH_LOG("got %s", strerror(w.other_err));
 
+	finish(_metadata, self);
+}
+
+/* backing_changed_under_walkers: what the threads share. */
+struct churn {
+	char mnt[128];		/* the backed directory through the mount */
+	char bk[128];		/* the backing directory */
+	bool stop;
+	unsigned int changes, reads, missing;
+	char bad[128];		/* the first thing a walker should not see */
+};
+
+static bool valid_inner(const char *s)
+{
+	return !strcmp(s, "inner\n") || !strcmp(s, "alt\n") ||
+	       !strcmp(s, "fresh\n");
+}
+
+static void *churn_walker(void *arg)
+{
+	struct churn *c = arg;
+	char p[256], q[256], buf[64];
+	ssize_t n;
+
+	snprintf(p, sizeof(p), "%s/sub/inner", c->mnt);
+	snprintf(q, sizeof(q), "%s/sub/deeper/leaf", c->mnt);
+	while (!__atomic_load_n(&c->stop, __ATOMIC_SEQ_CST)) {
+		n = td_read_file(p, buf, sizeof(buf));
+		__atomic_add_fetch(&c->reads, 1, __ATOMIC_SEQ_CST);
+		if (n < 0 && errno == ENOENT) {
+			__atomic_add_fetch(&c->missing, 1, __ATOMIC_SEQ_CST);
+		} else if (n < 0 || !valid_inner(buf)) {
+			if (!c->bad[0])
+				snprintf(c->bad, sizeof(c->bad), "sub/inner: %s",
+					 n < 0 ? strerror(errno) : buf);
+		}
+		n = td_read_file(q, buf, sizeof(buf));
+		if ((n < 0 && errno != ENOENT) || (n >= 0 && strcmp(buf, "leaf\n")))
+			if (!c->bad[0])
+				snprintf(c->bad, sizeof(c->bad),
+					 "sub/deeper/leaf: %s",
+					 n < 0 ? strerror(errno) : buf);
+	}
+	return NULL;
+}
+
+static int put_dir(const char *bk, const char *name, const char *inner)
+{
+	char p[256];
+
+	snprintf(p, sizeof(p), "%s/%s", bk, name);
+	if (mkdir(p, 0755))
+		return -1;
+	snprintf(p, sizeof(p), "%s/%s/inner", bk, name);
+	return td_write_file(p, inner, 0644);
+}
+
+static int drop_dir(const char *bk, const char *name)
+{
+	char p[256];
+
+	snprintf(p, sizeof(p), "%s/%s/inner", bk, name);
+	if (unlink(p))
+		return -1;
+	snprintf(p, sizeof(p), "%s/%s", bk, name);
+	return rmdir(p);
+}
+
+/* One change of the backing behind the mount's back; 0 or -1. */
+static int churn_once(struct churn *c, unsigned int i)
+{
+	char a[256], b[256], h[256];
+
+	snprintf(a, sizeof(a), "%s/sub", c->bk);
+	snprintf(b, sizeof(b), "%s/alt", c->bk);
+	snprintf(h, sizeof(h), "%s/held", c->bk);
+	switch (i % 3) {
+	case 0:		/* renamed away and back */
+		return rename(a, h) || rename(h, a) ? -1 : 0;
+	case 1:		/* replaced by another directory, and back */
+		return syscall(SYS_renameat2, AT_FDCWD, a, AT_FDCWD, b,
+			       RENAME_EXCHANGE) ||
+		       syscall(SYS_renameat2, AT_FDCWD, a, AT_FDCWD, b,
+			       RENAME_EXCHANGE) ? -1 : 0;
+	default:	/* removed, a new one put in its place and removed */
+		snprintf(b, sizeof(b), "%s/new", c->bk);
+		return rename(a, h) || put_dir(c->bk, "new", "fresh\n") ||
+		       rename(b, a) || drop_dir(c->bk, "sub") ||
+		       rename(h, a) ? -1 : 0;
+	}
+}
+
+/*
+ * The backing's directories renamed, exchanged with another one, removed
+ * and replaced by a new one, directly on the backing, while two threads
+ * read through the mount: each read gets a content that the name had at
+ * some point, or ENOENT, never an error, a stale or a wrong inode; once
+ * the changes stop, the mount shows the backing's state at once.
+ */
+TEST_F_TIMEOUT(fault, backing_changed_under_walkers, TIMEOUT_S)
+{
+	struct churn c = { };
+	pthread_t t[2];
+	time_t end;
+	char p[256], names[256];
+	int i;
+
+	watchdog();
+	self->d = serve(_metadata, self->mnt, self->bmnt);
+	snprintf(c.mnt, sizeof(c.mnt), "%s/dir", self->mnt);
+	snprintf(c.bk, sizeof(c.bk), "%s", self->bmnt);
+	ASSERT_EQ(0, put_dir(c.bk, "alt", "alt\n"));
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, churn_walker, &c));
+
+	step = "changing the backing under the walkers";
+	end = time(NULL) + 5;
+	while (time(NULL) < end || c.changes < 30) {
+		ASSERT_EQ(0, churn_once(&c, c.changes))
+			TH_LOG("change %u: %s", c.changes, strerror(errno));
+		c.changes++;
+	}
+	__atomic_store_n(&c.stop, true, __ATOMIC_SEQ_CST);
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(0, join_within(t[i], WAIT_MS));
+	ksft_print_msg("%u changes, %u reads, %u of them ENOENT\n",
+		       c.changes, c.reads, c.missing);
+	ASSERT_EQ('\0', c.bad[0]) TH_LOG("a walker saw %s", c.bad);
+	ASSERT_LT(0, c.reads);
+
+	step = "the state after the changes";
+	ASSERT_EQ(6, td_read_file(under(p, self->mnt, "sub/inner"), names,
+				  sizeof(names)));
+	ASSERT_STREQ("inner\n", names);
+	ASSERT_EQ(4, td_read_file(under(p, self->mnt, "alt/inner"), names,
+				  sizeof(names)));
+	ASSERT_STREQ("alt\n", names);
+	ASSERT_EQ(2, names_at(under(p, self->mnt, "sub"), names,
+			      sizeof(names)));
+	ASSERT_STREQ("deeper inner ", names);
+	ASSERT_EQ(-1, access(under(p, self->mnt, "held"), F_OK));
+	ASSERT_EQ(0, drop_dir(c.bk, "alt"));
+	ASSERT_EQ(-1, access(under(p, self->mnt, "alt"), F_OK));
 	finish(_metadata, self);
 }
 
