@@ -847,3 +847,58 @@ ssize_t td_read_file(const char *path, char *buf, size_t size)
 		buf[n] = '\0';
 	return n;
 }
+
+static int write_str(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	close(fd);
+	return n == (ssize_t)strlen(val) ? 0 : -EIO;
+}
+
+int td_failnth_open(void)
+{
+	static const char *const knobs[][2] = {
+		{ "/sys/kernel/debug/failslab/ignore-gfp-wait", "N" },
+		{ "/sys/kernel/debug/failslab/verbose", "0" },
+		{ "/sys/kernel/debug/failslab/probability", "0" },
+	};
+	size_t i;
+	int ret;
+
+	if (access("/proc/thread-self/fail-nth", W_OK))
+		return -ENOENT;
+	for (i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++) {
+		ret = write_str(knobs[i][0], knobs[i][1]);
+		if (ret)
+			return ret == -EACCES || ret == -ENOENT ? -ENOENT : ret;
+	}
+	ret = open("/proc/thread-self/fail-nth", O_RDWR | O_CLOEXEC);
+	return ret < 0 ? -errno : ret;
+}
+
+int td_failnth_arm(int fd, unsigned int n)
+{
+	char buf[16];
+	int len = snprintf(buf, sizeof(buf), "%u", n);
+
+	return pwrite(fd, buf, len, 0) == len ? 0 : -errno;
+}
+
+bool td_failnth_hit(int fd)
+{
+	char buf[16];
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+
+	if (n > 0) {
+		buf[n] = '\0';
+		if (strtoul(buf, NULL, 10) == 0)
+			return true;
+	}
+	td_failnth_arm(fd, 0);
+	return false;
+}

@@ -205,4 +205,16 @@ int td_write_file(const char *path, const char *data, mode_t mode);
 /* Read at most @size - 1 bytes of @path into @buf and end them: n or -1. */
 ssize_t td_read_file(const char *path, char *buf, size_t size);
 
+/*
+ * Systematic fault injection (CONFIG_FAULT_INJECTION, CONFIG_FAILSLAB):
+ * td_failnth_open() lets failslab fail sleeping allocations without a
+ * console dump and opens the calling thread's fail-nth file (an fd, or
+ * -ENOENT when the kernel cannot inject).  td_failnth_arm(fd, n) makes
+ * the n-th slab allocation of that thread fail, once; td_failnth_hit(fd)
+ * says whether it did, and disarms it if not.  Neither allocates.
+ */
+int td_failnth_open(void);
+int td_failnth_arm(int fd, unsigned int n);
+bool td_failnth_hit(int fd);
+
 #endif /* FUSE_DAEMON_H */

@@ -3,8 +3,10 @@
  * fuse-bpf under faults: the daemon killed with a request in flight, the
  * connection aborted under a walker, the mount lazily unmounted with a
  * file open, mapped and locked, the backing filesystem detached or made
- * read-only under the mount, the backing's directories renamed, replaced
- * and removed under walkers, and a backing that runs out of space.
+ * read-only under the mount, a backing that runs out of space, every
+ * slab allocation of an operation failing in turn (fail-nth), and EIO
+ * from the backing's disk (fail_make_request); the last two need a
+ * kernel with fault injection (the debug kernel of dev/fbpf).
  *
  * Each test checks that nothing hangs (a watchdog fails the test and
  * names the step), what the callers see, and that nothing is left
@@ -1082,6 +1084,625 @@ TEST_F_TIMEOUT(fault, backing_remounted_read_only, TIMEOUT_S)
 	ASSERT_EQ(0, stat(on(p, self->bmnt, "sub/inner"), &st));
 	ASSERT_EQ(S_IFREG | 0600, st.st_mode);
 
+	finish(_metadata, self);
+}
+
+/* ------------------------------------------------ systematic allocation failures */
+
+/* One operation of the sweep, run with the n-th slab allocation failing. */
+struct sweep {
+	const char *mnt, *bmnt;
+	struct td *d;
+	bool native;		/* the same operations on the backing itself */
+	const char *where;	/* the call that failed */
+};
+
+struct sweep_op {
+	const char *name;
+	/* set up what the operation needs; may drop caches; 0 or -1 */
+	int (*prep)(struct sweep *s);
+	/* the operation through the mount: 0 or -errno */
+	int (*run)(struct sweep *s);
+	/* after a success without a fault: is the result right?  0 or -1 */
+	int (*check)(struct sweep *s);
+	/* put the backing back as it was (through the backing) */
+	void (*undo)(struct sweep *s);
+};
+
+static int drop_caches(void)
+{
+	int fd = open("/proc/sys/vm/drop_caches", O_WRONLY);
+	int ret;
+
+	if (fd < 0)
+		return -1;
+	ret = write(fd, "2", 1) == 1 ? 0 : -1;
+	close(fd);
+	return ret;
+}
+
+/* @rel through the mount, or on the backing for the native sweep */
+static char *m_(struct sweep *s, char *buf, const char *rel)
+{
+	return s->native ? on(buf, s->bmnt, rel) : under(buf, s->mnt, rel);
+}
+
+static char *b_(struct sweep *s, char *buf, const char *rel)
+{
+	return on(buf, s->bmnt, rel);
+}
+
+static int rc(int ret)
+{
+	return ret < 0 ? -errno : 0;
+}
+
+static bool same_text(const char *path, const char *want)
+{
+	char buf[64];
+
+	return td_read_file(path, buf, sizeof(buf)) == (ssize_t)strlen(want) &&
+	       !strcmp(buf, want);
+}
+
+/* "dir" looked up again: the daemon's LOOKUP reply binds it anew. */
+static int prep_rebind(struct sweep *s)
+{
+	int ret;
+
+	if (s->native)
+		return 0;
+	ret = td_inval_entry(s->d, TD_ROOT_ID, "dir");
+
+	return ret && ret != -ENOENT ? -1 : 0;
+}
+
+static int run_stat_hello(struct sweep *s)
+{
+	char p[256];
+	struct stat st;
+
+	return rc(stat(m_(s, p, "hello"), &st));
+}
+
+static int check_hello(struct sweep *s)
+{
+	char p[256];
+
+	return same_text(m_(s, p, "hello"), hello) ? 0 : -1;
+}
+
+/* A cold walk: every component a new kernel node on its backing. */
+static int prep_cold(struct sweep *s)
+{
+	return drop_caches();
+}
+
+static int run_walk(struct sweep *s)
+{
+	char p[256];
+	struct stat st;
+
+	return rc(stat(m_(s, p, "sub/deeper/leaf"), &st));
+}
+
+static int check_leaf(struct sweep *s)
+{
+	char p[256];
+
+	return same_text(m_(s, p, "sub/deeper/leaf"), "leaf\n") ? 0 : -1;
+}
+
+static int run_read(struct sweep *s)
+{
+	char p[256], buf[DATA_SIZE];
+	ssize_t n;
+	size_t i;
+	int fd;
+
+	s->where = "open";
+	fd = open(m_(s, p, "data"), O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	s->where = "read";
+	n = read(fd, buf, sizeof(buf));
+	if (n < 0) {
+		n = -errno;
+		close(fd);
+		return n;
+	}
+	close(fd);
+	for (i = 0; i < (size_t)n; i++)
+		if (buf[i] != data_byte(i))
+			return -EILSEQ;
+	return n == sizeof(buf) ? 0 : -EILSEQ;
+}
+
+static int run_readdir(struct sweep *s)
+{
+	char p[256], names[256];
+	DIR *dir = opendir(m_(s, p, "sub"));
+	int n;
+
+	if (!dir)
+		return -errno;
+	errno = 0;
+	n = names_of(dir, names, sizeof(names));
+	n = errno ? -errno : n;
+	closedir(dir);
+	if (n < 0)
+		return n;
+	return strcmp(names, "deeper inner ") ? -EILSEQ : 0;
+}
+
+static int run_create(struct sweep *s)
+{
+	char p[256];
+	int fd, ret;
+
+	s->where = "open";
+	fd = open(m_(s, p, "new"), O_WRONLY | O_CREAT | O_EXCL, 0640);
+	if (fd < 0)
+		return -errno;
+	s->where = "write";
+	if (write(fd, "new\n", 4) != 4) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	s->where = "close";
+	return rc(close(fd));
+}
+
+static int check_new(struct sweep *s)
+{
+	char p[256];
+
+	return same_text(b_(s, p, "new"), "new\n") ? 0 : -1;
+}
+
+static void undo_new(struct sweep *s)
+{
+	char p[256];
+
+	unlink(b_(s, p, "new"));
+}
+
+static int run_mkdir(struct sweep *s)
+{
+	char p[256];
+
+	return rc(mkdir(m_(s, p, "newdir"), 0750));
+}
+
+static int check_newdir(struct sweep *s)
+{
+	char p[256];
+	struct stat st;
+
+	return !stat(b_(s, p, "newdir"), &st) && S_ISDIR(st.st_mode) &&
+	       (st.st_mode & 07777) == 0750 ? 0 : -1;
+}
+
+static void undo_newdir(struct sweep *s)
+{
+	char p[256];
+
+	rmdir(b_(s, p, "newdir"));
+}
+
+static int prep_ra(struct sweep *s)
+{
+	char p[256];
+
+	return td_write_file(b_(s, p, "ra"), "ra\n", 0644);
+}
+
+static int run_rename(struct sweep *s)
+{
+	char p[256], q[256];
+
+	return rc(rename(m_(s, p, "ra"), m_(s, q, "rb")));
+}
+
+static int check_rb(struct sweep *s)
+{
+	char p[256];
+
+	return same_text(b_(s, p, "rb"), "ra\n") &&
+	       access(b_(s, p, "ra"), F_OK) ? 0 : -1;
+}
+
+static void undo_ra_rb(struct sweep *s)
+{
+	char p[256];
+
+	unlink(b_(s, p, "ra"));
+	unlink(b_(s, p, "rb"));
+}
+
+static int run_unlink(struct sweep *s)
+{
+	char p[256];
+
+	return rc(unlink(m_(s, p, "ra")));
+}
+
+static int check_no_ra(struct sweep *s)
+{
+	char p[256];
+
+	return access(b_(s, p, "ra"), F_OK) ? 0 : -1;
+}
+
+static int run_link(struct sweep *s)
+{
+	char p[256], q[256];
+
+	return rc(link(m_(s, p, "hello"), m_(s, q, "hl")));
+}
+
+static int check_hl(struct sweep *s)
+{
+	char p[256], q[256];
+	struct stat a, b;
+
+	return !stat(b_(s, p, "hl"), &a) && !stat(b_(s, q, "hello"), &b) &&
+	       a.st_ino == b.st_ino && b.st_nlink == 2 ? 0 : -1;
+}
+
+static void undo_hl(struct sweep *s)
+{
+	char p[256];
+
+	unlink(b_(s, p, "hl"));
+}
+
+static int run_truncate(struct sweep *s)
+{
+	char p[256];
+
+	return rc(truncate(m_(s, p, "ra"), 100));
+}
+
+static int check_ra_100(struct sweep *s)
+{
+	char p[256];
+	struct stat st;
+
+	return !stat(b_(s, p, "ra"), &st) && st.st_size == 100 ? 0 : -1;
+}
+
+static int run_symlink(struct sweep *s)
+{
+	char p[256];
+
+	return rc(symlink("hello", m_(s, p, "sl")));
+}
+
+static int check_sl(struct sweep *s)
+{
+	char p[256];
+
+	return same_text(m_(s, p, "sl"), hello) ? 0 : -1;
+}
+
+static void undo_sl(struct sweep *s)
+{
+	char p[256];
+
+	unlink(b_(s, p, "sl"));
+}
+
+static const struct sweep_op sweep_ops[] = {
+	{ "bind", prep_rebind, run_stat_hello, check_hello, NULL },
+	{ "cold walk", prep_cold, run_walk, check_leaf, NULL },
+	{ "open+read", prep_cold, run_read, NULL, NULL },
+	{ "readdir", prep_cold, run_readdir, NULL, NULL },
+	{ "create", NULL, run_create, check_new, undo_new },
+	{ "mkdir", NULL, run_mkdir, check_newdir, undo_newdir },
+	{ "rename", prep_ra, run_rename, check_rb, undo_ra_rb },
+	{ "unlink", prep_ra, run_unlink, check_no_ra, undo_ra_rb },
+	{ "link", NULL, run_link, check_hl, undo_hl },
+	{ "truncate", prep_ra, run_truncate, check_ra_100, undo_ra_rb },
+	{ "symlink", NULL, run_symlink, check_sl, undo_sl },
+};
+
+/* The names the sweep touches: the mount must show what the backing has. */
+static const char *const sweep_names[] = {
+	"hello", "data", "sub/inner", "sub/deeper/leaf", "new", "newdir",
+	"ra", "rb", "hl", "sl",
+};
+
+static int coherent(struct sweep *s, char *why, size_t size)
+{
+	char p[256], q[256];
+	struct stat a, b;
+	size_t i;
+
+	for (i = 0; i < sizeof(sweep_names) / sizeof(sweep_names[0]); i++) {
+		const char *n = sweep_names[i];
+		int ia = lstat(m_(s, p, n), &a) ? errno : 0;
+		int ib = lstat(b_(s, q, n), &b) ? errno : 0;
+
+		if (ia != ib || (!ia && (a.st_mode != b.st_mode ||
+					 a.st_size != b.st_size ||
+					 a.st_nlink != b.st_nlink))) {
+			snprintf(why, size, "%s: %s through the mount, %s on the backing",
+				 n, ia ? strerror(ia) : "present",
+				 ib ? strerror(ib) : "present");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Run @op with its first, second, third ... slab allocation failing until
+ * it runs through without reaching the failing one.  The errnos seen go
+ * to @errs (a bit per errno below 64), ENOMEM ones are counted in
+ * @enomem; through the mount, errnos other than ENOMEM and those in
+ * @native count in @other.  Returns how many allocations failed in turn.
+ */
+static unsigned int sweep_op(struct __test_metadata *_metadata,
+			     struct sweep *s, const struct sweep_op *op,
+			     int fnfd, uint64_t native, uint64_t *errs,
+			     unsigned int *enomem, unsigned int *other)
+{
+	char why[256];
+	unsigned int n;
+	int ret;
+
+	for (n = 1; n < 1000; n++) {
+		bool hit;
+
+		s->where = op->name;
+		ASSERT_TRUE(!op->prep || !op->prep(s))
+			TH_LOG("%s: set-up", op->name);
+		ASSERT_EQ(0, td_failnth_arm(fnfd, n));
+		ret = op->run(s);
+		hit = td_failnth_hit(fnfd);
+		if (!hit) {
+			/* it got through: the fault came too late */
+			ASSERT_EQ(0, ret) TH_LOG("%s without a fault: %s",
+						 op->name, strerror(-ret));
+			ASSERT_TRUE(!op->check || !op->check(s))
+				TH_LOG("%s: wrong result", op->name);
+		} else if (ret < 0) {
+			if (-ret < 64)
+				*errs |= 1ull << -ret;
+			if (ret == -ENOMEM) {
+				(*enomem)++;
+			} else if (!s->native && (-ret >= 64 ||
+						  !(native & 1ull << -ret))) {
+				(*other)++;
+				TH_LOG("%s, allocation %u failed: %s in %s",
+				       op->name, n, strerror(-ret), s->where);
+			}
+		}
+		if (!s->native)
+			ASSERT_EQ(0, coherent(s, why, sizeof(why)))
+				TH_LOG("%s, allocation %u failed: %s", op->name,
+				       n, why);
+		if (!hit)
+			break;
+		/* without the fault, the operation works */
+		if (op->undo)
+			op->undo(s);
+		ASSERT_TRUE(!op->prep || !op->prep(s));
+		ret = op->run(s);
+		ASSERT_EQ(0, ret) TH_LOG("%s after a failed allocation %u: %s",
+					 op->name, n, strerror(-ret));
+		ASSERT_TRUE(!op->check || !op->check(s))
+			TH_LOG("%s after a failed allocation %u: wrong result",
+			       op->name, n);
+		if (op->undo)
+			op->undo(s);
+	}
+	ASSERT_GT(1000, n) TH_LOG("%s: more than 1000 allocations?", op->name);
+	if (op->undo)
+		op->undo(s);
+	return n - 1;
+}
+
+static const char *errnos(uint64_t mask, char *buf, size_t size)
+{
+	size_t len = 0;
+	int e;
+
+	buf[0] = '\0';
+	for (e = 1; e < 64 && len < size; e++)
+		if (mask & 1ull << e)
+			len += snprintf(buf + len, size - len, "%s%s",
+					len ? ", " : "", strerrorname_np(e));
+	return buf;
+}
+
+/*
+ * Each operation runs again and again with its first, second, third ...
+ * slab allocation failing (fail-nth, this thread only), until it runs
+ * through without reaching the n-th: binding in a LOOKUP reply, cold
+ * walks that make kernel nodes, opens, reads, readdir, and every
+ * namespace operation.  The same sweep on the backing itself first says
+ * which errnos the backing gives natively (tmpfs: ENOSPC when it cannot
+ * allocate an inode); through the mount a failure must be ENOMEM or one
+ * of those.
+ * Afterwards the mount must show exactly what the backing has, the
+ * operation must work without the fault, and nothing may be left behind
+ * (the backing unmounts; kmemleak runs after the tests).  tmpfs only:
+ * ext4's own allocation failures are ext4's tests.
+ */
+TEST_F_TIMEOUT(fault, allocation_failure_sweep, 600)
+{
+	struct sweep s = { .mnt = self->mnt, .bmnt = self->bmnt };
+	unsigned int nn[ARRAY_SIZE(sweep_ops)], nenomem[ARRAY_SIZE(sweep_ops)] = { 0 };
+	unsigned int total = 0, other = 0;
+	char e1[128], e2[128];
+	uint64_t native = 0;
+	int fnfd;
+	size_t i;
+
+	if (variant->ext4_env)
+		SKIP(return, "tmpfs only");
+	fnfd = td_failnth_open();
+	if (fnfd == -ENOENT)
+		SKIP(return, "no fault injection (CONFIG_FAILSLAB, debugfs)");
+	ASSERT_LE(0, fnfd) TH_LOG("fail-nth: %s", strerror(-fnfd));
+	self->d = serve(_metadata, self->mnt, self->bmnt);
+	s.d = self->d;
+
+	/* natively first: which errnos does the backing give? */
+	s.native = true;
+	for (i = 0; i < sizeof(sweep_ops) / sizeof(sweep_ops[0]); i++) {
+		step = sweep_ops[i].name;
+		nn[i] = sweep_op(_metadata, &s, &sweep_ops[i], fnfd, 0, &native,
+				 &nenomem[i], &other);
+	}
+	s.native = false;
+	for (i = 0; i < sizeof(sweep_ops) / sizeof(sweep_ops[0]); i++) {
+		const struct sweep_op *op = &sweep_ops[i];
+		unsigned int n, enomem = 0;
+		uint64_t seen = 0;
+
+		step = op->name;
+		n = sweep_op(_metadata, &s, op, fnfd, native, &seen, &enomem,
+			     &other);
+		total += n;
+		ksft_print_msg("%s: %u allocations failed in turn, %u ENOMEM, errnos %s (natively %u, %u ENOMEM)\n",
+			       op->name, n, enomem, errnos(seen, e1, sizeof(e1)),
+			       nn[i], nenomem[i]);
+	}
+	ksft_print_msg("the backing's own errnos: %s\n",
+		       errnos(native, e2, sizeof(e2)));
+	close(fnfd);
+	ksft_print_msg("%u failed allocations through the mount, %u with an errno the backing does not give\n",
+		       total, other);
+	EXPECT_EQ(0, other);
+	finish(_metadata, self);
+}
+
+/* ------------------------------------------------------- I/O errors */
+
+static int write_knob(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	int ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = write(fd, val, strlen(val)) == (ssize_t)strlen(val) ? 0 : -errno;
+	close(fd);
+	return ret;
+}
+
+/* The make-it-fail switch of the block device under @path, in @buf. */
+static int dev_switch(const char *path, char *buf, size_t size)
+{
+	struct stat st;
+
+	if (stat(path, &st))
+		return -errno;
+	snprintf(buf, size, "/sys/dev/block/%u:%u/make-it-fail",
+		 major(st.st_dev), minor(st.st_dev));
+	return access(buf, W_OK) ? -ENOENT : 0;
+}
+
+/* Fail block I/O that this thread submits, on the device of the backing. */
+static int eio_on(const char *sw, bool on)
+{
+	static const char *const knobs[][2] = {
+		{ "/sys/kernel/debug/fail_make_request/task-filter", "Y" },
+		{ "/sys/kernel/debug/fail_make_request/verbose", "0" },
+		{ "/sys/kernel/debug/fail_make_request/interval", "1" },
+		{ "/sys/kernel/debug/fail_make_request/times", "-1" },
+		{ "/sys/kernel/debug/fail_make_request/probability", "100" },
+	};
+	size_t i;
+	int ret;
+
+	for (i = 0; on && i < sizeof(knobs) / sizeof(knobs[0]); i++) {
+		ret = write_knob(knobs[i][0], knobs[i][1]);
+		if (ret)
+			return ret;
+	}
+	ret = write_knob("/proc/thread-self/make-it-fail", on ? "1" : "0");
+	if (!ret)
+		ret = write_knob(sw, on ? "1" : "0");
+	if (!on)
+		write_knob("/sys/kernel/debug/fail_make_request/probability", "0");
+	return ret;
+}
+
+/*
+ * EIO from the backing's disk (fail_make_request, for this thread's I/O
+ * only, so that ext4's journal stays healthy): a read of a file whose
+ * pages are not cached and an fsync of new data fail with EIO through the
+ * mount; once the disk works again the file reads back whole, and the
+ * backing unmounts.
+ */
+TEST_F_TIMEOUT(fault, backing_eio, TIMEOUT_S)
+{
+	char p[256], q[256], sw[96], buf[DATA_SIZE];
+	ssize_t n;
+	size_t i;
+	int fd, ret;
+
+	if (!variant->ext4_env)
+		SKIP(return, "ext4 only (a block device)");
+	ret = dev_switch(self->bmnt, sw, sizeof(sw));
+	if (ret == -ENOENT || access("/sys/kernel/debug/fail_make_request", F_OK))
+		SKIP(return, "no I/O fault injection (CONFIG_FAIL_MAKE_REQUEST)");
+	ASSERT_EQ(0, ret);
+	watchdog();
+	self->d = serve(_metadata, self->mnt, self->bmnt);
+
+	step = "evicting the data from the page cache";
+	fd = open(on(p, self->bmnt, "data"), O_RDONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, fsync(fd));
+	ASSERT_EQ(0, posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED));
+	close(fd);
+
+	step = "reading with a failing disk";
+	fd = open(under(p, self->mnt, "data"), O_RDONLY);
+	ASSERT_LE(0, fd) TH_LOG("open: %s", strerror(errno));
+	ASSERT_EQ(0, eio_on(sw, true));
+	n = pread(fd, buf, sizeof(buf), 0);
+	ret = errno;
+	ASSERT_EQ(0, eio_on(sw, false));
+	EXPECT_EQ(-1, n);
+	EXPECT_EQ(EIO, ret) TH_LOG("pread: %zd, %s", n, strerror(ret));
+
+	step = "reading again";
+	n = pread(fd, buf, sizeof(buf), 0);
+	ASSERT_EQ(sizeof(buf), n) TH_LOG("pread: %s", strerror(errno));
+	for (i = 0; i < sizeof(buf); i++)
+		ASSERT_EQ(data_byte(i), buf[i]);
+	close(fd);
+
+	step = "fsync with a failing disk";
+	fd = open(under(q, self->mnt, "written"), O_WRONLY | O_CREAT, 0644);
+	ASSERT_LE(0, fd) TH_LOG("create: %s", strerror(errno));
+	ASSERT_EQ(sizeof(buf), write(fd, buf, sizeof(buf)));
+	ASSERT_EQ(0, eio_on(sw, true));
+	ret = fsync(fd) ? errno : 0;
+	ASSERT_EQ(0, eio_on(sw, false));
+	EXPECT_EQ(EIO, ret) TH_LOG("fsync: %s", strerror(ret));
+	close(fd);
+
+	step = "writing again";
+	fd = open(under(q, self->mnt, "written"), O_WRONLY | O_TRUNC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(sizeof(buf), write(fd, buf, sizeof(buf)));
+	ASSERT_EQ(0, fsync(fd)) TH_LOG("fsync: %s", strerror(errno));
+	close(fd);
+	memset(buf, 0, sizeof(buf));
+	fd = open(on(p, self->bmnt, "written"), O_RDONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(sizeof(buf), read(fd, buf, sizeof(buf)));
+	close(fd);
+	for (i = 0; i < sizeof(buf); i++)
+		ASSERT_EQ(data_byte(i), buf[i]);
 	finish(_metadata, self);
 }
 

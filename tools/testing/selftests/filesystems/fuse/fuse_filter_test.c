@@ -535,6 +535,95 @@ TEST_F(filter, count_ops_per_opcode)
 	fuse_count__destroy(skel);
 }
 
+/*
+ * The filter's attach (struct_ops registration), the daemon's filter id
+ * and a LOOKUP reply that binds "dir" with that filter, each run with
+ * their first, second, third ... slab allocation failing (fail-nth, this
+ * thread only) until one runs through: a failure is a clean ENOMEM and
+ * leaves nothing behind; then the filter works (it counts a LOOKUP).
+ * Needs fault injection (the debug kernel of dev/fbpf); tmpfs only.
+ */
+TEST_F_TIMEOUT(filter, allocation_failure_sweep, 600)
+{
+	struct fuse_count *skel;
+	unsigned int n, fails[3] = { 0 };
+	int fnfd, id = 0, ret;
+	struct bpf_link *l;
+	struct stat st;
+
+	if (strcmp(variant->fs_env, "FBPF_TMPFS"))
+		SKIP(return, "tmpfs only");
+	fnfd = td_failnth_open();
+	if (fnfd == -ENOENT)
+		SKIP(return, "no fault injection (CONFIG_FAILSLAB, debugfs)");
+	ASSERT_LE(0, fnfd);
+	skel = fuse_count__open_and_load();
+	ASSERT_NE(NULL, skel);
+
+	/* the attach: a failed one leaves the name free */
+	for (n = 1; n < 1000; n++) {
+		ASSERT_EQ(0, td_failnth_arm(fnfd, n));
+		l = bpf_map__attach_struct_ops(skel->maps.count_ops);
+		ret = l ? 0 : -errno;
+		if (!td_failnth_hit(fnfd))
+			break;
+		fails[0]++;
+		if (l) {
+			bpf_link__destroy(l);
+			continue;
+		}
+		ASSERT_EQ(-ENOMEM, ret) TH_LOG("attach, allocation %u: %s", n,
+					       strerror(-ret));
+		ASSERT_EQ(-ENOENT, td_filter_open(self->d, "count"));
+	}
+	ASSERT_NE(NULL, l) TH_LOG("attach: %s", strerror(-ret));
+	self->link = l;
+
+	/* the daemon's id for it */
+	for (n = 1; n < 1000; n++) {
+		ASSERT_EQ(0, td_failnth_arm(fnfd, n));
+		id = td_filter_open(self->d, "count");
+		if (!td_failnth_hit(fnfd))
+			break;
+		fails[1]++;
+		if (id > 0) {
+			ASSERT_EQ(0, td_filter_close(self->d, id));
+			continue;
+		}
+		ASSERT_EQ(-ENOMEM, id) TH_LOG("filter id, allocation %u: %s",
+					     n, strerror(-id));
+	}
+	ASSERT_LT(0, id) TH_LOG("filter id: %s", strerror(-id));
+
+	/* a LOOKUP reply that binds "dir" with the filter */
+	td_set_filter(self->d, self->dir_id, FUSE_BPF_ACTION_SET, id);
+	for (n = 1; n < 1000; n++) {
+		ret = td_inval_entry(self->d, TD_ROOT_ID, "dir");
+		ASSERT_TRUE(!ret || ret == -ENOENT);
+		ASSERT_EQ(0, td_failnth_arm(fnfd, n));
+		ret = stat(mpath(self, "hello"), &st) ? -errno : 0;
+		if (!td_failnth_hit(fnfd))
+			break;
+		fails[2]++;
+		ASSERT_TRUE(!ret || ret == -ENOMEM)
+			TH_LOG("bind, allocation %u: %s", n, strerror(-ret));
+		/* without the fault, the node is bound and filtered */
+		ASSERT_EQ(0, stat(mpath(self, "hello"), &st));
+		ASSERT_EQ(6, st.st_size);
+	}
+	ASSERT_EQ(0, ret) TH_LOG("bind: %s", strerror(-ret));
+	close(fnfd);
+	ASSERT_EQ(0, access(mpath(self, "sub/inner"), R_OK));
+	EXPECT_LE(1, count_of(skel, FUSE_LOOKUP));
+	ksft_print_msg("allocations failed in turn: attach %u, filter id %u, bind %u\n",
+		       fails[0], fails[1], fails[2]);
+	td_umount(self->d);
+	self->d = NULL;
+	bpf_link__destroy(self->link);
+	self->link = NULL;
+	fuse_count__destroy(skel);
+}
+
 TEST_F(filter, each_return_decision)
 {
 	struct fuse_verdict *skel = fuse_verdict__open_and_load();
