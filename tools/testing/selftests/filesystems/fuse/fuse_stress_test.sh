@@ -21,14 +21,20 @@
 # daemon must exit 0, and its request counts must show who served what.
 #
 # Environment: FBPF_STRESS_SEED (1), FBPF_STRESS_FSX_OPS (ops per fsx
-# process, 2000), FBPF_STRESS_FSSTRESS_OPS (ops per fsstress process,
-# 250), FBPF_STRESS_CONFIGS ("bpf filter fallback"), FBPF_TMPFS and
+# process, 2000; 1000 when FBPF_KERNEL is debug), FBPF_STRESS_FSSTRESS_OPS
+# (ops per fsstress process, 250; 125 on debug), FBPF_STRESS_CONFIGS ("bpf filter fallback"), FBPF_TMPFS and
 # FBPF_EXT4 (the backing filesystems' mount points).  A failure replays
 # with the seed it prints.
 
 seed=${FBPF_STRESS_SEED:-1}
-fsx_ops=${FBPF_STRESS_FSX_OPS:-2000}
-fss_ops=${FBPF_STRESS_FSSTRESS_OPS:-250}
+# KASAN and lockdep make every operation several times dearer
+if [ "$FBPF_KERNEL" = debug ]; then
+	fsx_ops=${FBPF_STRESS_FSX_OPS:-1000}
+	fss_ops=${FBPF_STRESS_FSSTRESS_OPS:-125}
+else
+	fsx_ops=${FBPF_STRESS_FSX_OPS:-2000}
+	fss_ops=${FBPF_STRESS_FSSTRESS_OPS:-250}
+fi
 configs=${FBPF_STRESS_CONFIGS:-bpf filter fallback}
 fss_procs=4
 filter=/usr/share/fuse-bpf/fuse_count.bpf.o
