@@ -102,9 +102,10 @@ static inline int fuse_bpf_request_check(struct fuse_mount *fm,
 }
 
 /*
- * A node id in a daemon's reply (LOOKUP, CREATE, MKNOD..., READDIRPLUS):
- * never one the kernel made, which the daemon could otherwise pre-claim
- * and so alias a kernel node.
+ * A node id in a daemon's reply (LOOKUP, CREATE, MKNOD..., READDIRPLUS)
+ * or notification (INVAL_INODE, INVAL_ENTRY's parent, STORE, RETRIEVE:
+ * fuse_ilookup()): never one the kernel made, which the daemon could
+ * otherwise pre-claim, or guess, and so alias or act on a kernel node.
  *
  * Return: 0, or -EIO (logged).
  */

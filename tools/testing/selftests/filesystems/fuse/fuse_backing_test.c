@@ -24,6 +24,7 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/sysmacros.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
@@ -783,6 +784,75 @@ TEST_F(backing, entry_reply_naming_the_root)
 	ASSERT_EQ(0, stat(mpath(self, ""), &st)) TH_LOG("%s", strerror(errno));
 	ASSERT_TRUE(S_ISDIR(st.st_mode));
 	ASSERT_EQ(0, stat(mpath(self, "sub/inner"), &st));
+}
+
+/* Write notification @code with @body; 0 or -errno. */
+static int notify(struct td *d, int code, const void *body, size_t len)
+{
+	struct fuse_out_header oh = {
+		.len = sizeof(oh) + len,
+		.error = code,
+	};
+	struct iovec iov[2] = {
+		{ .iov_base = &oh, .iov_len = sizeof(oh) },
+		{ .iov_base = (void *)body, .iov_len = len },
+	};
+
+	return writev(d->fuse_fd, iov, 2) < 0 ? -errno : 0;
+}
+
+/*
+ * Kernel node ids are predictable (the kernel's bit and a counter), and a
+ * daemon never got one: a notification naming one (INVAL_INODE, STORE,
+ * RETRIEVE, INVAL_ENTRY's parent) finds no node (-ENOENT) and changes
+ * nothing, and no NOTIFY_REPLY for a kernel node reaches the daemon
+ * (found by fuse_fuzz_test in a soak: RETRIEVE of a kernel node was
+ * answered).
+ */
+TEST_F(backing, notification_naming_a_kernel_node)
+{
+	char data[16] = "XXXXXXXXXXXXXXXX", buf[64];
+	struct {
+		struct fuse_notify_store_out out;
+		char data[sizeof(data)];
+	} store = { .out = { .size = sizeof(data) } };
+	struct fuse_notify_retrieve_out retrieve = { .size = 4096 };
+	struct fuse_notify_inval_inode_out inval = { .len = -1 };
+	struct {
+		struct fuse_notify_inval_entry_out out;
+		char name[8];
+	} entry = { .out = { .namelen = 5 }, .name = "inner" };
+	uint64_t id;
+	int fd;
+
+	/* kernel nodes: sub and sub/inner (and inner open, its pages cached) */
+	fd = open(mpath(self, "sub/inner"), O_RDONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_LT(0, read(fd, buf, sizeof(buf)));
+	memcpy(store.data, data, sizeof(data));
+	td_log_reset(self->d);
+	for (id = FUSE_NODEID_KERNEL | 1; id <= (FUSE_NODEID_KERNEL | 64); id++) {
+		inval.ino = id;
+		EXPECT_EQ(-ENOENT, notify(self->d, FUSE_NOTIFY_INVAL_INODE,
+					  &inval, sizeof(inval)));
+		store.out.nodeid = id;
+		EXPECT_EQ(-ENOENT, notify(self->d, FUSE_NOTIFY_STORE, &store,
+					  sizeof(store)));
+		retrieve.nodeid = id;
+		retrieve.notify_unique = id;
+		EXPECT_EQ(-ENOENT, notify(self->d, FUSE_NOTIFY_RETRIEVE,
+					  &retrieve, sizeof(retrieve)));
+		entry.out.parent = id;
+		EXPECT_EQ(-ENOENT, notify(self->d, FUSE_NOTIFY_INVAL_ENTRY,
+					  &entry, sizeof(entry.out) + 6));
+	}
+	ASSERT_TRUE(td_barrier(self->d));
+	EXPECT_EQ(0, td_log_count(self->d, FUSE_NOTIFY_REPLY));
+	EXPECT_EQ(0, self->d->kernel_ids);
+	/* the file's data is the backing's, not the STORE's */
+	ASSERT_EQ(6, pread(fd, buf, sizeof(buf), 0));
+	EXPECT_EQ(0, memcmp(buf, "inner\n", 6));
+	close(fd);
 }
 
 /* ---- namespace operations in a backed directory ---- */

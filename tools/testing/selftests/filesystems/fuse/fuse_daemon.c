@@ -281,8 +281,11 @@ static void td_log(struct td *d, const struct fuse_in_header *in,
 	r->gid = in->gid;
 	r->pid = in->pid;
 	/* Filter requests name kernel nodes on purpose */
-	if ((in->nodeid & FUSE_NODEID_KERNEL) && !filter)
-		d->kernel_ids++;
+	if ((in->nodeid & FUSE_NODEID_KERNEL) && !filter &&
+	    !d->kernel_ids++) {
+		d->kernel_id_opcode = in->opcode;
+		d->kernel_id = in->nodeid;
+	}
 	if (in->opcode == FUSE_BATCH_FORGET &&
 	    arglen >= sizeof(struct fuse_batch_forget_in)) {
 		const struct fuse_batch_forget_in *b = (const void *)arg;
@@ -291,8 +294,11 @@ static void td_log(struct td *d, const struct fuse_in_header *in,
 
 		for (i = 0; i < b->count &&
 		     (char *)(one + i + 1) <= arg + arglen; i++)
-			if (one[i].nodeid & FUSE_NODEID_KERNEL)
-				d->kernel_ids++;
+			if ((one[i].nodeid & FUSE_NODEID_KERNEL) &&
+			    !d->kernel_ids++) {
+				d->kernel_id_opcode = in->opcode;
+				d->kernel_id = one[i].nodeid;
+			}
 	}
 	if (off >= 0 && (size_t)off < arglen)
 		snprintf(r->name, sizeof(r->name), "%.*s",

@@ -107,6 +107,9 @@ struct td {
 	unsigned int write_errors;
 	/* Requests naming a FUSE_NODEID_KERNEL node: must stay 0. */
 	unsigned int kernel_ids;
+	/* the first of them: its opcode and id */
+	uint32_t kernel_id_opcode;
+	uint64_t kernel_id;
 };
 
 /*

@@ -232,6 +232,8 @@ struct fz {
 	uint64_t notifies, notify_refused;
 	uint64_t forgets, forget_over;
 	unsigned int kernel_ids;	/* the daemon's count, at unmount */
+	uint32_t kernel_id_opcode;	/* the first such request's */
+	uint64_t kernel_id;
 	uint64_t forget_over_id;
 	uint64_t odd_write_errno;	/* a write errno outside the known set */
 	uint64_t werr[FZ_ERRNO_MAX + 1];
@@ -1883,6 +1885,8 @@ static void fz_umount(struct fz *z)
 		return;
 	fz_busy(z, FZ_B_MAIN, true);
 	z->kernel_ids = z->d->kernel_ids;
+	z->kernel_id_opcode = z->d->kernel_id_opcode;
+	z->kernel_id = z->d->kernel_id;
 	td_umount(z->d);
 	z->d = NULL;
 	fz_busy(z, FZ_B_MAIN, false);
@@ -2396,7 +2400,9 @@ static void fz_free(struct fz *z)
 	/* without fuse-bpf, an id with the kernel's bit is the daemon's */ \
 	if ((z)->bpf) \
 		EXPECT_EQ(0, (z)->kernel_ids) \
-			TH_LOG("the daemon was sent a kernel node id"); \
+			TH_LOG("the daemon was sent a kernel node id, first in %s: %#llx", \
+			       td_opname((z)->kernel_id_opcode), \
+			       (unsigned long long)(z)->kernel_id); \
 } while (0)
 
 static uint64_t fz_default_count(uint64_t debug, uint64_t other)
