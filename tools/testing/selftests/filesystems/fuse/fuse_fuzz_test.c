@@ -2412,7 +2412,7 @@ static uint64_t fz_default_count(uint64_t debug, uint64_t other)
 
 TEST_F_TIMEOUT(fuzz, replies, 3600)
 {
-	uint64_t t0, target = fz_default_count(20000, 15000), ops;
+	uint64_t t0, target = fz_default_count(50000, 15000), ops;
 	char why[512] = "";
 	struct fz *z;
 	int ret;
