@@ -86,7 +86,9 @@ req_snap() { # req_snap FILE: 0 if FILE now holds the daemon's counts
 req_begin() { req_snap /tmp/req-before || rm -f /tmp/req-before; }
 req_end() {
 	[ -f /tmp/req-before ] && req_snap /tmp/req-after || return 0
+	# opcodes only: the daemon's own counters (backing_opens) follow
 	echo "bench-req: $cfg $1 $(awk 'NR == FNR { a[$1] = $2; next }
+		$1 !~ /^[A-Z0-9_]+$/ { next }
 		{ d = $2 - a[$1]; if (d > 0) { t += d; l = l " " $1 "=" d } }
 		END { print "total=" t + 0 l }' /tmp/req-before /tmp/req-after)"
 	rm -f /tmp/req-before /tmp/req-after

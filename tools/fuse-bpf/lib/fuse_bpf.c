@@ -32,6 +32,7 @@
 _Static_assert(FUSE_BPF_BACKING_KEEP == FUSE_BPF_ACTION_KEEP, "uapi");
 _Static_assert(FUSE_BPF_BACKING_SET == FUSE_BPF_ACTION_SET, "uapi");
 _Static_assert(FUSE_BPF_BACKING_REMOVE == FUSE_BPF_ACTION_REMOVE, "uapi");
+_Static_assert(FUSE_BPF_BACKING_INHERIT == FUSE_BPF_ACTION_INHERIT, "uapi");
 _Static_assert(FUSE_BPF_FILTER_KEEP == FUSE_BPF_ACTION_KEEP, "uapi");
 _Static_assert(FUSE_BPF_FILTER_SET == FUSE_BPF_ACTION_SET, "uapi");
 _Static_assert(FUSE_BPF_FILTER_REMOVE == FUSE_BPF_ACTION_REMOVE, "uapi");
@@ -492,7 +493,8 @@ static void fill_open(struct fuse_open_out *o, const struct fuse_file_info *fi,
 	}
 }
 
-static bool action_ok(uint32_t action, int64_t id)
+/* INHERIT is a backing action only: a filter has no parent's to take */
+static bool action_ok(uint32_t action, int64_t id, bool backing)
 {
 	switch (action) {
 	case FUSE_BPF_ACTION_KEEP:
@@ -500,6 +502,8 @@ static bool action_ok(uint32_t action, int64_t id)
 		return !id;
 	case FUSE_BPF_ACTION_SET:
 		return id > 0 && id <= INT32_MAX;
+	case FUSE_BPF_ACTION_INHERIT:
+		return backing && !id;
 	}
 	return false;
 }
@@ -512,8 +516,8 @@ static bool fill_bpf(struct fuse_entry_bpf_out *o,
 	*ext = false;
 	if (!bpf)
 		return true;
-	if (!action_ok(bpf->backing_action, bpf->backing_id) ||
-	    !action_ok(bpf->filter_action, bpf->filter_id)) {
+	if (!action_ok(bpf->backing_action, bpf->backing_id, true) ||
+	    !action_ok(bpf->filter_action, bpf->filter_id, false)) {
 		fuse_log(FUSE_LOG_ERR, "fuse-bpf: bad entry extension: backing %u/%d, filter %u/%u\n",
 			 bpf->backing_action, bpf->backing_id,
 			 bpf->filter_action, bpf->filter_id);

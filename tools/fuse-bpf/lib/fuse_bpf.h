@@ -50,6 +50,13 @@ extern "C" {
 #define FUSE_BPF_BACKING_KEEP		0	/* leave the node's backing */
 #define FUSE_BPF_BACKING_SET		1	/* bind backing_id */
 #define FUSE_BPF_BACKING_REMOVE		2	/* unbind: daemon serves it */
+/*
+ * Bind the child of the same name of the parent's backing, with the
+ * parent binding's credentials (backing_id 0): a daemon's slow path says
+ * "allowed, serve it from the backing" without registering a backing.
+ * The parent must be backed (else the kernel fails the LOOKUP with EIO).
+ */
+#define FUSE_BPF_BACKING_INHERIT	3
 
 /*
  * Filter actions of fuse_bpf_reply_entry(), likewise: the same
@@ -88,7 +95,7 @@ struct bpf_object;
 
 /**
  * struct fuse_bpf_entry - the backing part of a LOOKUP or CREATE reply
- * @backing_action: FUSE_BPF_BACKING_KEEP, _SET or _REMOVE
+ * @backing_action: FUSE_BPF_BACKING_KEEP, _SET, _REMOVE or _INHERIT
  * @backing_id: with SET, an id from fuse_bpf_backing_open(); else 0
  * @filter_action: FUSE_BPF_FILTER_KEEP, _SET or _REMOVE
  * @filter_id: with SET, an id from fuse_bpf_filter_open(); else 0

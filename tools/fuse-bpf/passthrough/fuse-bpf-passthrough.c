@@ -8,7 +8,8 @@
  *                files itself (upstream passthrough, Linux 6.9+)
  *   bpf          the root is backed by SOURCE (backing_root_fd=): the
  *                kernel serves the whole tree; LOOKUPs that still arrive
- *                are answered with a backing (SET).  With
+ *                are answered with a backing (SET; with --inherit, under
+ *                backed directories, INHERIT).  With
  *                --no-root-backing the daemon serves the root itself and
  *                binds what its LOOKUPs find instead.
  *
@@ -30,7 +31,8 @@
  * One thread serves requests, or up to --threads N: the node table and
  * the backing ids are under one lock, fsuid and fsgid are per thread
  * and the umask is never changed.  Request counts per opcode go to --stats
- * FILE (or stderr) at exit and on SIGUSR1, one "NAME count" line each.
+ * FILE (or stderr) at exit and on SIGUSR1, one "NAME count" line each,
+ * then "backing_opens N", the backing ids the daemon registered.
  *
  * Options also come as mount options (-o mode=bpf,filter=PATH,...), so
  * that mount(8) can start the daemon through mount.fuse3:
@@ -92,6 +94,7 @@ struct node {
 	int backing_id;
 	unsigned int backing_refs;
 	bool bound;		/* bpf: named in a LOOKUP reply's SET */
+	bool inherited;		/* bpf: named in a LOOKUP reply's INHERIT */
 };
 
 struct file_h {
@@ -118,11 +121,13 @@ static struct {
 	double timeout;
 	unsigned int threads;	/* > 1: libfuse's multi-threaded loop */
 	bool no_root_backing;	/* bpf: bind at LOOKUP only */
+	bool inherit;		/* bpf: INHERIT under backed directories */
 	bool exiting;		/* we ended the session ourselves */
 	struct fuse_session *se;
 	struct fuse_bpf_conn *conn;
 	struct node root;
 	pthread_mutex_t lock;	/* the table, lookup counts, backing ids */
+	unsigned long backing_opens;	/* ids registered, under lock */
 	struct node **table;
 	size_t nbuckets;
 	size_t count;
@@ -230,6 +235,7 @@ static int backing_get_locked(struct node *n, int fd)
 	}
 	id = fuse_bpf_backing_open(fs.se, fd, 0);
 	if (id > 0) {
+		fs.backing_opens++;
 		n->backing_id = id;
 		n->backing_refs = 1;
 	}
@@ -439,6 +445,23 @@ static int filter_id(void)
 	return id;
 }
 
+/*
+ * bpf: does the kernel serve @parent from a backing?  The root when it is
+ * backed at mount, and the nodes a LOOKUP reply bound or inherited.
+ */
+static bool parent_backed(fuse_ino_t parent)
+{
+	struct node *n = node_of(parent);
+	bool backed;
+
+	if (n == &fs.root)
+		return !fs.no_root_backing;
+	pthread_mutex_lock(&fs.lock);
+	backed = n->bound || n->inherited;
+	pthread_mutex_unlock(&fs.lock);
+	return backed;
+}
+
 static void pt_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct fuse_bpf_entry bpf = { .backing_action = FUSE_BPF_BACKING_SET };
@@ -478,6 +501,19 @@ static void pt_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		}
 		bpf.filter_action = FUSE_BPF_FILTER_SET;
 		bpf.filter_id = id;
+	}
+	/*
+	 * bpf --inherit: under a directory the kernel serves from its
+	 * backing, let the kernel bind the backing's child of this name
+	 * itself: no descriptor to register, no id to keep.
+	 */
+	if (fs.inherit && parent_backed(parent)) {
+		bpf.backing_action = FUSE_BPF_BACKING_INHERIT;
+		if (fuse_bpf_reply_entry(req, &e, &bpf))
+			forget_one(e.ino, 1);
+		else
+			node_of(e.ino)->inherited = true;
+		return;
 	}
 	/*
 	 * bpf: hand the node to the kernel.  The id stays registered as
@@ -1134,6 +1170,7 @@ static const struct fuse_lowlevel_ops pt_ops = {
 /* Replaces --stats FILE atomically: readers see a whole snapshot. */
 static void write_stats(void)
 {
+	unsigned long opens;
 	char tmp[PATH_MAX];
 	FILE *f = stderr;
 	int err = 0;
@@ -1147,7 +1184,12 @@ static void write_stats(void)
 			goto out;
 		}
 	}
-	if (fuse_bpf_stats_write(fs.conn, f))
+	pthread_mutex_lock(&fs.lock);
+	opens = fs.backing_opens;
+	pthread_mutex_unlock(&fs.lock);
+	/* the backings this daemon registered, after the request counts */
+	if (fuse_bpf_stats_write(fs.conn, f) ||
+	    fprintf(f, "backing_opens %lu\n", opens) < 0 || fflush(f))
 		err = EIO;
 	if (f != stderr) {
 		if (fclose(f) && !err)
@@ -1194,12 +1236,16 @@ static void usage(FILE *f)
 "  --timeout SECS   entry and attribute cache timeout (default: 1)\n"
 "  --no-root-backing  bpf: serve the root here and bind its entries in\n"
 "                   LOOKUP replies (files and directories) instead\n"
+"  --inherit        bpf: answer LOOKUPs under backed directories (those a\n"
+"                   filter sends here) with INHERIT: the kernel binds the\n"
+"                   backing's child itself, no backing is registered\n"
 "  --threads N      serve requests with up to N threads (default: 1)\n"
 "  -f               stay in the foreground (else: return once mounted)\n"
 "  -d               debug: log every request (implies -f)\n"
 "  -o OPTS          mount(8) style, as mount.fuse3 passes them:\n"
 "      mode=M, filter=PATH, filter_name=NAME, stats=FILE, timeout=SECS,\n"
-"      threads=N, no_root_backing, debug: as the long options above\n"
+"      threads=N, no_root_backing, inherit, debug: as the long options\n"
+"                   above\n"
 "      fsname=NAME  the source /proc/mounts shows (default: SOURCE)\n"
 "      subtype=NAME the type is fuse.NAME (default fuse-bpf-passthrough;\n"
 "                   empty: plain fuse, whose source is then shown as\n"
@@ -1303,6 +1349,8 @@ static int parse_mount_opt(char *opt, bool *foreground, bool *debug)
 		    !strcmp(opt, "bpf_filter")))
 		return 0;
 	if (!val) {
+		if (!strcmp(opt, "inherit"))
+			return parse_long('I', NULL, foreground, debug);
 		if (!strcmp(opt, "no_root_backing"))
 			return parse_long('R', NULL, foreground, debug);
 		if (!strcmp(opt, "debug"))
@@ -1368,6 +1416,9 @@ static int parse_long(int c, char *arg, bool *foreground, bool *debug)
 	case 'R':
 		fs.no_root_backing = true;
 		return 0;
+	case 'I':
+		fs.inherit = true;
+		return 0;
 	case 'T':
 		fs.threads = strtoul(arg, NULL, 10);
 		return 0;
@@ -1393,6 +1444,7 @@ static int parse_args(int argc, char **argv, bool *foreground, bool *debug)
 		{ "stats", required_argument, NULL, 's' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "no-root-backing", no_argument, NULL, 'R' },
+		{ "inherit", no_argument, NULL, 'I' },
 		{ "threads", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ }

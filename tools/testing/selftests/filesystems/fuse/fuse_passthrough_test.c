@@ -95,6 +95,7 @@ FIXTURE_VARIANT(pt) {
 	bool lookup_binds;	/* bpf: --no-root-backing */
 	const char *threads;	/* --threads */
 	const char *filter;	/* bpf: --filter, an object of filter_path() */
+	bool inherit;		/* bpf: --inherit */
 };
 
 FIXTURE_VARIANT_ADD(pt, plain_tmpfs) {
@@ -150,6 +151,15 @@ FIXTURE_VARIANT_ADD(pt, bpf_count_ext4) {
 FIXTURE_VARIANT_ADD(pt, bpf_lookup_count_tmpfs) {
 	.mode = "bpf", .fs_env = "FBPF_TMPFS", .fs_default = "/tmp",
 	.lookup_binds = true, .filter = "fuse_count.bpf.o",
+};
+
+/*
+ * uid_gate sends every LOOKUP to the daemon (no uid is in its map), which
+ * answers INHERIT: the kernel binds the backing's child itself
+ */
+FIXTURE_VARIANT_ADD(pt, bpf_gate_inherit_ext4) {
+	.mode = "bpf", .fs_env = "FBPF_EXT4",
+	.filter = "fuse_uid_gate.bpf.o", .inherit = true,
 };
 
 /* Hides secret* names, which these tests do not use */
@@ -324,6 +334,8 @@ FIXTURE_SETUP(pt)
 		TH_LOG("no daemon %s (set FUSE_BPF_PASSTHROUGH)", daemon_path());
 	if (variant->lookup_binds)
 		args[n++] = "--no-root-backing";
+	if (variant->inherit)
+		args[n++] = "--inherit";
 	if (variant->filter) {
 		args[n++] = "--filter";
 		args[n++] = filter_path(variant->filter);
@@ -1018,6 +1030,18 @@ TEST_F(pt, who_serves)
 	ASSERT_LE(0, stat_count(self->stats, "INIT"));
 	EXPECT_EQ(1, stat_count(self->stats, "INIT"));
 
+	if (variant->inherit) {
+		/*
+		 * the filter sent every LOOKUP here, the daemon answered
+		 * INHERIT and registered no backing; the kernel served the rest
+		 */
+		EXPECT_LT(0, stat_count(self->stats, "LOOKUP"));
+		EXPECT_EQ(0, stat_count(self->stats, "backing_opens"));
+		for (i = 1; i < ARRAY_SIZE(data_ops); i++)
+			EXPECT_EQ(0, stat_count(self->stats, data_ops[i]))
+				TH_LOG("%s reached the daemon", data_ops[i] ?: "?");
+		return;
+	}
 	if (variant->lookup_binds) {
 		/* the root is the daemon's, file data the kernel's */
 		EXPECT_LT(0, stat_count(self->stats, "LOOKUP"));
@@ -1142,7 +1166,10 @@ TEST_F(pt, backed_subtree_is_silent)
 		EXPECT_LT(count_in(before, "LOOKUP"), count_in(after, "LOOKUP"));
 		return;
 	}
-	for (i = 0; i < ARRAY_SIZE(ops); i++)
+	/* the gate sends LOOKUPs here (answered INHERIT), and only those */
+	if (variant->inherit)
+		EXPECT_LT(count_in(before, "LOOKUP"), count_in(after, "LOOKUP"));
+	for (i = variant->inherit ? 1 : 0; i < ARRAY_SIZE(ops); i++)
 		EXPECT_EQ(count_in(before, ops[i]), count_in(after, ops[i]))
 			TH_LOG("%s reached the daemon", ops[i] ?: "?");
 	EXPECT_EQ(1, count_in(after, "INIT"));
