@@ -17,10 +17,12 @@ import statistics
 import subprocess
 import sys
 
-CONFIG_ORDER = ["tmpfs", "ext4", "bpf", "bpf-filter", "passthrough", "plain"]
+CONFIG_ORDER = ["tmpfs", "ext4", "overlay", "bpf", "bpf-filter",
+                "passthrough", "plain"]
 CONFIG_TITLE = {
     "tmpfs": "native tmpfs",
     "ext4": "native ext4",
+    "overlay": "overlayfs",
     "bpf": "fuse-bpf",
     "bpf-filter": "fuse-bpf+filter",
     "passthrough": "passthrough",

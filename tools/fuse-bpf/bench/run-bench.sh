@@ -15,7 +15,11 @@
 # Arguments (from fbpf.tests= on the kernel command line):
 #   reps=N  quick=0|1  backing=ext4|tmpfs  configs=a+b+c
 #
-# Configurations: tmpfs and ext4 (native), then the FUSE ones, each served by
+# Configurations: tmpfs and ext4 (native); overlay, the anchor for a
+# stacking file system: overlayfs at /mnt/overlay whose upper directory (and
+# workdir, and an empty lower one) are in its backing directory, so that
+# every object the workloads make is forwarded to the backing file system
+# as fuse-bpf forwards it; then the FUSE ones, each served by
 # fuse-bpf-passthrough at /mnt/fuse-CONFIG from its own backing directory on
 # the `backing` file system:
 #   bpf          fuse-bpf, root bound with backing_root_fd=, no filter
@@ -25,7 +29,7 @@
 #   plain        plain FUSE: the daemon answers everything
 set -u
 
-REPS=5 QUICK=0 BACKING=ext4 CONFIGS="tmpfs ext4 bpf bpf-filter passthrough plain"
+REPS=5 QUICK=0 BACKING=ext4 CONFIGS="tmpfs ext4 overlay bpf bpf-filter passthrough plain"
 PROFILE=0
 for a in "$@"; do
 	case "$a" in
@@ -182,7 +186,12 @@ run_rep() {
 }
 
 # Per configuration: the mount point, the backing directory, the daemon.
-mnt() { echo "/mnt/fuse-$1"; }
+mnt() {
+	case "$1" in
+	overlay) echo /mnt/overlay;;
+	*) echo "/mnt/fuse-$1";;
+	esac
+}
 backdir() { echo "/mnt/$BACKING/backing-$1"; }
 workdir() {
 	case "$1" in
@@ -232,6 +241,24 @@ start_daemon() {
 	return 0
 }
 
+# start_overlay: overlayfs at $(mnt overlay), all of it in $(backdir overlay)
+start_overlay() {
+	m=$(mnt "$cfg") bd=$(backdir "$cfg")
+	mkdir -p "$m" "$bd/lower" "$bd/upper" "$bd/work"
+	if ! mount -t overlay overlay -o "lowerdir=$bd/lower,upperdir=$bd/upper,workdir=$bd/work" \
+	     "$m" 2> /tmp/bench.err; then
+		skip_reason="cannot mount overlayfs: $(tr '\n' ' ' < /tmp/bench.err)"
+		return 1
+	fi
+	if ! { mkdir "$m/probe" && echo probe > "$m/probe/f" &&
+	       [ "$(cat "$bd/upper/probe/f")" = probe ] &&
+	       rm -r "$m/probe"; } 2> /tmp/bench.err; then
+		skip_reason="overlayfs does not write to its upper directory: $(tr '\n' ' ' < /tmp/bench.err)"
+		umount "$m"
+		return 1
+	fi
+}
+
 stop_daemon() {
 	m=$(mnt "$cfg")
 	if grep -q " $m fuse" /proc/mounts; then
@@ -256,6 +283,12 @@ setup_config() {
 	skip_reason=
 	case "$cfg" in
 	tmpfs|ext4) ;;
+	overlay)
+		if ! grep -qw overlay /proc/filesystems; then
+			skip_reason="the kernel has no overlayfs (CONFIG_OVERLAY_FS)"
+			return 1
+		fi
+		;;
 	bpf|bpf-filter|passthrough|plain)
 		if [ ! -x "$DAEMON" ]; then
 			skip_reason="no $DAEMON in the guest (the example daemon is not built)"
@@ -265,6 +298,7 @@ setup_config() {
 	*) skip_reason="unknown configuration"; return 1;;
 	esac
 	case "$cfg" in
+	overlay) start_overlay || return 1;;
 	bpf) start_daemon bpf || return 1;;
 	bpf-filter)
 		if [ ! -f "$FILTER" ]; then
@@ -288,6 +322,7 @@ setup_config() {
 teardown_config() {
 	case "$cfg" in
 	tmpfs|ext4) ;;
+	overlay) umount "$(mnt "$cfg")" 2> /dev/null || umount -l "$(mnt "$cfg")";;
 	*)
 		# The counting filter's map: proof that the filter ran, and how often.
 		if [ "$cfg" = bpf-filter ] && command -v bpftool > /dev/null; then
