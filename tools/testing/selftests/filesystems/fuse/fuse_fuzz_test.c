@@ -280,8 +280,15 @@ static struct fz_node_count *fz_count(struct fz *z, uint64_t id)
 	return NULL;
 }
 
-/* The first word of an accepted reply body may be a node id: count it. */
-static void fz_given(struct fz *z, const void *body, size_t len)
+/*
+ * The first word of a reply body may be a node id: count it (@n = 1) before
+ * the write, and take it back (@n = -1) if the write is refused.  Counting
+ * after an accepted write would race: once write() returns, the kernel may
+ * already have dropped the node and queued its FORGET, which the daemon
+ * thread can read before a flusher thread that sent the reply is counted.
+ * Called with z->lock held.
+ */
+static void fz_given(struct fz *z, const void *body, size_t len, int n)
 {
 	struct fz_node_count *c;
 	uint64_t id;
@@ -293,7 +300,7 @@ static void fz_given(struct fz *z, const void *body, size_t len)
 		return;
 	c = fz_count(z, id);
 	if (c)
-		c->given++;
+		c->given += n;
 }
 
 static void fz_forget(struct fz *z, uint64_t id, uint64_t n)
@@ -343,6 +350,11 @@ static int fz_send(struct fz *z, char *buf, uint64_t unique, int32_t error,
 	oh->len = hlen ? hlen : total;
 	oh->error = error;
 	oh->unique = unique;
+	if (unique && !error) {
+		pthread_mutex_lock(&z->lock);
+		fz_given(z, buf + sizeof(*oh), blen, 1);
+		pthread_mutex_unlock(&z->lock);
+	}
 	ret = write(z->d->fuse_fd, buf, wlen ? wlen : total);
 	err = ret < 0 ? -errno : 0;
 	pthread_mutex_lock(&z->lock);
@@ -361,8 +373,8 @@ static int fz_send(struct fz *z, char *buf, uint64_t unique, int32_t error,
 			z->notify_refused++;
 			hist(z->nerr, err);
 		}
-	} else if (unique && !error) {
-		fz_given(z, buf + sizeof(*oh), blen);
+		if (unique && !error)
+			fz_given(z, buf + sizeof(*oh), blen, -1);
 	}
 	pthread_mutex_unlock(&z->lock);
 	return err;
