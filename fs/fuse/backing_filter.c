@@ -542,37 +542,43 @@ static int fuse_bpf_outcome(struct fuse_bpf_call *call, int ret,
 	return ret;
 }
 
+/* The arguments of a callback that has none but the context */
+static const struct fuse_bpf_user_args fuse_bpf_no_args;
+
+/* The callbacks of a filter that was unregistered: none */
+static const struct fuse_bpf_ops fuse_bpf_no_ops;
+
 /*
- * The callbacks of the call's filter, under RCU, or NULL when it was
- * unregistered: fuse_bpf_ops_exit() must follow either way.
+ * The callbacks of the call's filter, under RCU (&fuse_bpf_no_ops when it
+ * was unregistered); or NULL, without RCU, when the call skips its BPF
+ * callback: without a filter it is served as if there were none, and a
+ * post phase the filter gave to userspace goes there without it.
+ * fuse_bpf_ops_put() must follow either way.
  */
-static const struct fuse_bpf_ops *fuse_bpf_ops_enter(struct fuse_bpf_call *call)
+static const struct fuse_bpf_ops *fuse_bpf_ops_get(struct fuse_bpf_call *call)
 {
+	const struct fuse_bpf_ops *ops;
+
+	if (!call->filter ||
+	    (call->user_post && call->ctx.phase == FUSE_BPF_POST))
+		return NULL;
 	rcu_read_lock();
-	return rcu_dereference(call->filter->ops);
-}
-
-static int fuse_bpf_ops_exit(int ret)
-{
-	rcu_read_unlock();
-	return ret;
+	ops = rcu_dereference(call->filter->ops);
+	return ops ?: &fuse_bpf_no_ops;
 }
 
 /*
- * Does the call skip its BPF callback?  Without a filter it is served as
- * if there were none; a post phase the filter gave to userspace goes
- * there without it.
+ * The outcome of the callback's return value @ret (ignored when @ops is
+ * NULL), with @ua for a request to a userspace filter.
  */
-static bool fuse_bpf_skip_bpf(const struct fuse_bpf_call *call)
-{
-	return !call->filter ||
-	       (call->user_post && call->ctx.phase == FUSE_BPF_POST);
-}
-
-/* The outcome of a call that skipped its BPF callback. */
-static int fuse_bpf_skipped(struct fuse_bpf_call *call,
+static int fuse_bpf_ops_put(struct fuse_bpf_call *call,
+			    const struct fuse_bpf_ops *ops, int ret,
 			    const struct fuse_bpf_user_args *ua)
 {
+	if (ops) {
+		rcu_read_unlock();
+		return fuse_bpf_outcome(call, ret, ua);
+	}
 	if (call->filter)
 		return fuse_bpf_user_filter(call, ua);
 	return call->ctx.phase == FUSE_BPF_POST ? call->ctx.error :
@@ -588,343 +594,224 @@ static int fuse_bpf_skipped(struct fuse_bpf_call *call,
 int fuse_bpf_run_lookup(struct fuse_bpf_call *call,
 			struct fuse_bpf_entry_args *args)
 {
-	const struct fuse_bpf_user_args ua = {
-		.out = &args->out, .out_size = sizeof(args->out),
-	};
-	const struct fuse_bpf_ops *ops;
-	int ret;
+	const struct fuse_bpf_ops *ops = fuse_bpf_ops_get(call);
+	int ret = ops && ops->lookup ? ops->lookup(&call->ctx, args) : 0;
 
-	if (fuse_bpf_skip_bpf(call))
-		return fuse_bpf_skipped(call, &ua);
-	ops = fuse_bpf_ops_enter(call);
-	ret = fuse_bpf_ops_exit(ops && ops->lookup ?
-				ops->lookup(&call->ctx, args) : 0);
-	return fuse_bpf_outcome(call, ret, &ua);
+	return fuse_bpf_ops_put(call, ops, ret, &(struct fuse_bpf_user_args){
+		.out = &args->out, .out_size = sizeof(args->out),
+	});
 }
 
 int fuse_bpf_run_getattr(struct fuse_bpf_call *call,
 			 struct fuse_bpf_attr_args *args)
 {
-	const struct fuse_bpf_user_args ua = {
+	const struct fuse_bpf_ops *ops = fuse_bpf_ops_get(call);
+	int ret = ops && ops->getattr ? ops->getattr(&call->ctx, args) : 0;
+
+	return fuse_bpf_ops_put(call, ops, ret, &(struct fuse_bpf_user_args){
 		.in = &args->in, .in_size = sizeof(args->in),
 		.out = &args->out, .out_size = sizeof(args->out),
-	};
-	const struct fuse_bpf_ops *ops;
-	int ret;
-
-	if (fuse_bpf_skip_bpf(call))
-		return fuse_bpf_skipped(call, &ua);
-	ops = fuse_bpf_ops_enter(call);
-	ret = fuse_bpf_ops_exit(ops && ops->getattr ?
-				ops->getattr(&call->ctx, args) : 0);
-	return fuse_bpf_outcome(call, ret, &ua);
+	});
 }
 
 int fuse_bpf_run_setattr(struct fuse_bpf_call *call,
 			 struct fuse_bpf_setattr_args *args)
 {
-	const struct fuse_bpf_user_args ua = {
+	const struct fuse_bpf_ops *ops = fuse_bpf_ops_get(call);
+	int ret = ops && ops->setattr ? ops->setattr(&call->ctx, args) : 0;
+
+	return fuse_bpf_ops_put(call, ops, ret, &(struct fuse_bpf_user_args){
 		.in = &args->in, .in_size = sizeof(args->in),
 		.in_writable = true,
-	};
-	const struct fuse_bpf_ops *ops;
-	int ret;
-
-	if (fuse_bpf_skip_bpf(call))
-		return fuse_bpf_skipped(call, &ua);
-	ops = fuse_bpf_ops_enter(call);
-	ret = fuse_bpf_ops_exit(ops && ops->setattr ?
-				ops->setattr(&call->ctx, args) : 0);
-	return fuse_bpf_outcome(call, ret, &ua);
+	});
 }
 
 int fuse_bpf_run_access(struct fuse_bpf_call *call,
 			struct fuse_bpf_access_args *args)
 {
-	const struct fuse_bpf_user_args ua = {
-		.in = &args->in, .in_size = sizeof(args->in),
-	};
-	const struct fuse_bpf_ops *ops;
-	int ret;
+	const struct fuse_bpf_ops *ops = fuse_bpf_ops_get(call);
+	int ret = ops && ops->access ? ops->access(&call->ctx, args) : 0;
 
-	if (fuse_bpf_skip_bpf(call))
-		return fuse_bpf_skipped(call, &ua);
-	ops = fuse_bpf_ops_enter(call);
-	ret = fuse_bpf_ops_exit(ops && ops->access ?
-				ops->access(&call->ctx, args) : 0);
-	return fuse_bpf_outcome(call, ret, &ua);
+	return fuse_bpf_ops_put(call, ops, ret, &(struct fuse_bpf_user_args){
+		.in = &args->in, .in_size = sizeof(args->in),
+	});
 }
 
 int fuse_bpf_run_open(struct fuse_bpf_call *call,
 		      struct fuse_bpf_open_args *args)
 {
-	const struct fuse_bpf_user_args ua = {
-		.in = &args->in, .in_size = sizeof(args->in),
-	};
-	const struct fuse_bpf_ops *ops;
-	int ret;
+	const struct fuse_bpf_ops *ops = fuse_bpf_ops_get(call);
+	int ret = ops && ops->open ? ops->open(&call->ctx, args) : 0;
 
-	if (fuse_bpf_skip_bpf(call))
-		return fuse_bpf_skipped(call, &ua);
-	ops = fuse_bpf_ops_enter(call);
-	ret = fuse_bpf_ops_exit(ops && ops->open ?
-				ops->open(&call->ctx, args) : 0);
-	return fuse_bpf_outcome(call, ret, &ua);
+	return fuse_bpf_ops_put(call, ops, ret, &(struct fuse_bpf_user_args){
+		.in = &args->in, .in_size = sizeof(args->in),
+	});
 }
 
 int fuse_bpf_run_create(struct fuse_bpf_call *call,
 			struct fuse_bpf_create_args *args)
 {
-	const struct fuse_bpf_user_args ua = {
+	const struct fuse_bpf_ops *ops = fuse_bpf_ops_get(call);
+	int ret = ops && ops->create ? ops->create(&call->ctx, args) : 0;
+
+	return fuse_bpf_ops_put(call, ops, ret, &(struct fuse_bpf_user_args){
 		.in = &args->in, .in_size = sizeof(args->in),
 		.out = &args->out, .out_size = sizeof(args->out),
 		.in_writable = true,
-	};
-	const struct fuse_bpf_ops *ops;
-	int ret;
-
-	if (fuse_bpf_skip_bpf(call))
-		return fuse_bpf_skipped(call, &ua);
-	ops = fuse_bpf_ops_enter(call);
-	ret = fuse_bpf_ops_exit(ops && ops->create ?
-				ops->create(&call->ctx, args) : 0);
-	return fuse_bpf_outcome(call, ret, &ua);
+	});
 }
 
 int fuse_bpf_run_link(struct fuse_bpf_call *call,
 		      struct fuse_bpf_link_args *args)
 {
-	const struct fuse_bpf_user_args ua = {
-		.in = &args->in, .in_size = sizeof(args->in),
-	};
-	const struct fuse_bpf_ops *ops;
-	int ret;
+	const struct fuse_bpf_ops *ops = fuse_bpf_ops_get(call);
+	int ret = ops && ops->link ? ops->link(&call->ctx, args) : 0;
 
-	if (fuse_bpf_skip_bpf(call))
-		return fuse_bpf_skipped(call, &ua);
-	ops = fuse_bpf_ops_enter(call);
-	ret = fuse_bpf_ops_exit(ops && ops->link ?
-				ops->link(&call->ctx, args) : 0);
-	return fuse_bpf_outcome(call, ret, &ua);
+	return fuse_bpf_ops_put(call, ops, ret, &(struct fuse_bpf_user_args){
+		.in = &args->in, .in_size = sizeof(args->in),
+	});
 }
 
 int fuse_bpf_run_unlink(struct fuse_bpf_call *call)
 {
-	const struct fuse_bpf_user_args ua = { };
-	const struct fuse_bpf_ops *ops;
-	int ret;
+	const struct fuse_bpf_ops *ops = fuse_bpf_ops_get(call);
+	int ret = ops && ops->unlink ? ops->unlink(&call->ctx) : 0;
 
-	if (fuse_bpf_skip_bpf(call))
-		return fuse_bpf_skipped(call, &ua);
-	ops = fuse_bpf_ops_enter(call);
-	ret = fuse_bpf_ops_exit(ops && ops->unlink ?
-				ops->unlink(&call->ctx) : 0);
-	return fuse_bpf_outcome(call, ret, &ua);
+	return fuse_bpf_ops_put(call, ops, ret, &fuse_bpf_no_args);
 }
 
 int fuse_bpf_run_rename(struct fuse_bpf_call *call,
 			struct fuse_bpf_rename_args *args)
 {
-	const struct fuse_bpf_user_args ua = {
-		.in = &args->in, .in_size = sizeof(args->in),
-	};
-	const struct fuse_bpf_ops *ops;
-	int ret;
+	const struct fuse_bpf_ops *ops = fuse_bpf_ops_get(call);
+	int ret = ops && ops->rename ? ops->rename(&call->ctx, args) : 0;
 
-	if (fuse_bpf_skip_bpf(call))
-		return fuse_bpf_skipped(call, &ua);
-	ops = fuse_bpf_ops_enter(call);
-	ret = fuse_bpf_ops_exit(ops && ops->rename ?
-				ops->rename(&call->ctx, args) : 0);
-	return fuse_bpf_outcome(call, ret, &ua);
+	return fuse_bpf_ops_put(call, ops, ret, &(struct fuse_bpf_user_args){
+		.in = &args->in, .in_size = sizeof(args->in),
+	});
 }
 
 int fuse_bpf_run_readdir(struct fuse_bpf_call *call,
 			 struct fuse_bpf_readdir_args *args)
 {
-	const struct fuse_bpf_user_args ua = {
+	const struct fuse_bpf_ops *ops = fuse_bpf_ops_get(call);
+	int ret = ops && ops->readdir ? ops->readdir(&call->ctx, args) : 0;
+
+	return fuse_bpf_ops_put(call, ops, ret, &(struct fuse_bpf_user_args){
 		.in = &args->in, .in_size = sizeof(args->in),
 		.no_post = true,
-	};
-	const struct fuse_bpf_ops *ops;
-	int ret;
-
-	if (fuse_bpf_skip_bpf(call))
-		return fuse_bpf_skipped(call, &ua);
-	ops = fuse_bpf_ops_enter(call);
-	ret = fuse_bpf_ops_exit(ops && ops->readdir ?
-				ops->readdir(&call->ctx, args) : 0);
-	return fuse_bpf_outcome(call, ret, &ua);
+	});
 }
 
 int fuse_bpf_run_readlink(struct fuse_bpf_call *call)
 {
-	const struct fuse_bpf_user_args ua = { };
-	const struct fuse_bpf_ops *ops;
-	int ret;
+	const struct fuse_bpf_ops *ops = fuse_bpf_ops_get(call);
+	int ret = ops && ops->readlink ? ops->readlink(&call->ctx) : 0;
 
-	if (fuse_bpf_skip_bpf(call))
-		return fuse_bpf_skipped(call, &ua);
-	ops = fuse_bpf_ops_enter(call);
-	ret = fuse_bpf_ops_exit(ops && ops->readlink ?
-				ops->readlink(&call->ctx) : 0);
-	return fuse_bpf_outcome(call, ret, &ua);
+	return fuse_bpf_ops_put(call, ops, ret, &fuse_bpf_no_args);
 }
 
 int fuse_bpf_run_xattr(struct fuse_bpf_call *call,
 		       struct fuse_bpf_xattr_args *args)
 {
-	const struct fuse_bpf_user_args ua = {
+	const struct fuse_bpf_ops *ops = fuse_bpf_ops_get(call);
+	int ret = ops && ops->xattr ? ops->xattr(&call->ctx, args) : 0;
+
+	return fuse_bpf_ops_put(call, ops, ret, &(struct fuse_bpf_user_args){
 		.in = &args->in, .in_size = sizeof(args->in),
 		.out = &args->out, .out_size = sizeof(args->out),
-	};
-	const struct fuse_bpf_ops *ops;
-	int ret;
-
-	if (fuse_bpf_skip_bpf(call))
-		return fuse_bpf_skipped(call, &ua);
-	ops = fuse_bpf_ops_enter(call);
-	ret = fuse_bpf_ops_exit(ops && ops->xattr ?
-				ops->xattr(&call->ctx, args) : 0);
-	return fuse_bpf_outcome(call, ret, &ua);
+	});
 }
 
 int fuse_bpf_run_statfs(struct fuse_bpf_call *call,
 			struct fuse_bpf_statfs_args *args)
 {
-	const struct fuse_bpf_user_args ua = {
-		.out = &args->out, .out_size = sizeof(args->out),
-	};
-	const struct fuse_bpf_ops *ops;
-	int ret;
+	const struct fuse_bpf_ops *ops = fuse_bpf_ops_get(call);
+	int ret = ops && ops->statfs ? ops->statfs(&call->ctx, args) : 0;
 
-	if (fuse_bpf_skip_bpf(call))
-		return fuse_bpf_skipped(call, &ua);
-	ops = fuse_bpf_ops_enter(call);
-	ret = fuse_bpf_ops_exit(ops && ops->statfs ?
-				ops->statfs(&call->ctx, args) : 0);
-	return fuse_bpf_outcome(call, ret, &ua);
+	return fuse_bpf_ops_put(call, ops, ret, &(struct fuse_bpf_user_args){
+		.out = &args->out, .out_size = sizeof(args->out),
+	});
 }
 
 int fuse_bpf_run_fsync(struct fuse_bpf_call *call,
 		       struct fuse_bpf_fsync_args *args)
 {
-	const struct fuse_bpf_user_args ua = {
-		.in = &args->in, .in_size = sizeof(args->in),
-	};
-	const struct fuse_bpf_ops *ops;
-	int ret;
+	const struct fuse_bpf_ops *ops = fuse_bpf_ops_get(call);
+	int ret = ops && ops->fsync ? ops->fsync(&call->ctx, args) : 0;
 
-	if (fuse_bpf_skip_bpf(call))
-		return fuse_bpf_skipped(call, &ua);
-	ops = fuse_bpf_ops_enter(call);
-	ret = fuse_bpf_ops_exit(ops && ops->fsync ?
-				ops->fsync(&call->ctx, args) : 0);
-	return fuse_bpf_outcome(call, ret, &ua);
+	return fuse_bpf_ops_put(call, ops, ret, &(struct fuse_bpf_user_args){
+		.in = &args->in, .in_size = sizeof(args->in),
+	});
 }
 
 int fuse_bpf_run_lseek(struct fuse_bpf_call *call,
 		       struct fuse_bpf_lseek_args *args)
 {
-	const struct fuse_bpf_user_args ua = {
+	const struct fuse_bpf_ops *ops = fuse_bpf_ops_get(call);
+	int ret = ops && ops->lseek ? ops->lseek(&call->ctx, args) : 0;
+
+	return fuse_bpf_ops_put(call, ops, ret, &(struct fuse_bpf_user_args){
 		.in = &args->in, .in_size = sizeof(args->in),
 		.out = &args->out, .out_size = sizeof(args->out),
-	};
-	const struct fuse_bpf_ops *ops;
-	int ret;
-
-	if (fuse_bpf_skip_bpf(call))
-		return fuse_bpf_skipped(call, &ua);
-	ops = fuse_bpf_ops_enter(call);
-	ret = fuse_bpf_ops_exit(ops && ops->lseek ?
-				ops->lseek(&call->ctx, args) : 0);
-	return fuse_bpf_outcome(call, ret, &ua);
+	});
 }
 
 int fuse_bpf_run_fallocate(struct fuse_bpf_call *call,
 			   struct fuse_bpf_fallocate_args *args)
 {
-	const struct fuse_bpf_user_args ua = {
-		.in = &args->in, .in_size = sizeof(args->in),
-	};
-	const struct fuse_bpf_ops *ops;
-	int ret;
+	const struct fuse_bpf_ops *ops = fuse_bpf_ops_get(call);
+	int ret = ops && ops->fallocate ? ops->fallocate(&call->ctx, args) : 0;
 
-	if (fuse_bpf_skip_bpf(call))
-		return fuse_bpf_skipped(call, &ua);
-	ops = fuse_bpf_ops_enter(call);
-	ret = fuse_bpf_ops_exit(ops && ops->fallocate ?
-				ops->fallocate(&call->ctx, args) : 0);
-	return fuse_bpf_outcome(call, ret, &ua);
+	return fuse_bpf_ops_put(call, ops, ret, &(struct fuse_bpf_user_args){
+		.in = &args->in, .in_size = sizeof(args->in),
+	});
 }
 
 int fuse_bpf_run_copy_file_range(struct fuse_bpf_call *call,
 				 struct fuse_bpf_copy_file_range_args *args)
 {
-	const struct fuse_bpf_user_args ua = {
+	const struct fuse_bpf_ops *ops = fuse_bpf_ops_get(call);
+	int ret = ops && ops->copy_file_range ?
+		  ops->copy_file_range(&call->ctx, args) : 0;
+
+	return fuse_bpf_ops_put(call, ops, ret, &(struct fuse_bpf_user_args){
 		.in = &args->in, .in_size = sizeof(args->in),
 		.out = &args->out, .out_size = sizeof(args->out),
-	};
-	const struct fuse_bpf_ops *ops;
-	int ret;
-
-	if (fuse_bpf_skip_bpf(call))
-		return fuse_bpf_skipped(call, &ua);
-	ops = fuse_bpf_ops_enter(call);
-	ret = fuse_bpf_ops_exit(ops && ops->copy_file_range ?
-				ops->copy_file_range(&call->ctx, args) : 0);
-	return fuse_bpf_outcome(call, ret, &ua);
+	});
 }
 
 int fuse_bpf_run_flush(struct fuse_bpf_call *call,
 		       struct fuse_bpf_flush_args *args)
 {
-	const struct fuse_bpf_user_args ua = {
-		.in = &args->in, .in_size = sizeof(args->in),
-	};
-	const struct fuse_bpf_ops *ops;
-	int ret;
+	const struct fuse_bpf_ops *ops = fuse_bpf_ops_get(call);
+	int ret = ops && ops->flush ? ops->flush(&call->ctx, args) : 0;
 
-	if (fuse_bpf_skip_bpf(call))
-		return fuse_bpf_skipped(call, &ua);
-	ops = fuse_bpf_ops_enter(call);
-	ret = fuse_bpf_ops_exit(ops && ops->flush ?
-				ops->flush(&call->ctx, args) : 0);
-	return fuse_bpf_outcome(call, ret, &ua);
+	return fuse_bpf_ops_put(call, ops, ret, &(struct fuse_bpf_user_args){
+		.in = &args->in, .in_size = sizeof(args->in),
+	});
 }
 
 int fuse_bpf_run_lock(struct fuse_bpf_call *call,
 		      struct fuse_bpf_lock_args *args)
 {
-	const struct fuse_bpf_user_args ua = {
-		.in = &args->in, .in_size = sizeof(args->in),
-	};
-	const struct fuse_bpf_ops *ops;
-	int ret;
+	const struct fuse_bpf_ops *ops = fuse_bpf_ops_get(call);
+	int ret = ops && ops->lock ? ops->lock(&call->ctx, args) : 0;
 
-	if (fuse_bpf_skip_bpf(call))
-		return fuse_bpf_skipped(call, &ua);
-	ops = fuse_bpf_ops_enter(call);
-	ret = fuse_bpf_ops_exit(ops && ops->lock ?
-				ops->lock(&call->ctx, args) : 0);
-	return fuse_bpf_outcome(call, ret, &ua);
+	return fuse_bpf_ops_put(call, ops, ret, &(struct fuse_bpf_user_args){
+		.in = &args->in, .in_size = sizeof(args->in),
+	});
 }
 
 int fuse_bpf_run_ioctl(struct fuse_bpf_call *call,
 		       struct fuse_bpf_ioctl_args *args)
 {
-	const struct fuse_bpf_user_args ua = {
-		.in = &args->in, .in_size = sizeof(args->in),
-	};
-	const struct fuse_bpf_ops *ops;
-	int ret;
+	const struct fuse_bpf_ops *ops = fuse_bpf_ops_get(call);
+	int ret = ops && ops->ioctl ? ops->ioctl(&call->ctx, args) : 0;
 
-	if (fuse_bpf_skip_bpf(call))
-		return fuse_bpf_skipped(call, &ua);
-	ops = fuse_bpf_ops_enter(call);
-	ret = fuse_bpf_ops_exit(ops && ops->ioctl ?
-				ops->ioctl(&call->ctx, args) : 0);
-	return fuse_bpf_outcome(call, ret, &ua);
+	return fuse_bpf_ops_put(call, ops, ret, &(struct fuse_bpf_user_args){
+		.in = &args->in, .in_size = sizeof(args->in),
+	});
 }
 
 /*
