@@ -653,6 +653,38 @@ static int fuse_bpf_same_mnt(struct fuse_backing *a, struct fuse_backing *b)
 	return 0;
 }
 
+/* Link @fb's backing into @dfb's directory as @newent, and get its node. */
+static int fuse_bpf_link_backing(struct fuse_backing *dfb,
+				 struct fuse_backing *fb, struct inode *newdir,
+				 struct dentry *newent,
+				 struct fuse_entry_out *outarg,
+				 struct inode **inode)
+{
+	const struct path *parent = &dfb->file->f_path;
+	struct mnt_idmap *idmap = mnt_idmap(parent->mnt);
+	struct dentry *bdentry;
+	const struct cred *old;
+	int err;
+
+	err = fuse_bpf_dir_lock(dfb, &old);
+	if (err)
+		return err;
+	bdentry = lookup_one(idmap, newent->d_name.name, parent->dentry,
+			     newent->d_name.len);
+	err = PTR_ERR(bdentry);
+	if (!IS_ERR(bdentry)) {
+		err = d_is_positive(bdentry) ? -EEXIST :
+			vfs_link(fb->file->f_path.dentry, idmap,
+				 d_inode(parent->dentry), bdentry, NULL);
+		if (!err)
+			err = fuse_bpf_node_iget(newdir, dfb, bdentry, outarg,
+						 inode);
+		dput(bdentry);
+	}
+	fuse_bpf_dir_unlock(dfb, old);
+	return err;
+}
+
 /**
  * fuse_bpf_link() - make a hard link on the backing
  * @entry: the existing node
@@ -667,16 +699,11 @@ static int fuse_bpf_same_mnt(struct fuse_backing *a, struct fuse_backing *b)
 bool fuse_bpf_link(struct dentry *entry, struct inode *newdir,
 		   struct dentry *newent, int *err)
 {
+	struct fuse_backing *dfb = NULL, *fb = NULL;
 	struct fuse_bpf_link_args args = {};
-	struct fuse_backing *dfb, *fb;
 	struct fuse_entry_out outarg;
 	struct inode *inode = NULL;
-	const struct path *parent;
 	struct fuse_bpf_call call;
-	struct mnt_idmap *idmap;
-	struct dentry *bdentry;
-	const struct cred *old;
-	struct inode *bdir;
 	int verdict;
 
 	if (!fuse_bpf_inode_backed(newdir) &&
@@ -686,12 +713,10 @@ bool fuse_bpf_link(struct dentry *entry, struct inode *newdir,
 	call.name[0] = newent->d_name;
 	args.in.oldnodeid = get_node_id(d_inode(entry));
 	verdict = fuse_bpf_run_link(&call, &args);
-	if (verdict == FUSE_BPF_DAEMON) {
-		fuse_bpf_call_end(&call);
-		return false;
+	if (verdict != FUSE_BPF_DAEMON) {
+		dfb = fuse_bpf_backing_get(newdir);
+		fb = fuse_bpf_backing_get(d_inode(entry));
 	}
-	dfb = fuse_bpf_backing_get(newdir);
-	fb = fuse_bpf_backing_get(d_inode(entry));
 	if (!dfb && !fb) {
 		fuse_bpf_call_end(&call);
 		return false;
@@ -699,27 +724,9 @@ bool fuse_bpf_link(struct dentry *entry, struct inode *newdir,
 	*err = verdict < 0 ? verdict : fuse_bpf_same_mnt(dfb, fb);
 	if (!*err)
 		*err = fuse_bpf_wait_init(get_fuse_conn(newdir));
-	if (*err)
-		goto out;
-	parent = &dfb->file->f_path;
-	idmap = mnt_idmap(parent->mnt);
-	bdir = d_inode(parent->dentry);
-	*err = fuse_bpf_dir_lock(dfb, &old);
-	if (*err)
-		goto out;
-	bdentry = lookup_one(idmap, newent->d_name.name, parent->dentry,
-			     newent->d_name.len);
-	*err = PTR_ERR(bdentry);
-	if (!IS_ERR(bdentry)) {
-		*err = d_is_positive(bdentry) ? -EEXIST :
-			vfs_link(fb->file->f_path.dentry, idmap, bdir, bdentry,
-				 NULL);
-		if (!*err)
-			*err = fuse_bpf_node_iget(newdir, dfb, bdentry, &outarg,
-						  &inode);
-		dput(bdentry);
-	}
-	fuse_bpf_dir_unlock(dfb, old);
+	if (!*err)
+		*err = fuse_bpf_link_backing(dfb, fb, newdir, newent, &outarg,
+					     &inode);
 	if (verdict == FUSE_BPF_BACKING_POST) {
 		fuse_bpf_call_post(&call, *err);
 		*err = fuse_bpf_run_link(&call, &args);
@@ -728,7 +735,6 @@ bool fuse_bpf_link(struct dentry *entry, struct inode *newdir,
 		*err = fuse_entry_instantiate(newdir, newent, inode, &outarg);
 	else
 		iput(inode);
-out:
 	fuse_bpf_call_end(&call);
 	fuse_backing_put(fb);
 	fuse_backing_put(dfb);
@@ -758,193 +764,233 @@ static struct dentry *fuse_bpf_lookup_locked(const struct path *parent,
 	return bdentry;
 }
 
-static bool fuse_bpf_remove(struct inode *dir, struct dentry *entry,
-			    bool isdir, int *err)
+/* Remove @entry's backing from @dfb's directory, which must still hold it. */
+static int fuse_bpf_remove_backing(struct fuse_backing *dfb,
+				   struct dentry *entry, bool isdir)
 {
-	struct fuse_backing *dfb = NULL, *fb = NULL;
-	const struct path *parent;
-	struct fuse_bpf_call call;
-	struct mnt_idmap *idmap;
+	struct fuse_backing *fb = fuse_bpf_backing_get(d_inode(entry));
+	const struct path *parent = &dfb->file->f_path;
+	struct mnt_idmap *idmap = mnt_idmap(parent->mnt);
+	struct inode *bdir = d_inode(parent->dentry);
 	struct dentry *bdentry;
 	const struct cred *old;
-	struct inode *bdir;
-	int verdict;
+	int err;
 
-	if (!fuse_bpf_inode_backed(dir))
-		return false;
-	fuse_bpf_call_begin(&call, dir, isdir ? FUSE_RMDIR : FUSE_UNLINK);
-	call.name[0] = entry->d_name;
-	verdict = fuse_bpf_run_unlink(&call);
-	if (verdict != FUSE_BPF_DAEMON)
-		dfb = fuse_bpf_backing_get(dir);
-	if (!dfb) {
-		fuse_bpf_call_end(&call);
-		return false;
-	}
-	*err = verdict;
-	if (verdict < 0)
-		goto out;
-	fb = fuse_bpf_backing_get(d_inode(entry));
-	*err = -ESTALE;
 	if (!fb)
-		goto out;
-	parent = &dfb->file->f_path;
-	idmap = mnt_idmap(parent->mnt);
-	bdir = d_inode(parent->dentry);
-	*err = fuse_bpf_dir_lock(dfb, &old);
-	if (*err)
+		return -ESTALE;
+	err = fuse_bpf_dir_lock(dfb, &old);
+	if (err)
 		goto out;
 	bdentry = fuse_bpf_lookup_locked(parent, &entry->d_name, fb);
-	*err = PTR_ERR(bdentry);
+	err = PTR_ERR(bdentry);
 	if (!IS_ERR(bdentry)) {
 		if (isdir)
-			*err = vfs_rmdir(idmap, bdir, bdentry);
+			err = vfs_rmdir(idmap, bdir, bdentry);
 		else
-			*err = vfs_unlink(idmap, bdir, bdentry, NULL);
+			err = vfs_unlink(idmap, bdir, bdentry, NULL);
 		dput(bdentry);
 	}
 	fuse_bpf_dir_unlock(dfb, old);
-	if (verdict == FUSE_BPF_BACKING_POST) {
-		fuse_bpf_call_post(&call, *err);
-		*err = fuse_bpf_run_unlink(&call);
-	}
 out:
-	fuse_bpf_call_end(&call);
 	fuse_backing_put(fb);
+	return err;
+}
+
+static int fuse_bpf_remove(struct fuse_mount *fm, struct fuse_args *args,
+			   struct inode *dir, struct dentry *entry, bool isdir)
+{
+	struct fuse_bpf_call call;
+	struct fuse_backing *dfb;
+	int verdict, err;
+
+	if (!fuse_bpf_inode_backed(dir))
+		return fuse_simple_request(fm, args);
+	fuse_bpf_call_begin(&call, dir, isdir ? FUSE_RMDIR : FUSE_UNLINK);
+	call.name[0] = entry->d_name;
+	verdict = fuse_bpf_run_unlink(&call);
+	dfb = fuse_bpf_serve(dir, &call, verdict);
+	if (!dfb)
+		return fuse_simple_request(fm, args);
+	err = verdict < 0 ? verdict : fuse_bpf_remove_backing(dfb, entry, isdir);
+	if (verdict == FUSE_BPF_BACKING_POST) {
+		fuse_bpf_call_post(&call, err);
+		err = fuse_bpf_run_unlink(&call);
+	}
+	fuse_bpf_call_end(&call);
 	fuse_backing_put(dfb);
-	return true;
+	return err;
 }
 
 /**
- * fuse_bpf_unlink() - unlink a name of a backed directory
+ * fuse_bpf_unlink() - unlink a name, on the backing or by the daemon
+ * @fm: the mount
+ * @args: the daemon's FUSE_UNLINK request
  * @dir: FUSE directory
  * @entry: the name
- * @err: 0 or -errno; -ESTALE when the backing changed under the name
  *
- * Return: true when @dir is backed.
+ * Sends @args when @dir is not backed or its filter says so.
+ *
+ * Return: 0 or -errno; -ESTALE when the backing changed under the name.
  */
-bool fuse_bpf_unlink(struct inode *dir, struct dentry *entry, int *err)
+int fuse_bpf_unlink(struct fuse_mount *fm, struct fuse_args *args,
+		    struct inode *dir, struct dentry *entry)
 {
-	return fuse_bpf_remove(dir, entry, false, err);
+	return fuse_bpf_remove(fm, args, dir, entry, false);
 }
 
 /**
- * fuse_bpf_rmdir() - remove a directory of a backed directory
+ * fuse_bpf_rmdir() - remove a directory, on the backing or by the daemon
+ * @fm: the mount
+ * @args: the daemon's FUSE_RMDIR request
  * @dir: FUSE directory
  * @entry: the name
- * @err: 0 or -errno; -ESTALE when the backing changed under the name
  *
- * Return: true when @dir is backed.
+ * Sends @args when @dir is not backed or its filter says so.
+ *
+ * Return: 0 or -errno; -ESTALE when the backing changed under the name.
  */
-bool fuse_bpf_rmdir(struct inode *dir, struct dentry *entry, int *err)
+int fuse_bpf_rmdir(struct fuse_mount *fm, struct fuse_args *args,
+		   struct inode *dir, struct dentry *entry)
 {
-	return fuse_bpf_remove(dir, entry, true, err);
+	return fuse_bpf_remove(fm, args, dir, entry, true);
+}
+
+/*
+ * Rename on the backings, both parents locked by lock_rename(): both names
+ * must still lead to the nodes' backings (@src, and @dst or nothing).
+ */
+static int fuse_bpf_rename_locked(struct fuse_backing *ofb,
+				  struct fuse_backing *nfb,
+				  struct fuse_backing *src,
+				  struct fuse_backing *dst,
+				  struct renamedata *rd, struct dentry *trap,
+				  const struct qstr *oldname,
+				  const struct qstr *newname)
+{
+	int err;
+
+	rd->old_dentry = fuse_bpf_lookup_locked(&ofb->file->f_path, oldname,
+						src);
+	if (IS_ERR(rd->old_dentry))
+		return PTR_ERR(rd->old_dentry);
+	rd->new_dentry = fuse_bpf_lookup_locked(&nfb->file->f_path, newname,
+						dst);
+	err = PTR_ERR(rd->new_dentry);
+	if (IS_ERR(rd->new_dentry))
+		goto out_dput_old;
+	/* As do_renameat2(): an ancestor is neither source nor target */
+	err = -EINVAL;
+	if (rd->old_dentry == trap)
+		goto out_dput_new;
+	err = (rd->flags & RENAME_EXCHANGE) ? -EINVAL : -ENOTEMPTY;
+	if (rd->new_dentry != trap)
+		err = vfs_rename(rd);
+out_dput_new:
+	dput(rd->new_dentry);
+out_dput_old:
+	dput(rd->old_dentry);
+	return err;
+}
+
+/* Rename @oldent to @newent from @ofb's directory to @nfb's, one mount. */
+static int fuse_bpf_rename_backing(struct fuse_backing *ofb,
+				   struct fuse_backing *nfb,
+				   struct dentry *oldent,
+				   struct dentry *newent, unsigned int flags)
+{
+	struct vfsmount *mnt = ofb->file->f_path.mnt;
+	struct renamedata rd = {
+		.old_mnt_idmap = mnt_idmap(mnt),
+		.old_dir = d_inode(ofb->file->f_path.dentry),
+		.new_mnt_idmap = mnt_idmap(mnt),
+		.new_dir = d_inode(nfb->file->f_path.dentry),
+		.flags = flags,
+	};
+	bool replace = d_really_is_positive(newent);
+	struct fuse_backing *src, *dst = NULL;
+	const struct cred *old;
+	struct dentry *trap;
+	int err = -ESTALE;
+
+	src = fuse_bpf_backing_get(d_inode(oldent));
+	if (replace)
+		dst = fuse_bpf_backing_get(d_inode(newent));
+	if (!src || (replace && !dst))
+		goto out;
+	err = mnt_want_write(mnt);
+	if (err)
+		goto out;
+	old = override_creds(ofb->cred);
+	trap = lock_rename(ofb->file->f_path.dentry, nfb->file->f_path.dentry);
+	err = PTR_ERR(trap);
+	if (!IS_ERR(trap)) {
+		err = fuse_bpf_rename_locked(ofb, nfb, src, dst, &rd, trap,
+					     &oldent->d_name, &newent->d_name);
+		unlock_rename(ofb->file->f_path.dentry,
+			      nfb->file->f_path.dentry);
+	}
+	revert_creds(old);
+	mnt_drop_write(mnt);
+out:
+	fuse_backing_put(dst);
+	fuse_backing_put(src);
+	return err;
 }
 
 /**
- * fuse_bpf_rename() - rename within backed directories
+ * fuse_bpf_rename() - rename, within backed directories or by the daemon
+ * @idmap: idmap of the FUSE mount
+ * @fm: the mount
+ * @args: the daemon's FUSE_RENAME or FUSE_RENAME2 request
  * @olddir: FUSE directory of the old name
  * @oldent: the old name
  * @newdir: FUSE directory of the new name
  * @newent: the new name, negative or the node it replaces
  * @flags: RENAME_NOREPLACE, RENAME_EXCHANGE, RENAME_WHITEOUT
- * @err: 0 or -errno; -EXDEV when only one directory is backed or the
- *	backings are on different mounts
  *
- * Both names are looked up again under lock_rename() and must still lead
- * to the nodes' backings.
+ * Sends @args when neither directory is backed or the filter of @olddir
+ * says so.  Both names are looked up again under lock_rename() and must
+ * still lead to the nodes' backings.
  *
- * Return: true when either directory is backed.
+ * Return: 0 or -errno; -EXDEV when only one directory is backed or the
+ * backings are on different mounts.
  */
-bool fuse_bpf_rename(struct inode *olddir, struct dentry *oldent,
-		     struct inode *newdir, struct dentry *newent,
-		     unsigned int flags, int *err)
+int fuse_bpf_rename(struct mnt_idmap *idmap, struct fuse_mount *fm,
+		    struct fuse_args *args,
+		    struct inode *olddir, struct dentry *oldent,
+		    struct inode *newdir, struct dentry *newent,
+		    unsigned int flags)
 {
-	struct fuse_backing *ofb, *nfb, *src = NULL, *dst = NULL;
-	struct renamedata rd = { .flags = flags };
-	struct fuse_bpf_rename_args args = {};
-	struct dentry *bold, *bnew, *trap;
+	struct fuse_bpf_rename_args rargs = {
+		.in.newdir = get_node_id(newdir), .in.flags = flags,
+	};
+	struct fuse_backing *ofb = NULL, *nfb = NULL;
 	struct fuse_bpf_call call;
-	const struct cred *old;
-	struct vfsmount *mnt;
-	int verdict;
+	int verdict, err;
 
 	if (!fuse_bpf_inode_backed(olddir) && !fuse_bpf_inode_backed(newdir))
-		return false;
+		return fuse_simple_idmap_request(idmap, fm, args);
 	fuse_bpf_call_begin(&call, olddir, FUSE_RENAME2);
 	call.name[0] = oldent->d_name;
 	call.name[1] = newent->d_name;
-	args.in.newdir = get_node_id(newdir);
-	args.in.flags = flags;
-	verdict = fuse_bpf_run_rename(&call, &args);
-	if (verdict == FUSE_BPF_DAEMON) {
-		fuse_bpf_call_end(&call);
-		return false;
+	verdict = fuse_bpf_run_rename(&call, &rargs);
+	if (verdict != FUSE_BPF_DAEMON) {
+		ofb = fuse_bpf_backing_get(olddir);
+		nfb = fuse_bpf_backing_get(newdir);
 	}
-	ofb = fuse_bpf_backing_get(olddir);
-	nfb = fuse_bpf_backing_get(newdir);
 	if (!ofb && !nfb) {
 		fuse_bpf_call_end(&call);
-		return false;
+		return fuse_simple_idmap_request(idmap, fm, args);
 	}
-	*err = verdict < 0 ? verdict : fuse_bpf_same_mnt(ofb, nfb);
-	if (*err)
-		goto out;
-	src = fuse_bpf_backing_get(d_inode(oldent));
-	if (d_really_is_positive(newent))
-		dst = fuse_bpf_backing_get(d_inode(newent));
-	*err = -ESTALE;
-	if (!src || (d_really_is_positive(newent) && !dst))
-		goto out;
-	mnt = ofb->file->f_path.mnt;
-	*err = mnt_want_write(mnt);
-	if (*err)
-		goto out;
-	old = override_creds(ofb->cred);
-	trap = lock_rename(ofb->file->f_path.dentry, nfb->file->f_path.dentry);
-	*err = PTR_ERR(trap);
-	if (IS_ERR(trap))
-		goto out_revert;
-	bold = fuse_bpf_lookup_locked(&ofb->file->f_path, &oldent->d_name, src);
-	*err = PTR_ERR(bold);
-	if (IS_ERR(bold))
-		goto out_unlock;
-	bnew = fuse_bpf_lookup_locked(&nfb->file->f_path, &newent->d_name, dst);
-	*err = PTR_ERR(bnew);
-	if (IS_ERR(bnew))
-		goto out_dput_old;
-	*err = -EINVAL;
-	if (bold == trap)
-		goto out_dput_new;
-	/* As do_renameat2(): exchanging with an ancestor is invalid */
-	*err = (flags & RENAME_EXCHANGE) ? -EINVAL : -ENOTEMPTY;
-	if (bnew == trap)
-		goto out_dput_new;
-	rd.old_mnt_idmap = mnt_idmap(mnt);
-	rd.old_dir = d_inode(ofb->file->f_path.dentry);
-	rd.old_dentry = bold;
-	rd.new_mnt_idmap = mnt_idmap(mnt);
-	rd.new_dir = d_inode(nfb->file->f_path.dentry);
-	rd.new_dentry = bnew;
-	*err = vfs_rename(&rd);
-out_dput_new:
-	dput(bnew);
-out_dput_old:
-	dput(bold);
-out_unlock:
-	unlock_rename(ofb->file->f_path.dentry, nfb->file->f_path.dentry);
-out_revert:
-	revert_creds(old);
-	mnt_drop_write(mnt);
+	err = verdict < 0 ? verdict : fuse_bpf_same_mnt(ofb, nfb);
+	if (!err)
+		err = fuse_bpf_rename_backing(ofb, nfb, oldent, newent, flags);
 	if (verdict == FUSE_BPF_BACKING_POST) {
-		fuse_bpf_call_post(&call, *err);
-		*err = fuse_bpf_run_rename(&call, &args);
+		fuse_bpf_call_post(&call, err);
+		err = fuse_bpf_run_rename(&call, &rargs);
 	}
-out:
 	fuse_bpf_call_end(&call);
-	fuse_backing_put(dst);
-	fuse_backing_put(src);
 	fuse_backing_put(nfb);
 	fuse_backing_put(ofb);
-	return true;
+	return err;
 }

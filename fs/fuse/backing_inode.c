@@ -18,14 +18,19 @@
 #include <linux/statfs.h>
 #include <linux/xattr.h>
 
-/*
- * The backing of a backed node whose filter's pre phase said @verdict, for
- * the kernel to serve the operation; NULL when the daemon is to be asked,
- * and the call is ended then.
+/**
+ * fuse_bpf_serve() - the backing to serve an operation on
+ * @inode: a backed FUSE inode
+ * @call: the operation's filter call, after its pre phase
+ * @verdict: what the pre phase said
+ *
+ * Return: a reference to @inode's backing, for the kernel to serve the
+ * operation; NULL when the daemon is to be asked (the verdict was
+ * FUSE_BPF_DAEMON or the node was unbound meanwhile), and @call is ended
+ * then.
  */
-static struct fuse_backing *fuse_bpf_serve(struct inode *inode,
-					   struct fuse_bpf_call *call,
-					   int verdict)
+struct fuse_backing *fuse_bpf_serve(struct inode *inode,
+				    struct fuse_bpf_call *call, int verdict)
 {
 	struct fuse_backing *fb = NULL;
 

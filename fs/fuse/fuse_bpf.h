@@ -225,13 +225,19 @@ bool fuse_bpf_tmpfile(struct inode *dir, struct file *file, umode_t mode,
 		      int *err);
 bool fuse_bpf_link(struct dentry *entry, struct inode *newdir,
 		   struct dentry *newent, int *err);
-bool fuse_bpf_unlink(struct inode *dir, struct dentry *entry, int *err);
-bool fuse_bpf_rmdir(struct inode *dir, struct dentry *entry, int *err);
-bool fuse_bpf_rename(struct inode *olddir, struct dentry *oldent,
-		     struct inode *newdir, struct dentry *newent,
-		     unsigned int flags, int *err);
+int fuse_bpf_unlink(struct fuse_mount *fm, struct fuse_args *args,
+		    struct inode *dir, struct dentry *entry);
+int fuse_bpf_rmdir(struct fuse_mount *fm, struct fuse_args *args,
+		   struct inode *dir, struct dentry *entry);
+int fuse_bpf_rename(struct mnt_idmap *idmap, struct fuse_mount *fm,
+		    struct fuse_args *args,
+		    struct inode *olddir, struct dentry *oldent,
+		    struct inode *newdir, struct dentry *newent,
+		    unsigned int flags);
 
 /* backing_inode.c */
+struct fuse_backing *fuse_bpf_serve(struct inode *inode,
+				    struct fuse_bpf_call *call, int verdict);
 bool fuse_bpf_getattr(struct inode *inode, struct kstat *stat, int *err);
 bool fuse_bpf_permission(struct mnt_idmap *idmap, struct inode *inode,
 			 int mask, int *err);
@@ -446,25 +452,28 @@ static inline bool fuse_bpf_link(struct dentry *entry, struct inode *newdir,
 	return false;
 }
 
-static inline bool fuse_bpf_unlink(struct inode *dir, struct dentry *entry,
-				   int *err)
+static inline int fuse_bpf_unlink(struct fuse_mount *fm,
+				  struct fuse_args *args, struct inode *dir,
+				  struct dentry *entry)
 {
-	return false;
+	return fuse_simple_request(fm, args);
 }
 
-static inline bool fuse_bpf_rmdir(struct inode *dir, struct dentry *entry,
-				  int *err)
+static inline int fuse_bpf_rmdir(struct fuse_mount *fm,
+				 struct fuse_args *args, struct inode *dir,
+				 struct dentry *entry)
 {
-	return false;
+	return fuse_simple_request(fm, args);
 }
 
-static inline bool fuse_bpf_rename(struct inode *olddir,
-				   struct dentry *oldent,
-				   struct inode *newdir,
-				   struct dentry *newent,
-				   unsigned int flags, int *err)
+static inline int fuse_bpf_rename(struct mnt_idmap *idmap,
+				  struct fuse_mount *fm,
+				  struct fuse_args *args,
+				  struct inode *olddir, struct dentry *oldent,
+				  struct inode *newdir, struct dentry *newent,
+				  unsigned int flags)
 {
-	return false;
+	return fuse_simple_idmap_request(idmap, fm, args);
 }
 
 static inline bool fuse_bpf_getattr(struct inode *inode, struct kstat *stat,
