@@ -12,6 +12,46 @@
 #include <linux/namei.h>
 #include <linux/security.h>
 
+/* The post phase of a lookup: a failure drops the child's node. */
+static int fuse_bpf_lookup_post(struct fuse_bpf_call *call,
+				struct fuse_bpf_entry_args *args,
+				const struct fuse_entry_out *outarg,
+				struct inode **inode, int err)
+{
+	if (*inode)
+		args->out = *outarg;
+	fuse_bpf_call_post(call, err);
+	err = fuse_bpf_run_lookup(call, args);
+	if (err && *inode) {
+		iput(*inode);
+		*inode = NULL;
+	}
+	return err;
+}
+
+/* Look @name up in @dfb's directory, and get the child's node. */
+static int fuse_bpf_lookup_backing(struct inode *dir, struct fuse_backing *dfb,
+				   const struct qstr *name,
+				   struct fuse_entry_out *outarg,
+				   struct inode **inode)
+{
+	const struct path *parent = &dfb->file->f_path;
+	const struct cred *old = override_creds(dfb->cred);
+	struct dentry *bdentry;
+	int err;
+
+	bdentry = lookup_one_unlocked(mnt_idmap(parent->mnt), name->name,
+				      parent->dentry, name->len);
+	err = PTR_ERR(bdentry);
+	if (!IS_ERR(bdentry)) {
+		err = d_is_negative(bdentry) ? -ENOENT :
+			fuse_bpf_node_iget(dir, dfb, bdentry, outarg, inode);
+		dput(bdentry);
+	}
+	revert_creds(old);
+	return err;
+}
+
 /**
  * fuse_bpf_lookup() - look a child of a backed directory up on its backing
  * @dir: FUSE directory
@@ -31,11 +71,8 @@ bool fuse_bpf_lookup(struct inode *dir, struct dentry *entry,
 		     int *err)
 {
 	struct fuse_bpf_entry_args args = {};
-	struct fuse_backing *dfb = NULL;
 	struct fuse_bpf_call call;
-	const struct path *parent;
-	const struct cred *old;
-	struct dentry *bdentry;
+	struct fuse_backing *dfb;
 	int verdict;
 
 	if (!fuse_bpf_inode_backed(dir))
@@ -47,42 +84,13 @@ bool fuse_bpf_lookup(struct inode *dir, struct dentry *entry,
 	fuse_bpf_call_begin(&call, dir, FUSE_LOOKUP);
 	call.name[0] = entry->d_name;
 	verdict = fuse_bpf_run_lookup(&call, &args);
-	if (verdict != FUSE_BPF_DAEMON)
-		dfb = fuse_bpf_backing_get(dir);
-	if (!dfb) {
-		fuse_bpf_call_end(&call);
+	dfb = fuse_bpf_serve(dir, &call, verdict);
+	if (!dfb)
 		return false;
-	}
-	*err = verdict;
-	if (verdict < 0)
-		goto out;
-	parent = &dfb->file->f_path;
-	old = override_creds(dfb->cred);
-	bdentry = lookup_one_unlocked(mnt_idmap(parent->mnt),
-				      entry->d_name.name, parent->dentry,
-				      entry->d_name.len);
-	if (IS_ERR(bdentry)) {
-		*err = PTR_ERR(bdentry);
-	} else {
-		if (d_is_negative(bdentry))
-			*err = -ENOENT;
-		else
-			*err = fuse_bpf_node_iget(dir, dfb, bdentry, outarg,
-						  inode);
-		dput(bdentry);
-	}
-	revert_creds(old);
-	if (verdict == FUSE_BPF_BACKING_POST) {
-		if (*inode)
-			args.out = *outarg;
-		fuse_bpf_call_post(&call, *err);
-		*err = fuse_bpf_run_lookup(&call, &args);
-		if (*err && *inode) {
-			iput(*inode);
-			*inode = NULL;
-		}
-	}
-out:
+	*err = verdict < 0 ? verdict :
+	       fuse_bpf_lookup_backing(dir, dfb, &entry->d_name, outarg, inode);
+	if (verdict == FUSE_BPF_BACKING_POST)
+		*err = fuse_bpf_lookup_post(&call, &args, outarg, inode, *err);
 	fuse_bpf_call_end(&call);
 	fuse_backing_put(dfb);
 	return true;
@@ -544,6 +552,37 @@ bool fuse_bpf_symlink(struct inode *dir, struct dentry *entry,
 	return fuse_bpf_create(dir, entry, &attr, err);
 }
 
+/* Make an unnamed file in @dfb's directory, owned by the caller. */
+static int fuse_bpf_tmpfile_backing(struct inode *dir, struct fuse_backing *dfb,
+				    struct file *file, umode_t mode,
+				    struct fuse_entry_out *outarg,
+				    struct inode **inode)
+{
+	const struct path *parent = &dfb->file->f_path;
+	struct fuse_bpf_creator c;
+	struct file *tmp;
+	int err;
+
+	err = mnt_want_write(parent->mnt);
+	if (err)
+		return err;
+	err = fuse_bpf_creator_begin(dfb, file->f_path.dentry, mode, &c);
+	if (err)
+		goto out_drop_write;
+	tmp = kernel_tmpfile_open(mnt_idmap(parent->mnt), parent, mode,
+				  O_RDWR | (file->f_flags & O_EXCL), dfb->cred);
+	err = PTR_ERR_OR_ZERO(tmp);
+	if (!err) {
+		err = fuse_bpf_node_iget(dir, dfb, tmp->f_path.dentry, outarg,
+					 inode);
+		fput(tmp);
+	}
+	fuse_bpf_creator_end(&c);
+out_drop_write:
+	mnt_drop_write(parent->mnt);
+	return err;
+}
+
 /**
  * fuse_bpf_tmpfile() - O_TMPFILE in a backed directory
  * @dir: FUSE directory
@@ -562,49 +601,24 @@ bool fuse_bpf_tmpfile(struct inode *dir, struct file *file, umode_t mode,
 {
 	struct fuse_bpf_cattr attr = { .mode = S_IFREG | mode };
 	struct fuse_bpf_create_args args = {};
-	struct fuse_backing *dfb = NULL;
 	struct fuse_entry_out outarg;
-	struct fuse_bpf_creator c;
 	struct inode *inode = NULL;
-	const struct path *parent;
 	struct fuse_bpf_call call;
-	struct file *tmp;
+	struct fuse_backing *dfb;
 	int verdict;
 
 	if (!fuse_bpf_inode_backed(dir))
 		return false;
 	verdict = fuse_bpf_create_pre(&call, dir, NULL, &attr, &args,
 				      FUSE_TMPFILE);
-	if (verdict != FUSE_BPF_DAEMON)
-		dfb = fuse_bpf_backing_get(dir);
-	if (!dfb) {
-		fuse_bpf_call_end(&call);
+	dfb = fuse_bpf_serve(dir, &call, verdict);
+	if (!dfb)
 		return false;
-	}
-	parent = &dfb->file->f_path;
 	*err = verdict < 0 ? verdict : fuse_bpf_wait_init(get_fuse_conn(dir));
 	if (*err)
 		goto out;
-	*err = mnt_want_write(parent->mnt);
-	if (*err)
-		goto out_post;
-	*err = fuse_bpf_creator_begin(dfb, file->f_path.dentry, attr.mode,
-				       &c);
-	if (!*err) {
-		tmp = kernel_tmpfile_open(mnt_idmap(parent->mnt), parent,
-					  attr.mode,
-					  O_RDWR | (file->f_flags & O_EXCL),
-					  dfb->cred);
-		*err = PTR_ERR_OR_ZERO(tmp);
-		if (!*err) {
-			*err = fuse_bpf_node_iget(dir, dfb, tmp->f_path.dentry,
-						  &outarg, &inode);
-			fput(tmp);
-		}
-		fuse_bpf_creator_end(&c);
-	}
-	mnt_drop_write(parent->mnt);
-out_post:
+	*err = fuse_bpf_tmpfile_backing(dir, dfb, file, attr.mode, &outarg,
+					&inode);
 	if (verdict == FUSE_BPF_BACKING_POST)
 		*err = fuse_bpf_create_post(&call, &args, &outarg, *err);
 	if (!*err) {
@@ -653,22 +667,51 @@ static int fuse_bpf_same_mnt(struct fuse_backing *a, struct fuse_backing *b)
 	return 0;
 }
 
-/* Link @fb's backing into @dfb's directory as @newent, and get its node. */
+/*
+ * The backings of two nodes, either of which may be unbacked, to serve an
+ * operation on; false, with @call ended, when the daemon is to be asked.
+ */
+static bool fuse_bpf_serve_two(struct inode *a, struct inode *b,
+			       struct fuse_bpf_call *call, int verdict,
+			       struct fuse_backing **afb,
+			       struct fuse_backing **bfb)
+{
+	*afb = *bfb = NULL;
+	if (verdict != FUSE_BPF_DAEMON) {
+		*afb = fuse_bpf_backing_get(a);
+		*bfb = fuse_bpf_backing_get(b);
+	}
+	if (*afb || *bfb)
+		return true;
+	fuse_bpf_call_end(call);
+	return false;
+}
+
+/*
+ * Link @fb's backing into @dfb's directory as @newent, and get its node;
+ * -EXDEV unless both are backed, on one mount.
+ */
 static int fuse_bpf_link_backing(struct fuse_backing *dfb,
 				 struct fuse_backing *fb, struct inode *newdir,
 				 struct dentry *newent,
 				 struct fuse_entry_out *outarg,
 				 struct inode **inode)
 {
-	const struct path *parent = &dfb->file->f_path;
-	struct mnt_idmap *idmap = mnt_idmap(parent->mnt);
+	const struct path *parent;
+	struct mnt_idmap *idmap;
 	struct dentry *bdentry;
 	const struct cred *old;
 	int err;
 
-	err = fuse_bpf_dir_lock(dfb, &old);
+	err = fuse_bpf_same_mnt(dfb, fb);
+	if (!err)
+		err = fuse_bpf_wait_init(get_fuse_conn(newdir));
+	if (!err)
+		err = fuse_bpf_dir_lock(dfb, &old);
 	if (err)
 		return err;
+	parent = &dfb->file->f_path;
+	idmap = mnt_idmap(parent->mnt);
 	bdentry = lookup_one(idmap, newent->d_name.name, parent->dentry,
 			     newent->d_name.len);
 	err = PTR_ERR(bdentry);
@@ -699,10 +742,12 @@ static int fuse_bpf_link_backing(struct fuse_backing *dfb,
 bool fuse_bpf_link(struct dentry *entry, struct inode *newdir,
 		   struct dentry *newent, int *err)
 {
-	struct fuse_backing *dfb = NULL, *fb = NULL;
-	struct fuse_bpf_link_args args = {};
+	struct fuse_bpf_link_args args = {
+		.in.oldnodeid = get_node_id(d_inode(entry)),
+	};
 	struct fuse_entry_out outarg;
 	struct inode *inode = NULL;
+	struct fuse_backing *dfb, *fb;
 	struct fuse_bpf_call call;
 	int verdict;
 
@@ -711,26 +756,14 @@ bool fuse_bpf_link(struct dentry *entry, struct inode *newdir,
 		return false;
 	fuse_bpf_call_begin(&call, newdir, FUSE_LINK);
 	call.name[0] = newent->d_name;
-	args.in.oldnodeid = get_node_id(d_inode(entry));
 	verdict = fuse_bpf_run_link(&call, &args);
-	if (verdict != FUSE_BPF_DAEMON) {
-		dfb = fuse_bpf_backing_get(newdir);
-		fb = fuse_bpf_backing_get(d_inode(entry));
-	}
-	if (!dfb && !fb) {
-		fuse_bpf_call_end(&call);
+	if (!fuse_bpf_serve_two(newdir, d_inode(entry), &call, verdict, &dfb,
+				&fb))
 		return false;
-	}
-	*err = verdict < 0 ? verdict : fuse_bpf_same_mnt(dfb, fb);
-	if (!*err)
-		*err = fuse_bpf_wait_init(get_fuse_conn(newdir));
-	if (!*err)
-		*err = fuse_bpf_link_backing(dfb, fb, newdir, newent, &outarg,
-					     &inode);
-	if (verdict == FUSE_BPF_BACKING_POST) {
-		fuse_bpf_call_post(&call, *err);
+	*err = verdict < 0 ? verdict :
+	       fuse_bpf_link_backing(dfb, fb, newdir, newent, &outarg, &inode);
+	if (fuse_bpf_post(&call, verdict, *err))
 		*err = fuse_bpf_run_link(&call, &args);
-	}
 	if (!*err)
 		*err = fuse_entry_instantiate(newdir, newent, inode, &outarg);
 	else
@@ -812,10 +845,8 @@ static int fuse_bpf_remove(struct fuse_mount *fm, struct fuse_args *args,
 	if (!dfb)
 		return fuse_simple_request(fm, args);
 	err = verdict < 0 ? verdict : fuse_bpf_remove_backing(dfb, entry, isdir);
-	if (verdict == FUSE_BPF_BACKING_POST) {
-		fuse_bpf_call_post(&call, err);
+	if (fuse_bpf_post(&call, verdict, err))
 		err = fuse_bpf_run_unlink(&call);
-	}
 	fuse_bpf_call_end(&call);
 	fuse_backing_put(dfb);
 	return err;
@@ -964,7 +995,7 @@ int fuse_bpf_rename(struct mnt_idmap *idmap, struct fuse_mount *fm,
 	struct fuse_bpf_rename_args rargs = {
 		.in.newdir = get_node_id(newdir), .in.flags = flags,
 	};
-	struct fuse_backing *ofb = NULL, *nfb = NULL;
+	struct fuse_backing *ofb, *nfb;
 	struct fuse_bpf_call call;
 	int verdict, err;
 
@@ -974,21 +1005,13 @@ int fuse_bpf_rename(struct mnt_idmap *idmap, struct fuse_mount *fm,
 	call.name[0] = oldent->d_name;
 	call.name[1] = newent->d_name;
 	verdict = fuse_bpf_run_rename(&call, &rargs);
-	if (verdict != FUSE_BPF_DAEMON) {
-		ofb = fuse_bpf_backing_get(olddir);
-		nfb = fuse_bpf_backing_get(newdir);
-	}
-	if (!ofb && !nfb) {
-		fuse_bpf_call_end(&call);
+	if (!fuse_bpf_serve_two(olddir, newdir, &call, verdict, &ofb, &nfb))
 		return fuse_simple_idmap_request(idmap, fm, args);
-	}
 	err = verdict < 0 ? verdict : fuse_bpf_same_mnt(ofb, nfb);
 	if (!err)
 		err = fuse_bpf_rename_backing(ofb, nfb, oldent, newent, flags);
-	if (verdict == FUSE_BPF_BACKING_POST) {
-		fuse_bpf_call_post(&call, err);
+	if (fuse_bpf_post(&call, verdict, err))
 		err = fuse_bpf_run_rename(&call, &rargs);
-	}
 	fuse_bpf_call_end(&call);
 	fuse_backing_put(nfb);
 	fuse_backing_put(ofb);

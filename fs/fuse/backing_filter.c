@@ -403,6 +403,26 @@ void fuse_bpf_call_post(struct fuse_bpf_call *call, int err)
 	call->ctx.error = err;
 }
 
+/**
+ * fuse_bpf_post() - switch a call to its post phase, if it has one
+ * @call: the call
+ * @verdict: what its pre phase said
+ * @err: the backing operation's result, 0 or -errno
+ *
+ * The usual end of a hook is: if (fuse_bpf_post(&call, verdict, err))
+ * err = fuse_bpf_run_X(&call, &args);
+ *
+ * Return: true when @verdict was FUSE_BPF_BACKING_POST: the caller runs the
+ * callback again, now in the post phase.
+ */
+bool fuse_bpf_post(struct fuse_bpf_call *call, int verdict, int err)
+{
+	if (verdict != FUSE_BPF_BACKING_POST)
+		return false;
+	fuse_bpf_call_post(call, err);
+	return true;
+}
+
 /*
  * What a callback's return value means in the call's phase: in the pre
  * phase a verdict (BACKING, BACKING_POST, DAEMON, USER_PRE, USER_POST) or

@@ -94,6 +94,47 @@ static bool fuse_bpf_attr_current(struct inode *inode,
 	       inode->i_blocks == attr->blocks;
 }
 
+/*
+ * The backing's attributes, as a kstat in @st and as FUSE's in @attr; its
+ * inode flags go to @inode.
+ */
+static int fuse_bpf_getattr_backing(struct inode *inode,
+				    struct fuse_backing *fb, struct kstat *st,
+				    struct fuse_attr *attr)
+{
+	const struct cred *old = override_creds(fb->cred);
+	int err;
+
+	err = vfs_getattr(&fb->file->f_path, st,
+			  STATX_BASIC_STATS | STATX_BTIME,
+			  AT_STATX_SYNC_AS_STAT);
+	revert_creds(old);
+	if (err)
+		return err;
+	if (inode_wrong_type(inode, st->mode)) {
+		fuse_make_bad(inode);
+		return -EIO;
+	}
+	fuse_bpf_fill_attr(get_fuse_conn(inode), st, attr);
+	fuse_bpf_copyflags(inode, file_inode(fb->file));
+	return 0;
+}
+
+/* The post phase of getattr: the filter sees and may change the result. */
+static int fuse_bpf_getattr_post(struct fuse_bpf_call *call,
+				 struct fuse_bpf_attr_args *args,
+				 struct fuse_conn *fc, int err,
+				 struct fuse_attr *attr, struct kstat *st)
+{
+	if (!err)
+		args->out.attr = *attr;
+	fuse_bpf_call_post(call, err);
+	err = fuse_bpf_run_getattr(call, args);
+	if (err)
+		return err;
+	return fuse_bpf_attr_rewrite(fc, &args->out.attr, attr, st);
+}
+
 /**
  * fuse_bpf_getattr() - attributes of a backed node, from its backing
  * @inode: FUSE inode
@@ -109,13 +150,11 @@ static bool fuse_bpf_attr_current(struct inode *inode,
  */
 bool fuse_bpf_getattr(struct inode *inode, struct kstat *stat, int *err)
 {
-	struct fuse_conn *fc = get_fuse_conn(inode);
 	struct fuse_bpf_attr_args args = {};
 	struct fuse_bpf_call call;
 	struct fuse_backing *fb;
-	const struct cred *old;
 	struct fuse_attr attr;
-	u64 attr_version;
+	u64 attr_version = 0;
 	struct kstat st;
 	int verdict;
 
@@ -127,40 +166,19 @@ bool fuse_bpf_getattr(struct inode *inode, struct kstat *stat, int *err)
 	if (!fb)
 		return false;
 	*err = verdict;
-	if (verdict < 0)
-		goto out;
-	attr_version = fuse_get_attr_version(fc);
-	old = override_creds(fb->cred);
-	*err = vfs_getattr(&fb->file->f_path, &st,
-			   STATX_BASIC_STATS | STATX_BTIME,
-			   AT_STATX_SYNC_AS_STAT);
-	revert_creds(old);
-	if (!*err && inode_wrong_type(inode, st.mode)) {
-		fuse_make_bad(inode);
-		*err = -EIO;
+	if (verdict >= 0) {
+		attr_version = fuse_get_attr_version(get_fuse_conn(inode));
+		*err = fuse_bpf_getattr_backing(inode, fb, &st, &attr);
 	}
-	if (!*err) {
-		fuse_bpf_fill_attr(fc, &st, &attr);
-		fuse_bpf_copyflags(inode, file_inode(fb->file));
-	}
-	if (verdict == FUSE_BPF_BACKING_POST) {
-		if (!*err)
-			args.out.attr = attr;
-		fuse_bpf_call_post(&call, *err);
-		*err = fuse_bpf_run_getattr(&call, &args);
-		if (!*err)
-			*err = fuse_bpf_attr_rewrite(fc, &args.out.attr, &attr,
-						     &st);
-	}
-	if (*err)
-		goto out;
-	if (!fuse_bpf_attr_current(inode, &attr))
+	if (verdict == FUSE_BPF_BACKING_POST)
+		*err = fuse_bpf_getattr_post(&call, &args, get_fuse_conn(inode),
+					     *err, &attr, &st);
+	if (!*err && !fuse_bpf_attr_current(inode, &attr))
 		fuse_change_attributes(inode, &attr, NULL, 0, attr_version);
-	if (stat) {
+	if (!*err && stat) {
 		*stat = st;
 		stat->dev = inode->i_sb->s_dev;
 	}
-out:
 	fuse_bpf_call_end(&call);
 	fuse_backing_put(fb);
 	return true;
@@ -194,6 +212,35 @@ static int fuse_bpf_permission_shown(struct inode *inode, int mask)
 	return err ?: generic_permission(&nop_mnt_idmap, inode, mask);
 }
 
+/*
+ * The caller's access to @fb's backing, and the daemon's (whose
+ * credentials do the operation), as overlayfs checks both layers.
+ */
+static int fuse_bpf_permission_backing(struct inode *inode,
+				       struct fuse_backing *fb, int mask)
+{
+	struct mnt_idmap *bidmap = mnt_idmap(fb->file->f_path.mnt);
+	struct inode *binode = file_inode(fb->file);
+	const struct cred *old;
+	int err;
+
+	fuse_bpf_copyflags(inode, binode);
+	/* As for a read-only mount of our own; the backing sb checks itself */
+	if ((mask & MAY_WRITE) && __mnt_is_readonly(fb->file->f_path.mnt) &&
+	    (S_ISREG(binode->i_mode) || S_ISDIR(binode->i_mode) ||
+	     S_ISLNK(binode->i_mode)))
+		return -EROFS;
+	err = inode_permission(bidmap, binode, mask);
+	if (!err && fuse_bpf_filter_rewrites_attr(inode))
+		err = fuse_bpf_permission_shown(inode, mask);
+	if (err)
+		return err;
+	old = override_creds(fb->cred);
+	err = inode_permission(bidmap, binode, mask);
+	revert_creds(old);
+	return err;
+}
+
 /**
  * fuse_bpf_permission() - may the caller access a backed node?
  * @idmap: idmap of the FUSE mount
@@ -215,10 +262,7 @@ bool fuse_bpf_permission(struct mnt_idmap *idmap, struct inode *inode,
 {
 	struct fuse_bpf_access_args args = {};
 	struct fuse_bpf_call call;
-	struct mnt_idmap *bidmap;
 	struct fuse_backing *fb;
-	struct inode *binode;
-	const struct cred *old;
 	int verdict;
 
 	if (!fuse_bpf_inode_backed(inode))
@@ -233,27 +277,9 @@ bool fuse_bpf_permission(struct mnt_idmap *idmap, struct inode *inode,
 	*err = verdict;
 	if (verdict < 0)
 		goto out;
-	bidmap = mnt_idmap(fb->file->f_path.mnt);
-	binode = file_inode(fb->file);
-	fuse_bpf_copyflags(inode, binode);
-	/* As for a read-only mount of our own; the backing sb checks itself */
-	if ((mask & MAY_WRITE) && __mnt_is_readonly(fb->file->f_path.mnt) &&
-	    (S_ISREG(binode->i_mode) || S_ISDIR(binode->i_mode) ||
-	     S_ISLNK(binode->i_mode)))
-		*err = -EROFS;
-	else
-		*err = inode_permission(bidmap, binode, mask);
-	if (!*err && fuse_bpf_filter_rewrites_attr(inode))
-		*err = fuse_bpf_permission_shown(inode, mask);
-	if (!*err) {
-		old = override_creds(fb->cred);
-		*err = inode_permission(bidmap, binode, mask);
-		revert_creds(old);
-	}
-	if (verdict == FUSE_BPF_BACKING_POST) {
-		fuse_bpf_call_post(&call, *err);
+	*err = fuse_bpf_permission_backing(inode, fb, mask);
+	if (fuse_bpf_post(&call, verdict, *err))
 		*err = fuse_bpf_run_access(&call, &args);
-	}
 out:
 	fuse_bpf_call_end(&call);
 	fuse_backing_put(fb);
@@ -323,6 +349,61 @@ struct fuse_backing *fuse_bpf_open_backing(struct file *file,
 	return fb;
 }
 
+/*
+ * The fuse_file of a file opened on @fb: a regular file is served by
+ * passthrough on a backing file that fuse_passthrough_open() opens from
+ * fuse_bpf_open_backing(); a directory gets its backing file here.
+ */
+static int fuse_bpf_file_new(struct fuse_mount *fm, struct file *file,
+			     struct fuse_backing *fb, bool isdir,
+			     struct fuse_file **ffp)
+{
+	struct fuse_file *ff;
+	struct file *backing;
+	int err;
+
+	/*
+	 * A write drops setuid and setgid by the FUSE inode's mode: make it
+	 * the backing's current one (it may have changed behind the mount).
+	 */
+	if (!isdir && (file->f_mode & FMODE_WRITE) &&
+	    !(file->f_mode & FMODE_CREATED))
+		fuse_bpf_refresh(file_inode(file));
+	ff = fuse_file_alloc(fm, true);
+	if (!ff)
+		return -ENOMEM;
+	ff->nodeid = get_node_id(file_inode(file));
+	ff->bpf_opened = true;
+	if (!isdir) {
+		ff->open_flags = FOPEN_PASSTHROUGH | FOPEN_NOFLUSH;
+		ff->args->open_outarg.backing_id = 0;
+		*ffp = ff;
+		return 0;
+	}
+	err = fuse_bpf_may_open(fb, file);
+	backing = err ? ERR_PTR(err) :
+		  backing_file_open(file, file->f_flags, &fb->file->f_path,
+				    fb->cred);
+	if (IS_ERR(backing)) {
+		fuse_file_free(ff);
+		return PTR_ERR(backing);
+	}
+	ff->passthrough = backing;
+	ff->cred = get_cred(fb->cred);
+	*ffp = ff;
+	return 0;
+}
+
+/* Undo fuse_bpf_file_new() */
+static void fuse_bpf_file_drop(struct fuse_file *ff)
+{
+	if (ff->passthrough) {
+		fput(ff->passthrough);
+		put_cred(ff->cred);
+	}
+	fuse_file_free(ff);
+}
+
 /**
  * fuse_bpf_open() - open a backed node without asking the daemon
  * @fm: the mount
@@ -348,7 +429,6 @@ bool fuse_bpf_open(struct fuse_mount *fm, struct file *file, bool isdir,
 	struct fuse_bpf_call call;
 	struct fuse_backing *fb;
 	struct fuse_file *ff;
-	struct file *backing;
 	int verdict;
 
 	if (!fuse_bpf_inode_backed(inode))
@@ -366,53 +446,16 @@ bool fuse_bpf_open(struct fuse_mount *fm, struct file *file, bool isdir,
 		*err = fuse_bpf_resolve_node(fm, inode);
 		return *err != 0;
 	}
-	*err = verdict;
-	if (verdict < 0)
-		goto out;
-	/*
-	 * A write drops setuid and setgid by the FUSE inode's mode: make it
-	 * the backing's current one (it may have changed behind the mount).
-	 */
-	if (!isdir && (file->f_mode & FMODE_WRITE) &&
-	    !(file->f_mode & FMODE_CREATED))
-		fuse_bpf_refresh(inode);
-	*err = -ENOMEM;
-	ff = fuse_file_alloc(fm, true);
-	if (!ff)
-		goto out;
-	ff->nodeid = get_node_id(inode);
-	ff->bpf_opened = true;
-	if (isdir) {
-		*err = fuse_bpf_may_open(fb, file);
-		backing = *err ? ERR_PTR(*err) :
-			  backing_file_open(file, file->f_flags,
-					    &fb->file->f_path, fb->cred);
-		*err = PTR_ERR(backing);
-		if (IS_ERR(backing)) {
-			fuse_file_free(ff);
-			goto out;
-		}
-		ff->passthrough = backing;
-		ff->cred = get_cred(fb->cred);
-	} else {
-		ff->open_flags = FOPEN_PASSTHROUGH | FOPEN_NOFLUSH;
-		ff->args->open_outarg.backing_id = 0;
-	}
-	*err = 0;
-	if (verdict == FUSE_BPF_BACKING_POST) {
+	*err = verdict < 0 ? verdict :
+	       fuse_bpf_file_new(fm, file, fb, isdir, &ff);
+	if (!*err && verdict == FUSE_BPF_BACKING_POST) {
 		fuse_bpf_call_post(&call, 0);
 		*err = fuse_bpf_run_open(&call, &args);
-		if (*err) {
-			if (isdir) {
-				fput(ff->passthrough);
-				put_cred(ff->cred);
-			}
-			fuse_file_free(ff);
-			goto out;
-		}
+		if (*err)
+			fuse_bpf_file_drop(ff);
 	}
-	file->private_data = ff;
-out:
+	if (!*err)
+		file->private_data = ff;
 	fuse_bpf_call_end(&call);
 	fuse_backing_put(fb);
 	return true;
@@ -455,6 +498,21 @@ static ssize_t fuse_bpf_xattr_post(struct fuse_bpf_call *call,
 	return err < 0 ? err : ret;
 }
 
+/* The value of @name on @fb's backing, read as the daemon. */
+static ssize_t fuse_bpf_getxattr_backing(struct fuse_backing *fb,
+					 const char *name, void *value,
+					 size_t size)
+{
+	const struct path *path = &fb->file->f_path;
+	const struct cred *old = override_creds(fb->cred);
+	ssize_t ret;
+
+	ret = vfs_getxattr(mnt_idmap(path->mnt), path->dentry, name, value,
+			   size);
+	revert_creds(old);
+	return ret;
+}
+
 /**
  * fuse_bpf_getxattr() - read an extended attribute of a backed node
  * @inode: FUSE inode
@@ -470,9 +528,7 @@ bool fuse_bpf_getxattr(struct inode *inode, const char *name, void *value,
 {
 	struct fuse_bpf_xattr_args args = {};
 	struct fuse_bpf_call call;
-	const struct path *path;
 	struct fuse_backing *fb;
-	const struct cred *old;
 	int verdict;
 
 	if (!fuse_bpf_inode_backed(inode))
@@ -481,14 +537,8 @@ bool fuse_bpf_getxattr(struct inode *inode, const char *name, void *value,
 				NULL, size, 0, &verdict);
 	if (!fb)
 		return false;
-	*ret = verdict;
-	if (verdict >= 0) {
-		path = &fb->file->f_path;
-		old = override_creds(fb->cred);
-		*ret = vfs_getxattr(mnt_idmap(path->mnt), path->dentry, name,
-				    value, size);
-		revert_creds(old);
-	}
+	*ret = verdict < 0 ? verdict :
+	       fuse_bpf_getxattr_backing(fb, name, value, size);
 	if (value && *ret > 0) {
 		call.value = value;
 		call.value_len = *ret;
@@ -569,6 +619,32 @@ bool fuse_bpf_listxattr(struct inode *inode, char *list, size_t size,
 	return true;
 }
 
+/* Set @name on @fb's backing, or @remove it, as the daemon. */
+static int fuse_bpf_xattr_change(struct fuse_backing *fb, struct inode *inode,
+				 const char *name, const void *value,
+				 size_t size, int flags, bool remove)
+{
+	const struct path *path = &fb->file->f_path;
+	struct mnt_idmap *idmap = mnt_idmap(path->mnt);
+	const struct cred *old;
+	int err;
+
+	err = mnt_want_write(path->mnt);
+	if (err)
+		return err;
+	old = override_creds(fb->cred);
+	if (remove)
+		err = vfs_removexattr(idmap, path->dentry, name);
+	else
+		err = vfs_setxattr(idmap, path->dentry, name, value, size,
+				   flags);
+	revert_creds(old);
+	mnt_drop_write(path->mnt);
+	if (!err)
+		fuse_invalidate_attr(inode);
+	return err;
+}
+
 /**
  * fuse_bpf_setxattr() - set an extended attribute of a backed node
  * @inode: FUSE inode
@@ -585,9 +661,7 @@ bool fuse_bpf_setxattr(struct inode *inode, const char *name,
 {
 	struct fuse_bpf_xattr_args args = {};
 	struct fuse_bpf_call call;
-	const struct path *path;
 	struct fuse_backing *fb;
-	const struct cred *old;
 	int verdict;
 
 	if (!fuse_bpf_inode_backed(inode))
@@ -596,17 +670,9 @@ bool fuse_bpf_setxattr(struct inode *inode, const char *name,
 				value, size, flags, &verdict);
 	if (!fb)
 		return false;
-	path = &fb->file->f_path;
-	*err = verdict < 0 ? verdict : mnt_want_write(path->mnt);
-	if (!*err) {
-		old = override_creds(fb->cred);
-		*err = vfs_setxattr(mnt_idmap(path->mnt), path->dentry, name,
-				    value, size, flags);
-		revert_creds(old);
-		mnt_drop_write(path->mnt);
-	}
-	if (!*err)
-		fuse_invalidate_attr(inode);
+	*err = verdict < 0 ? verdict :
+	       fuse_bpf_xattr_change(fb, inode, name, value, size, flags,
+				     false);
 	*err = fuse_bpf_xattr_post(&call, &args, verdict, *err);
 	fuse_bpf_call_end(&call);
 	fuse_backing_put(fb);
@@ -625,9 +691,7 @@ bool fuse_bpf_removexattr(struct inode *inode, const char *name, int *err)
 {
 	struct fuse_bpf_xattr_args args = {};
 	struct fuse_bpf_call call;
-	const struct path *path;
 	struct fuse_backing *fb;
-	const struct cred *old;
 	int verdict;
 
 	if (!fuse_bpf_inode_backed(inode))
@@ -636,21 +700,32 @@ bool fuse_bpf_removexattr(struct inode *inode, const char *name, int *err)
 				NULL, 0, 0, &verdict);
 	if (!fb)
 		return false;
-	path = &fb->file->f_path;
-	*err = verdict < 0 ? verdict : mnt_want_write(path->mnt);
-	if (!*err) {
-		old = override_creds(fb->cred);
-		*err = vfs_removexattr(mnt_idmap(path->mnt), path->dentry,
-				       name);
-		revert_creds(old);
-		mnt_drop_write(path->mnt);
-	}
-	if (!*err)
-		fuse_invalidate_attr(inode);
+	*err = verdict < 0 ? verdict :
+	       fuse_bpf_xattr_change(fb, inode, name, NULL, 0, 0, true);
 	*err = fuse_bpf_xattr_post(&call, &args, verdict, *err);
 	fuse_bpf_call_end(&call);
 	fuse_backing_put(fb);
 	return true;
+}
+
+/* The post phase of readlink: the filter sees the target and may fail it. */
+static const char *fuse_bpf_get_link_post(struct fuse_bpf_call *call,
+					  const char *link,
+					  struct delayed_call *done)
+{
+	int err;
+
+	if (!IS_ERR(link))
+		call->name[0] = (struct qstr)QSTR_INIT(link, strlen(link));
+	fuse_bpf_call_post(call, PTR_ERR_OR_ZERO(link));
+	err = fuse_bpf_run_readlink(call);
+	if (!err)
+		return link;
+	if (!IS_ERR(link)) {
+		do_delayed_call(done);
+		clear_delayed_call(done);
+	}
+	return ERR_PTR(err);
 }
 
 /**
@@ -668,7 +743,7 @@ bool fuse_bpf_get_link(struct dentry *dentry, struct inode *inode,
 	struct fuse_bpf_call call;
 	struct fuse_backing *fb;
 	const struct cred *old;
-	int verdict, err;
+	int verdict;
 
 	if (!fuse_bpf_inode_backed(inode))
 		return false;
@@ -687,19 +762,8 @@ bool fuse_bpf_get_link(struct dentry *dentry, struct inode *inode,
 	old = override_creds(fb->cred);
 	*link = vfs_get_link(fb->file->f_path.dentry, done);
 	revert_creds(old);
-	if (verdict == FUSE_BPF_BACKING_POST) {
-		if (!IS_ERR(*link))
-			call.name[0] = (struct qstr)QSTR_INIT(*link,
-							      strlen(*link));
-		fuse_bpf_call_post(&call, PTR_ERR_OR_ZERO(*link));
-		err = fuse_bpf_run_readlink(&call);
-		if (err && !IS_ERR(*link)) {
-			do_delayed_call(done);
-			clear_delayed_call(done);
-		}
-		if (err)
-			*link = ERR_PTR(err);
-	}
+	if (verdict == FUSE_BPF_BACKING_POST)
+		*link = fuse_bpf_get_link_post(&call, *link, done);
 out:
 	fuse_bpf_call_end(&call);
 	fuse_backing_put(fb);
@@ -899,14 +963,41 @@ bool fuse_bpf_setattr(struct dentry *entry, struct iattr *attr, int *err)
 		goto out;
 	*err = fuse_bpf_setattr_backing(fb, &battr);
 	fuse_bpf_refresh(inode);
-	if (verdict == FUSE_BPF_BACKING_POST) {
-		fuse_bpf_call_post(&call, *err);
+	if (fuse_bpf_post(&call, verdict, *err))
 		*err = fuse_bpf_run_setattr(&call, &args);
-	}
 out:
 	fuse_bpf_call_end(&call);
 	fuse_backing_put(fb);
 	return true;
+}
+
+/* The post phase of statfs: the filter sees and may change @buf. */
+static int fuse_bpf_statfs_post(struct fuse_bpf_call *call,
+				struct fuse_bpf_statfs_args *args,
+				struct kstatfs *buf, int err)
+{
+	struct fuse_kstatfs *st = &args->out.st;
+
+	if (!err)
+		*st = (struct fuse_kstatfs) {
+			.blocks = buf->f_blocks, .bfree = buf->f_bfree,
+			.bavail = buf->f_bavail, .files = buf->f_files,
+			.ffree = buf->f_ffree, .bsize = buf->f_bsize,
+			.namelen = buf->f_namelen, .frsize = buf->f_frsize,
+		};
+	fuse_bpf_call_post(call, err);
+	err = fuse_bpf_run_statfs(call, args);
+	if (err)
+		return err;
+	buf->f_blocks = st->blocks;
+	buf->f_bfree = st->bfree;
+	buf->f_bavail = st->bavail;
+	buf->f_files = st->files;
+	buf->f_ffree = st->ffree;
+	buf->f_bsize = st->bsize;
+	buf->f_namelen = st->namelen;
+	buf->f_frsize = st->frsize;
+	return 0;
 }
 
 /**
@@ -921,7 +1012,6 @@ bool fuse_bpf_statfs(struct dentry *dentry, struct kstatfs *buf, int *err)
 {
 	struct fuse_bpf_statfs_args args = {};
 	struct inode *inode = d_inode(dentry);
-	struct fuse_kstatfs *st = &args.out.st;
 	struct fuse_bpf_call call;
 	struct fuse_backing *fb;
 	const struct cred *old;
@@ -935,36 +1025,15 @@ bool fuse_bpf_statfs(struct dentry *dentry, struct kstatfs *buf, int *err)
 	if (!fb)
 		return false;
 	*err = verdict;
-	if (verdict < 0)
-		goto out;
-	old = override_creds(fb->cred);
-	*err = vfs_statfs(&fb->file->f_path, buf);
-	revert_creds(old);
-	if (verdict == FUSE_BPF_BACKING_POST) {
-		if (!*err)
-			*st = (struct fuse_kstatfs) {
-				.blocks = buf->f_blocks, .bfree = buf->f_bfree,
-				.bavail = buf->f_bavail, .files = buf->f_files,
-				.ffree = buf->f_ffree, .bsize = buf->f_bsize,
-				.namelen = buf->f_namelen,
-				.frsize = buf->f_frsize,
-			};
-		fuse_bpf_call_post(&call, *err);
-		*err = fuse_bpf_run_statfs(&call, &args);
-		if (!*err) {
-			buf->f_blocks = st->blocks;
-			buf->f_bfree = st->bfree;
-			buf->f_bavail = st->bavail;
-			buf->f_files = st->files;
-			buf->f_ffree = st->ffree;
-			buf->f_bsize = st->bsize;
-			buf->f_namelen = st->namelen;
-			buf->f_frsize = st->frsize;
-		}
+	if (verdict >= 0) {
+		old = override_creds(fb->cred);
+		*err = vfs_statfs(&fb->file->f_path, buf);
+		revert_creds(old);
 	}
+	if (verdict == FUSE_BPF_BACKING_POST)
+		*err = fuse_bpf_statfs_post(&call, &args, buf, *err);
 	if (!*err)
 		buf->f_type = FUSE_SUPER_MAGIC;
-out:
 	fuse_bpf_call_end(&call);
 	fuse_backing_put(fb);
 	return true;
@@ -1020,10 +1089,8 @@ bool fuse_bpf_fsync(struct file *file, loff_t start, loff_t end,
 		*err = vfs_fsync_range(backing, start, end, datasync);
 		revert_creds(old);
 	}
-	if (verdict == FUSE_BPF_BACKING_POST) {
-		fuse_bpf_call_post(&call, *err);
+	if (fuse_bpf_post(&call, verdict, *err))
 		*err = fuse_bpf_run_fsync(&call, &args);
-	}
 	fuse_bpf_call_end(&call);
 	return true;
 }
@@ -1097,6 +1164,20 @@ static int fuse_bpf_remove_privs(struct file *file)
 	return err;
 }
 
+/* fallocate on @backing, the backing file of @file, as the daemon. */
+static int fuse_bpf_fallocate_backing(struct file *file, struct file *backing,
+				      int mode, loff_t offset, loff_t length)
+{
+	struct fuse_file *ff = file->private_data;
+	const struct cred *old = override_creds(ff->cred);
+	int err;
+
+	err = vfs_fallocate(backing, mode, offset, length);
+	revert_creds(old);
+	fuse_bpf_refresh(file_inode(file));
+	return err;
+}
+
 /**
  * fuse_bpf_fallocate() - fallocate on the backing file
  * @file: FUSE file
@@ -1112,9 +1193,7 @@ bool fuse_bpf_fallocate(struct file *file, int mode, loff_t offset,
 {
 	struct fuse_bpf_fallocate_args args = {};
 	struct file *backing = fuse_bpf_file(file);
-	struct fuse_file *ff = file->private_data;
 	struct fuse_bpf_call call;
-	const struct cred *old;
 	int verdict;
 
 	if (!backing)
@@ -1127,18 +1206,47 @@ bool fuse_bpf_fallocate(struct file *file, int mode, loff_t offset,
 	*err = min(verdict, 0);
 	if (!*err)
 		*err = fuse_bpf_remove_privs(file);
-	if (!*err) {
-		old = override_creds(ff->cred);
-		*err = vfs_fallocate(backing, mode, offset, length);
-		revert_creds(old);
-		fuse_bpf_refresh(file_inode(file));
-	}
-	if (verdict == FUSE_BPF_BACKING_POST) {
-		fuse_bpf_call_post(&call, *err);
+	if (!*err)
+		*err = fuse_bpf_fallocate_backing(file, backing, mode, offset,
+						  length);
+	if (fuse_bpf_post(&call, verdict, *err))
 		*err = fuse_bpf_run_fallocate(&call, &args);
-	}
 	fuse_bpf_call_end(&call);
 	return true;
+}
+
+/* The post phase of copy_file_range: it may fail a copy, not resize it. */
+static ssize_t
+fuse_bpf_copy_file_range_post(struct fuse_bpf_call *call,
+			      struct fuse_bpf_copy_file_range_args *args,
+			      ssize_t ret)
+{
+	int err;
+
+	if (ret > 0)
+		args->out.size = min_t(ssize_t, ret, U32_MAX);
+	fuse_bpf_call_post(call, ret < 0 ? ret : 0);
+	err = fuse_bpf_run_copy_file_range(call, args);
+	return err < 0 ? err : ret;
+}
+
+/*
+ * Copy between the backing files @in and @out, as the daemon; @file_out is
+ * the FUSE file of @out, whose size the copy may change.
+ */
+static ssize_t fuse_bpf_copy_backing(struct file *in, loff_t pos_in,
+				     struct file *file_out, struct file *out,
+				     loff_t pos_out, size_t len,
+				     unsigned int flags)
+{
+	struct fuse_file *ff = file_out->private_data;
+	const struct cred *old = override_creds(ff->cred);
+	ssize_t ret;
+
+	ret = vfs_copy_file_range(in, pos_in, out, pos_out, len, flags);
+	revert_creds(old);
+	fuse_bpf_refresh(file_inode(file_out));
+	return ret;
 }
 
 /**
@@ -1161,10 +1269,8 @@ bool fuse_bpf_copy_file_range(struct file *file_in, loff_t pos_in,
 	struct fuse_bpf_copy_file_range_args args = {};
 	struct file *in = fuse_bpf_file(file_in);
 	struct file *out = fuse_bpf_file(file_out);
-	struct fuse_file *ff = file_out->private_data;
 	struct fuse_bpf_call call;
-	const struct cred *old;
-	int verdict, err;
+	int verdict;
 
 	if (!in && !out)
 		return false;
@@ -1183,21 +1289,11 @@ bool fuse_bpf_copy_file_range(struct file *file_in, loff_t pos_in,
 	*ret = min(verdict, 0);
 	if (!*ret)
 		*ret = fuse_bpf_remove_privs(file_out);
-	if (!*ret) {
-		old = override_creds(ff->cred);
-		*ret = vfs_copy_file_range(in, pos_in, out, pos_out, len,
-					   flags);
-		revert_creds(old);
-		fuse_bpf_refresh(file_inode(file_out));
-	}
-	if (verdict == FUSE_BPF_BACKING_POST) {
-		if (*ret > 0)
-			args.out.size = min_t(ssize_t, *ret, U32_MAX);
-		fuse_bpf_call_post(&call, *ret < 0 ? *ret : 0);
-		err = fuse_bpf_run_copy_file_range(&call, &args);
-		if (err < 0)
-			*ret = err;
-	}
+	if (!*ret)
+		*ret = fuse_bpf_copy_backing(in, pos_in, file_out, out, pos_out,
+					     len, flags);
+	if (verdict == FUSE_BPF_BACKING_POST)
+		*ret = fuse_bpf_copy_file_range_post(&call, &args, *ret);
 	fuse_bpf_call_end(&call);
 	return true;
 }
@@ -1206,6 +1302,19 @@ static const char *fuse_bpf_acl_name(int type)
 {
 	return type == ACL_TYPE_ACCESS ? XATTR_NAME_POSIX_ACL_ACCESS :
 					 XATTR_NAME_POSIX_ACL_DEFAULT;
+}
+
+/* The ACL @name of @fb's backing, read as the daemon; NULL for none. */
+static struct posix_acl *fuse_bpf_get_acl_backing(struct fuse_backing *fb,
+						  const char *name)
+{
+	const struct path *path = &fb->file->f_path;
+	const struct cred *old = override_creds(fb->cred);
+	struct posix_acl *acl;
+
+	acl = vfs_get_acl(mnt_idmap(path->mnt), path->dentry, name);
+	revert_creds(old);
+	return acl == ERR_PTR(-ENODATA) ? NULL : acl;
 }
 
 /**
@@ -1223,9 +1332,7 @@ bool fuse_bpf_get_acl(struct inode *inode, int type, struct posix_acl **acl)
 {
 	struct fuse_bpf_xattr_args args = {};
 	struct fuse_bpf_call call;
-	const struct path *path;
 	struct fuse_backing *fb;
-	const struct cred *old;
 	int verdict, err;
 
 	if (!fuse_bpf_inode_backed(inode))
@@ -1237,13 +1344,7 @@ bool fuse_bpf_get_acl(struct inode *inode, int type, struct posix_acl **acl)
 	*acl = ERR_PTR(verdict);
 	if (verdict < 0)
 		goto out;
-	path = &fb->file->f_path;
-	old = override_creds(fb->cred);
-	*acl = vfs_get_acl(mnt_idmap(path->mnt), path->dentry,
-			   fuse_bpf_acl_name(type));
-	revert_creds(old);
-	if (*acl == ERR_PTR(-ENODATA))
-		*acl = NULL;
+	*acl = fuse_bpf_get_acl_backing(fb, fuse_bpf_acl_name(type));
 	err = fuse_bpf_xattr_post(&call, &args, verdict, PTR_ERR_OR_ZERO(*acl));
 	if (err < 0 && !IS_ERR(*acl)) {
 		posix_acl_release(*acl);
@@ -1273,6 +1374,30 @@ static int fuse_bpf_acl_kill_sgid(struct fuse_backing *fb, struct inode *inode,
 	return fuse_bpf_setattr_backing(fb, &kill);
 }
 
+/* Set (or remove, @acl NULL) the ACL @name of @fb's backing. */
+static int fuse_bpf_set_acl_backing(struct fuse_backing *fb,
+				    const char *name, struct posix_acl *acl)
+{
+	const struct path *path = &fb->file->f_path;
+	const struct cred *old;
+	int err;
+
+	err = mnt_want_write(path->mnt);
+	if (err)
+		return err;
+	old = override_creds(fb->cred);
+	if (acl) {
+		err = vfs_set_acl(mnt_idmap(path->mnt), path->dentry, name, acl);
+	} else {
+		err = vfs_remove_acl(mnt_idmap(path->mnt), path->dentry, name);
+		if (err == -ENODATA)
+			err = 0;
+	}
+	revert_creds(old);
+	mnt_drop_write(path->mnt);
+	return err;
+}
+
 /**
  * fuse_bpf_set_acl() - set or remove a POSIX ACL of a backed node
  * @dentry: FUSE dentry
@@ -1293,9 +1418,7 @@ bool fuse_bpf_set_acl(struct dentry *dentry, struct posix_acl *acl, int type,
 	struct inode *inode = d_inode(dentry);
 	struct fuse_bpf_xattr_args args = {};
 	struct fuse_bpf_call call;
-	const struct path *path;
 	struct fuse_backing *fb;
-	const struct cred *old;
 	int verdict;
 
 	if (!fuse_bpf_inode_backed(inode))
@@ -1305,27 +1428,15 @@ bool fuse_bpf_set_acl(struct dentry *dentry, struct posix_acl *acl, int type,
 				NULL, 0, 0, &verdict);
 	if (!fb)
 		return false;
-	path = &fb->file->f_path;
 	*err = verdict < 0 ? verdict :
 		fuse_update_attributes(inode, NULL, STATX_BASIC_STATS);
 	if (!*err && !inode_owner_or_capable(&nop_mnt_idmap, inode))
 		*err = -EPERM;
 	if (!*err)
 		*err = fuse_bpf_acl_kill_sgid(fb, inode, type);
-	if (!*err)
-		*err = mnt_want_write(path->mnt);
 	if (*err)
 		goto out;
-	old = override_creds(fb->cred);
-	if (acl) {
-		*err = vfs_set_acl(mnt_idmap(path->mnt), path->dentry, name, acl);
-	} else {
-		*err = vfs_remove_acl(mnt_idmap(path->mnt), path->dentry, name);
-		if (*err == -ENODATA)
-			*err = 0;
-	}
-	revert_creds(old);
-	mnt_drop_write(path->mnt);
+	*err = fuse_bpf_set_acl_backing(fb, name, acl);
 	forget_cached_acl(inode, type);
 	fuse_invalidate_attr(inode);
 	*err = fuse_bpf_xattr_post(&call, &args, verdict, *err);
@@ -1365,12 +1476,26 @@ bool fuse_bpf_flush(struct file *file, fl_owner_t id, int *err)
 		*err = backing->f_op->flush(backing, id);
 	/* The caller's locks go with the close whatever the filter said */
 	locks_remove_posix(backing, id);
-	if (verdict == FUSE_BPF_BACKING_POST) {
-		fuse_bpf_call_post(&call, *err);
+	if (fuse_bpf_post(&call, verdict, *err))
 		*err = fuse_bpf_run_flush(&call, &args);
-	}
 	fuse_bpf_call_end(&call);
 	return true;
+}
+
+/* Take, test or drop the lock @fl on the backing file, as its own. */
+static int fuse_bpf_lock_backing(struct file *backing, int cmd,
+				 struct file_lock *fl, bool flock)
+{
+	fl->c.flc_file = backing;
+	if (flock || (fl->c.flc_flags & FL_OFDLCK))
+		fl->c.flc_owner = backing;
+	if (flock)
+		return locks_lock_file_wait(backing, fl);
+	if (cmd == F_CANCELLK)
+		return 0;
+	if (IS_GETLK(cmd))
+		return vfs_test_lock(backing, fl);
+	return vfs_lock_file(backing, cmd, fl, NULL);
 }
 
 /**
@@ -1412,21 +1537,9 @@ bool fuse_bpf_lock(struct file *file, int cmd, struct file_lock *fl,
 		fuse_bpf_call_end(&call);
 		return true;
 	}
-	fl->c.flc_file = backing;
-	if (flock || (fl->c.flc_flags & FL_OFDLCK))
-		fl->c.flc_owner = backing;
-	if (flock)
-		*err = locks_lock_file_wait(backing, fl);
-	else if (cmd == F_CANCELLK)
-		*err = 0;
-	else if (IS_GETLK(cmd))
-		*err = vfs_test_lock(backing, fl);
-	else
-		*err = vfs_lock_file(backing, cmd, fl, NULL);
-	if (verdict == FUSE_BPF_BACKING_POST) {
-		fuse_bpf_call_post(&call, *err);
+	*err = fuse_bpf_lock_backing(backing, cmd, fl, flock);
+	if (fuse_bpf_post(&call, verdict, *err))
 		*err = fuse_bpf_run_lock(&call, &args);
-	}
 	fuse_bpf_call_end(&call);
 	return true;
 }
@@ -1449,6 +1562,34 @@ bool fuse_bpf_poll(struct file *file, poll_table *wait, __poll_t *mask)
 	return true;
 }
 
+/* Get, or @set, the inode flags of @fb's backing. */
+static int fuse_bpf_fileattr_backing(struct inode *inode,
+				     struct fuse_backing *fb, bool set,
+				     struct fileattr *fa)
+{
+	const struct path *path = &fb->file->f_path;
+	const struct cred *old;
+	int err;
+
+	if (set) {
+		err = mnt_want_write(path->mnt);
+		if (err)
+			return err;
+	}
+	old = override_creds(fb->cred);
+	if (set)
+		err = vfs_fileattr_set(mnt_idmap(path->mnt), path->dentry, fa);
+	else
+		err = vfs_fileattr_get(path->dentry, fa);
+	revert_creds(old);
+	if (set) {
+		mnt_drop_write(path->mnt);
+		fuse_invalidate_attr(inode);
+		fuse_bpf_copyflags(inode, d_inode(path->dentry));
+	}
+	return err;
+}
+
 /**
  * fuse_bpf_fileattr() - FS_IOC_[GS]ETFLAGS and FS_IOC_FS[GS]ETXATTR
  * @dentry: FUSE dentry
@@ -1469,9 +1610,7 @@ bool fuse_bpf_fileattr(struct dentry *dentry, struct mnt_idmap *idmap,
 	struct inode *inode = d_inode(dentry);
 	struct fuse_bpf_ioctl_args args = {};
 	struct fuse_bpf_call call;
-	const struct path *path;
 	struct fuse_backing *fb;
-	const struct cred *old;
 	int verdict;
 
 	if (!fuse_bpf_inode_backed(inode))
@@ -1485,27 +1624,9 @@ bool fuse_bpf_fileattr(struct dentry *dentry, struct mnt_idmap *idmap,
 	*err = min(verdict, 0);
 	if (*err)
 		goto out;
-	path = &fb->file->f_path;
-	if (!idmap) {
-		old = override_creds(fb->cred);
-		*err = vfs_fileattr_get(path->dentry, fa);
-		revert_creds(old);
-		goto post;
-	}
-	*err = mnt_want_write(path->mnt);
-	if (*err)
-		goto post;
-	old = override_creds(fb->cred);
-	*err = vfs_fileattr_set(mnt_idmap(path->mnt), path->dentry, fa);
-	revert_creds(old);
-	mnt_drop_write(path->mnt);
-	fuse_invalidate_attr(inode);
-	fuse_bpf_copyflags(inode, d_inode(path->dentry));
-post:
-	if (verdict == FUSE_BPF_BACKING_POST) {
-		fuse_bpf_call_post(&call, *err);
+	*err = fuse_bpf_fileattr_backing(inode, fb, !!idmap, fa);
+	if (fuse_bpf_post(&call, verdict, *err))
 		*err = fuse_bpf_run_ioctl(&call, &args);
-	}
 out:
 	fuse_bpf_call_end(&call);
 	fuse_backing_put(fb);

@@ -170,6 +170,7 @@ void fuse_bpf_call_begin(struct fuse_bpf_call *call, struct inode *inode,
 			 u32 opcode);
 void fuse_bpf_call_end(struct fuse_bpf_call *call);
 void fuse_bpf_call_post(struct fuse_bpf_call *call, int err);
+bool fuse_bpf_post(struct fuse_bpf_call *call, int verdict, int err);
 int fuse_bpf_run_lookup(struct fuse_bpf_call *call,
 			struct fuse_bpf_entry_args *args);
 int fuse_bpf_run_getattr(struct fuse_bpf_call *call,
