@@ -20,7 +20,7 @@
 #include <linux/namei.h>
 
 /* Kernel nodes' dentries are revalidated on the backing, never timed out. */
-#define FUSE_BPF_ENTRY_VALID	(1ULL << 31)
+#define FUSE_BPF_ENTRY_VALID	BIT_ULL(31)
 
 /**
  * fuse_bpf_backing_get() - get the backing bound to a FUSE inode

@@ -232,6 +232,35 @@ static int fuse_bpf_readdir_filtered(struct file *backing,
 	return err;
 }
 
+/*
+ * Read the backing directory @backing from @ctx's position, through the
+ * filter's post phase for each entry when it asked for one.
+ */
+static int fuse_bpf_readdir_backing(struct fuse_file *ff, struct file *backing,
+				    struct dir_context *ctx,
+				    struct fuse_bpf_call *call,
+				    struct fuse_bpf_readdir_args *args,
+				    bool post)
+{
+	const struct cred *old;
+	int err;
+
+	/* seekdir() moved the FUSE file: move the backing file along */
+	if (backing->f_pos != ctx->pos) {
+		loff_t pos = vfs_llseek(backing, ctx->pos, SEEK_SET);
+
+		if (pos < 0)
+			return pos;
+	}
+	old = override_creds(ff->cred);
+	if (post)
+		err = fuse_bpf_readdir_filtered(backing, ctx, call, args);
+	else
+		err = iterate_dir(backing, ctx);
+	revert_creds(old);
+	return err;
+}
+
 /**
  * fuse_bpf_readdir() - read a backed directory from its backing
  * @file: FUSE directory opened by fuse_bpf_open()
@@ -249,7 +278,6 @@ bool fuse_bpf_readdir(struct file *file, struct dir_context *ctx, int *err)
 	struct file *backing = fuse_file_passthrough(ff);
 	struct fuse_bpf_readdir_args args = {};
 	struct fuse_bpf_call call;
-	const struct cred *old;
 
 	if (!ff->bpf_opened || !backing)
 		return false;
@@ -258,24 +286,9 @@ bool fuse_bpf_readdir(struct file *file, struct dir_context *ctx, int *err)
 	*err = fuse_bpf_run_readdir(&call, &args);
 	if (*err == FUSE_BPF_DAEMON)
 		*err = -EOPNOTSUPP;	/* the daemon never opened it */
-	if (*err < 0)
-		goto out;
-	/* seekdir() moved the FUSE file: move the backing file along */
-	if (backing->f_pos != ctx->pos) {
-		loff_t pos = vfs_llseek(backing, ctx->pos, SEEK_SET);
-
-		if (pos < 0) {
-			*err = pos;
-			goto out;
-		}
-	}
-	old = override_creds(ff->cred);
-	if (*err == FUSE_BPF_BACKING_POST)
-		*err = fuse_bpf_readdir_filtered(backing, ctx, &call, &args);
-	else
-		*err = iterate_dir(backing, ctx);
-	revert_creds(old);
-out:
+	if (*err >= 0)
+		*err = fuse_bpf_readdir_backing(ff, backing, ctx, &call, &args,
+						*err == FUSE_BPF_BACKING_POST);
 	fuse_bpf_call_end(&call);
 	return true;
 }
@@ -297,36 +310,52 @@ struct fuse_bpf_cattr {
 struct fuse_bpf_creator {
 	const struct cred *saved;
 	struct cred *cred;
+	struct vfsmount *mnt;
 };
 
-static int fuse_bpf_creator_begin(struct fuse_backing *dfb,
+/*
+ * Before a creation in @dfb's directory: INIT answered, write access to the
+ * backing mount, and the creator's credentials in force.
+ */
+static int fuse_bpf_creator_begin(struct inode *dir, struct fuse_backing *dfb,
 				  struct dentry *entry, umode_t mode,
 				  struct fuse_bpf_creator *c)
 {
 	const struct cred *caller = current_cred();
 	int err;
 
+	c->mnt = dfb->file->f_path.mnt;
+	err = fuse_bpf_wait_init(get_fuse_conn(dir));
+	if (!err)
+		err = mnt_want_write(c->mnt);
+	if (err)
+		return err;
 	c->saved = override_creds(dfb->cred);
 	c->cred = prepare_creds();
 	revert_creds(c->saved);
+	err = -ENOMEM;
 	if (!c->cred)
-		return -ENOMEM;
+		goto out_drop_write;
 	c->cred->fsuid = caller->fsuid;
 	c->cred->fsgid = caller->fsgid;
 	err = security_dentry_create_files_as(entry, mode, &entry->d_name,
 					      caller, c->cred);
 	if (err) {
 		put_cred(c->cred);
-		return err;
+		goto out_drop_write;
 	}
 	c->saved = override_creds(c->cred);
 	return 0;
+out_drop_write:
+	mnt_drop_write(c->mnt);
+	return err;
 }
 
 static void fuse_bpf_creator_end(struct fuse_bpf_creator *c)
 {
 	revert_creds(c->saved);
 	put_cred(c->cred);
+	mnt_drop_write(c->mnt);
 }
 
 /*
@@ -368,12 +397,9 @@ static int fuse_bpf_create_object(struct inode *dir, struct fuse_backing *dfb,
 	struct dentry *bdentry;
 	int err;
 
-	err = mnt_want_write(parent->mnt);
+	err = fuse_bpf_creator_begin(dir, dfb, entry, attr->mode, &c);
 	if (err)
 		return err;
-	err = fuse_bpf_creator_begin(dfb, entry, attr->mode, &c);
-	if (err)
-		goto out_drop_write;
 	inode_lock_nested(bdir, I_MUTEX_PARENT);
 	bdentry = lookup_one(idmap, entry->d_name.name, parent->dentry,
 			     entry->d_name.len);
@@ -406,8 +432,6 @@ out_dput:
 out_unlock:
 	inode_unlock(bdir);
 	fuse_bpf_creator_end(&c);
-out_drop_write:
-	mnt_drop_write(parent->mnt);
 	return err;
 }
 
@@ -466,26 +490,21 @@ static bool fuse_bpf_create(struct inode *dir, struct dentry *entry,
 			    struct fuse_bpf_cattr *attr, int *err)
 {
 	struct fuse_bpf_create_args args = {};
-	struct fuse_backing *dfb = NULL;
 	struct fuse_entry_out outarg;
 	struct inode *inode = NULL;
 	struct fuse_bpf_call call;
+	struct fuse_backing *dfb;
 	int verdict;
 
 	if (!fuse_bpf_inode_backed(dir))
 		return false;
 	verdict = fuse_bpf_create_pre(&call, dir, &entry->d_name, attr, &args,
 				      fuse_bpf_create_opcode(attr->mode));
-	if (verdict != FUSE_BPF_DAEMON)
-		dfb = fuse_bpf_backing_get(dir);
-	if (!dfb) {
-		fuse_bpf_call_end(&call);
+	dfb = fuse_bpf_serve(dir, &call, verdict);
+	if (!dfb)
 		return false;
-	}
-	*err = verdict < 0 ? verdict : fuse_bpf_wait_init(get_fuse_conn(dir));
-	if (!*err)
-		*err = fuse_bpf_create_object(dir, dfb, entry, attr, &outarg,
-					      &inode);
+	*err = verdict < 0 ? verdict :
+	       fuse_bpf_create_object(dir, dfb, entry, attr, &outarg, &inode);
 	if (verdict == FUSE_BPF_BACKING_POST)
 		*err = fuse_bpf_create_post(&call, &args, &outarg, *err);
 	if (!*err)
@@ -563,12 +582,9 @@ static int fuse_bpf_tmpfile_backing(struct inode *dir, struct fuse_backing *dfb,
 	struct file *tmp;
 	int err;
 
-	err = mnt_want_write(parent->mnt);
+	err = fuse_bpf_creator_begin(dir, dfb, file->f_path.dentry, mode, &c);
 	if (err)
 		return err;
-	err = fuse_bpf_creator_begin(dfb, file->f_path.dentry, mode, &c);
-	if (err)
-		goto out_drop_write;
 	tmp = kernel_tmpfile_open(mnt_idmap(parent->mnt), parent, mode,
 				  O_RDWR | (file->f_flags & O_EXCL), dfb->cred);
 	err = PTR_ERR_OR_ZERO(tmp);
@@ -578,8 +594,6 @@ static int fuse_bpf_tmpfile_backing(struct inode *dir, struct fuse_backing *dfb,
 		fput(tmp);
 	}
 	fuse_bpf_creator_end(&c);
-out_drop_write:
-	mnt_drop_write(parent->mnt);
 	return err;
 }
 
@@ -614,10 +628,8 @@ bool fuse_bpf_tmpfile(struct inode *dir, struct file *file, umode_t mode,
 	dfb = fuse_bpf_serve(dir, &call, verdict);
 	if (!dfb)
 		return false;
-	*err = verdict < 0 ? verdict : fuse_bpf_wait_init(get_fuse_conn(dir));
-	if (*err)
-		goto out;
-	*err = fuse_bpf_tmpfile_backing(dir, dfb, file, attr.mode, &outarg,
+	*err = verdict < 0 ? verdict :
+	       fuse_bpf_tmpfile_backing(dir, dfb, file, attr.mode, &outarg,
 					&inode);
 	if (verdict == FUSE_BPF_BACKING_POST)
 		*err = fuse_bpf_create_post(&call, &args, &outarg, *err);
@@ -628,7 +640,6 @@ bool fuse_bpf_tmpfile(struct inode *dir, struct file *file, umode_t mode,
 	} else {
 		iput(inode);
 	}
-out:
 	fuse_bpf_call_end(&call);
 	fuse_backing_put(dfb);
 	return true;

@@ -979,7 +979,6 @@ BTF_ID_FLAGS(func, bpf_fuse_set_name, KF_TRUSTED_ARGS)
 BTF_ID_FLAGS(func, bpf_fuse_get_value, KF_TRUSTED_ARGS)
 BTF_KFUNCS_END(fuse_bpf_kfunc_ids)
 
-
 /* The kfuncs are for fuse_bpf_ops programs only. */
 static int fuse_bpf_kfunc_filter(const struct bpf_prog *prog, u32 kfunc_id)
 {

@@ -708,6 +708,18 @@ bool fuse_bpf_removexattr(struct inode *inode, const char *name, int *err)
 	return true;
 }
 
+/* The target of @fb's backing symlink, read as the daemon. */
+static const char *fuse_bpf_get_link_backing(struct fuse_backing *fb,
+					     struct delayed_call *done)
+{
+	const struct cred *old = override_creds(fb->cred);
+	const char *link;
+
+	link = vfs_get_link(fb->file->f_path.dentry, done);
+	revert_creds(old);
+	return link;
+}
+
 /* The post phase of readlink: the filter sees the target and may fail it. */
 static const char *fuse_bpf_get_link_post(struct fuse_bpf_call *call,
 					  const char *link,
@@ -742,7 +754,6 @@ bool fuse_bpf_get_link(struct dentry *dentry, struct inode *inode,
 {
 	struct fuse_bpf_call call;
 	struct fuse_backing *fb;
-	const struct cred *old;
 	int verdict;
 
 	if (!fuse_bpf_inode_backed(inode))
@@ -756,15 +767,10 @@ bool fuse_bpf_get_link(struct dentry *dentry, struct inode *inode,
 	fb = fuse_bpf_serve(inode, &call, verdict);
 	if (!fb)
 		return false;
-	*link = ERR_PTR(verdict);
-	if (verdict < 0)
-		goto out;
-	old = override_creds(fb->cred);
-	*link = vfs_get_link(fb->file->f_path.dentry, done);
-	revert_creds(old);
+	*link = verdict < 0 ? ERR_PTR(verdict) :
+		fuse_bpf_get_link_backing(fb, done);
 	if (verdict == FUSE_BPF_BACKING_POST)
 		*link = fuse_bpf_get_link_post(&call, *link, done);
-out:
 	fuse_bpf_call_end(&call);
 	fuse_backing_put(fb);
 	return true;
@@ -1532,12 +1538,8 @@ bool fuse_bpf_lock(struct file *file, int cmd, struct file_lock *fl,
 				   get_fuse_conn(file_inode(file))->pid_ns);
 	args.in.lk_flags = flock ? FUSE_LK_FLOCK : 0;
 	verdict = fuse_bpf_file_verdict(fuse_bpf_run_lock(&call, &args));
-	if (verdict < 0) {
-		*err = verdict;
-		fuse_bpf_call_end(&call);
-		return true;
-	}
-	*err = fuse_bpf_lock_backing(backing, cmd, fl, flock);
+	*err = verdict < 0 ? verdict :
+	       fuse_bpf_lock_backing(backing, cmd, fl, flock);
 	if (fuse_bpf_post(&call, verdict, *err))
 		*err = fuse_bpf_run_lock(&call, &args);
 	fuse_bpf_call_end(&call);
