@@ -331,7 +331,8 @@ static int fuse_bpf_may_open(struct fuse_backing *fb, struct file *file)
  * rebound the node since the VFS checked it.
  *
  * Return: a reference to the backing, NULL when the node is not backed, or
- * an ERR_PTR (-EACCES, ...).
+ * an ERR_PTR (-EACCES, ...; -ENOTCONN when the connection was aborted
+ * since fuse_bpf_open() served the open).
  */
 struct fuse_backing *fuse_bpf_open_backing(struct file *file,
 					   struct inode *inode)
@@ -339,8 +340,12 @@ struct fuse_backing *fuse_bpf_open_backing(struct file *file,
 	struct fuse_backing *fb = fuse_bpf_backing_get(inode);
 	int err;
 
-	if (!fb)
+	if (!fb) {
+		/* Aborted since fuse_bpf_open() found the node backed */
+		if (!READ_ONCE(get_fuse_conn(inode)->connected))
+			return ERR_PTR(-ENOTCONN);
 		return NULL;
+	}
 	err = fuse_bpf_may_open(fb, file);
 	if (err) {
 		fuse_backing_put(fb);

@@ -650,6 +650,97 @@ TEST_F_TIMEOUT(fault, abort_under_walker, TIMEOUT_S)
 	finish(_metadata, self);
 }
 
+/* abort_under_openers: one opening thread. */
+struct opener {
+	char path[300];
+	int opens;		/* atomic */
+	int in_row;		/* failed opens in a row */
+	int other_err;		/* an errno other than an abort's */
+};
+
+static void *opener_main(void *arg)
+{
+	struct opener *o = arg;
+	time_t end = time(NULL) + WATCHDOG_S / 2;
+
+	while (o->in_row < 3 && time(NULL) < end) {
+		int fd = open(o->path, O_RDONLY);
+
+		if (fd >= 0) {
+			close(fd);
+			__atomic_add_fetch(&o->opens, 1, __ATOMIC_SEQ_CST);
+			o->in_row = 0;
+			continue;
+		}
+		if (errno != ENOTCONN && errno != ECONNABORTED)
+			o->other_err = errno;
+		o->in_row++;
+	}
+	return NULL;
+}
+
+#define OPENERS		4
+#define OPEN_ROUNDS	16
+
+/*
+ * fusectl's abort while threads open backed files, in sixteen rounds of a
+ * fresh mount: an open either succeeds or fails as the connection does.
+ * An open that fuse_bpf_open() began on the backing looks the backing up
+ * again in fuse_passthrough_open(); an abort between the two made it fail
+ * with ENOENT ("no backing").
+ */
+TEST_F_TIMEOUT(fault, abort_under_openers, TIMEOUT_S)
+{
+	static const char *const files[] = { "hello", "sub/deeper/leaf" };
+	struct opener o[OPENERS];
+	pthread_t t[OPENERS];
+	int round, i, j, fd;
+
+	for (round = 0; round < OPEN_ROUNDS; round++) {
+		watchdog();
+		step = "mounting";
+		self->d = serve(_metadata, self->mnt, self->bmnt);
+		fd = open_abort(self->mnt);
+		if (fd < 0)
+			SKIP(return, "no fusectl: %s", strerror(-fd));
+		step = "opening before the abort";
+		memset(o, 0, sizeof(o));
+		for (i = 0; i < OPENERS; i++) {
+			snprintf(o[i].path, sizeof(o[i].path), "%s/dir/%s",
+				 self->mnt, files[i % 2]);
+			ASSERT_EQ(0, pthread_create(&t[i], NULL, opener_main,
+						    &o[i]));
+		}
+		for (j = 0; j < WAIT_MS / 10; j++) {
+			for (i = 0; i < OPENERS; i++)
+				if (__atomic_load_n(&o[i].opens,
+						    __ATOMIC_SEQ_CST) < 20)
+					break;
+			if (i == OPENERS)
+				break;
+			usleep(10000);
+		}
+		step = "aborting";
+		ASSERT_EQ(1, write(fd, "1", 1));
+		close(fd);
+		step = "the openers ending";
+		for (i = 0; i < OPENERS; i++) {
+			ASSERT_EQ(0, join_within(t[i], WATCHDOG_S / 2 * 1000 +
+						       WAIT_MS))
+				TH_LOG("opener %d is stuck", i);
+			EXPECT_LE(20, o[i].opens);
+			EXPECT_EQ(3, o[i].in_row);
+			EXPECT_EQ(0, o[i].other_err)
+				TH_LOG("round %d, %s: %s", round, o[i].path,
+				       strerror(o[i].other_err));
+		}
+		step = "unmounting the aborted connection";
+		td_umount(self->d);
+		self->d = NULL;
+	}
+	finish(_metadata, self);
+}
+
 /* backing_changed_under_walkers: what the threads share. */
 struct churn {
 	char mnt[128];		/* the backed directory through the mount */
