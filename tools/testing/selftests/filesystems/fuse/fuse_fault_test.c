@@ -1511,7 +1511,7 @@ static int coherent(struct sweep *s, char *why, size_t size)
 	struct stat a, b;
 	size_t i;
 
-	for (i = 0; i < sizeof(sweep_names) / sizeof(sweep_names[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(sweep_names); i++) {
 		const char *n = sweep_names[i];
 		int ia = lstat(m_(s, p, n), &a) ? errno : 0;
 		int ib = lstat(b_(s, q, n), &b) ? errno : 0;
@@ -1644,13 +1644,13 @@ TEST_F_TIMEOUT(fault, allocation_failure_sweep, 600)
 
 	/* natively first: which errnos does the backing give? */
 	s.native = true;
-	for (i = 0; i < sizeof(sweep_ops) / sizeof(sweep_ops[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(sweep_ops); i++) {
 		step = sweep_ops[i].name;
 		nn[i] = sweep_op(_metadata, &s, &sweep_ops[i], fnfd, 0, &native,
 				 &nenomem[i], &other);
 	}
 	s.native = false;
-	for (i = 0; i < sizeof(sweep_ops) / sizeof(sweep_ops[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(sweep_ops); i++) {
 		const struct sweep_op *op = &sweep_ops[i];
 		unsigned int n, enomem = 0;
 		uint64_t seen = 0;
@@ -1711,7 +1711,7 @@ static int eio_on(const char *sw, bool on)
 	size_t i;
 	int ret;
 
-	for (i = 0; on && i < sizeof(knobs) / sizeof(knobs[0]); i++) {
+	for (i = 0; on && i < ARRAY_SIZE(knobs); i++) {
 		ret = write_knob(knobs[i][0], knobs[i][1]);
 		if (ret)
 			return ret;
