@@ -270,52 +270,6 @@ long fuse_bpf_dev_ioctl(struct fuse_conn *fc, unsigned int cmd,
 	return -ENOTTY;
 }
 
-/* Register or unregister the lockdep keys of fuse_bpf_lockdep_inode/sb() */
-static void fuse_bpf_lockdep_keys(struct fuse_conn *fc, bool reg)
-{
-	struct lock_class_key *keys[2 + 1 + SB_FREEZE_LEVELS + 1];
-	int i, n = 0;
-
-	keys[n++] = &fc->bpf_keys.i_rwsem[0];
-	keys[n++] = &fc->bpf_keys.i_rwsem[1];
-	keys[n++] = &fc->bpf_keys.fi_mutex;
-	for (i = 0; i < SB_FREEZE_LEVELS; i++)
-		keys[n++] = &fc->bpf_keys.sb_writers[i];
-	keys[n++] = &fc->bpf_keys.rename;
-	for (i = 0; i < n; i++) {
-		if (reg)
-			lockdep_register_key(keys[i]);
-		else
-			lockdep_unregister_key(keys[i]);
-	}
-}
-
-/**
- * fuse_bpf_conn_init() - set up a connection's filter ids and lock classes
- * @fc: the connection
- */
-void fuse_bpf_conn_init(struct fuse_conn *fc)
-{
-	idr_init(&fc->bpf_filter_ids);
-	fuse_bpf_lockdep_keys(fc, true);
-}
-
-/**
- * fuse_bpf_conn_free() - drop a connection's filter ids and lock classes
- * @fc: the connection, going away
- */
-void fuse_bpf_conn_free(struct fuse_conn *fc)
-{
-	struct fuse_bpf_filter *f;
-	int id;
-
-	idr_for_each_entry(&fc->bpf_filter_ids, f, id)
-		fuse_bpf_filter_put(f);
-	idr_destroy(&fc->bpf_filter_ids);
-	/* The superblock, and so every inode of these classes, is gone */
-	fuse_bpf_lockdep_keys(fc, false);
-}
-
 /**
  * fuse_bpf_filter_param() - the bpf_filter= mount option
  * @fsc: the mount's context

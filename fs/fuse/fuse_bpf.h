@@ -124,6 +124,8 @@ void fuse_bpf_copyflags(struct inode *inode, const struct inode *binode);
 void fuse_bpf_backing_cred(struct cred *cred);
 void fuse_bpf_lockdep_inode(struct inode *inode, struct fuse_conn *fc);
 void fuse_bpf_lockdep_sb(struct super_block *sb, struct fuse_conn *fc);
+void fuse_bpf_conn_init(struct fuse_conn *fc);
+void fuse_bpf_conn_free(struct fuse_conn *fc);
 int fuse_bpf_resolve_node(struct fuse_mount *fm, struct inode *inode);
 int fuse_bpf_wait_init(struct fuse_conn *fc);
 void fuse_bpf_inode_evict(struct fuse_inode *fi);
@@ -149,8 +151,6 @@ int fuse_bpf_node_iget(struct inode *dir, struct fuse_backing *parent,
 
 /* backing_filter.c */
 void fuse_bpf_filters_init(void);
-void fuse_bpf_conn_init(struct fuse_conn *fc);
-void fuse_bpf_conn_free(struct fuse_conn *fc);
 long fuse_bpf_dev_ioctl(struct fuse_conn *fc, unsigned int cmd,
 			void __user *argp);
 int fuse_bpf_filter_param(struct fs_context *fsc, const char *name,
