@@ -11,7 +11,10 @@ that: each patch of dev/series/ is one state of the tree, made of
     patch at or before it, and
   * the top-level units (functions, structures, declarations, each with its
     comment) of our own C files, and our other files whole, assigned the
-    same way.
+    same way;
+  * where a later patch extends a unit that an earlier one needs already,
+    the earlier text of that unit, from dev/series/early, in the states
+    before that later patch.
 
 Every line of the final state belongs to exactly one unit or hunk, so the
 last patch's tree is the development tree, which this script checks.
@@ -139,8 +142,7 @@ class Plan:
             die("no dev/series/NN-*.txt patch messages")
         with open(os.path.join(SERIES, "units")) as fh:
             for n, line in enumerate(fh, 1):
-                line = line.split("#", 1)[0].strip() if not \
-                    line.lstrip().startswith("#") else ""
+                line = "" if line.lstrip().startswith("#") else line.strip()
                 if not line:
                     continue
                 f = line.split()
@@ -148,6 +150,34 @@ class Plan:
                     die("dev/series/units:%d: want KIND PATH NAME NN" % n)
                 self.rules.append((f[0], f[1], f[2], int(f[3])))
         self.used = set()
+        self.early = {}         # (path, name, nth) -> (until, text)
+        self.early_used = set()
+        with open(os.path.join(SERIES, "early")) as fh:
+            text = fh.read()
+        for block in re.split(r"^=== ", text, flags=re.M)[1:]:
+            head, _, body = block.partition("\n")
+            f = head.split()
+            if len(f) != 4 or f[0] not in ("unit", "hunk") or \
+               not f[3].isdigit():
+                die("dev/series/early: want '=== unit|hunk PATH NAME[#N] "
+                    "NN': %s" % head)
+            name, _, nth = f[2].rpartition("#") if "#" in f[2][1:] \
+                else (f[2], "", "")
+            key = (f[0], f[1], name.replace("?", " "), int(nth or 1))
+            if body.endswith("\n\n"):
+                body = body[:-1]
+            self.early[key] = (int(f[3]), body)
+
+    def early_of(self, kind, path, name, nth, num):
+        """The earlier text of a unit or hunk, and until which patch."""
+        key = (kind, path, name, nth)
+        early = self.early.get(key)
+        if early:
+            self.early_used.add(key)
+            if num is not None and early[0] <= num:
+                die("dev/series/early: %s %s %s comes in patch %02d, not "
+                    "before %02d" % (kind, path, name, num, early[0]))
+        return early
 
     def patch_of(self, kind, path, name):
         for i, (k, pglob, nglob, num) in enumerate(self.rules):
@@ -219,23 +249,32 @@ def export(tree, work, outdir):
             parts = c_units(text)
             if "".join(t for _, t in parts) != text:
                 die("%s: units do not add up to the file" % path)
+            seen = {}
             for name, t in parts:
                 num = plan.patch_of("unit", path, name)
                 if num is None:
                     missing.append("unit %s %s" % (path, name))
-                pieces.setdefault(path, []).append((num, t))
+                seen[name] = seen.get(name, 0) + 1
+                early = plan.early_of("unit", path, name, seen[name], num)
+                pieces.setdefault(path, []).append((num, t, early))
         else:
             num = plan.patch_of("file", path, "*")
             if num is None:
                 missing.append("file %s" % path)
-            pieces[path] = [(num, text)]
+            pieces[path] = [(num, text, None)]
     hunks = upstream_hunks(tree)
     by_file = {}
+    seen = {}
     for h in hunks:
-        num = plan.patch_of("hunk", h[0], h[1] or "-")
+        name = h[1] or "-"
+        num = plan.patch_of("hunk", h[0], name)
         if num is None:
-            missing.append("hunk %s %s" % (h[0], h[1] or "-"))
-        by_file.setdefault(h[0], []).append((num, h))
+            missing.append("hunk %s %s" % (h[0], name))
+        seen[h[0], name] = seen.get((h[0], name), 0) + 1
+        early = plan.early_of("hunk", h[0], name, seen[h[0], name], num)
+        if early:
+            early = (early[0], h[:4] + [early[1].splitlines(keepends=True)])
+        by_file.setdefault(h[0], []).append((num, h, early))
     if missing:
         die("not assigned in dev/series/units:\n  " + "\n  ".join(missing))
     unused = [plan.rules[i] for i in range(len(plan.rules))
@@ -243,8 +282,10 @@ def export(tree, work, outdir):
     for r in unused:
         sys.stderr.write("series: warning: rule matches nothing: %s\n" %
                          " ".join(map(str, r)))
-    for num in {n for p in pieces.values() for n, _ in p} | \
-            {n for p in by_file.values() for n, _ in p}:
+    for key in set(plan.early) - plan.early_used:
+        die("dev/series/early: no %s %s %s#%d" % key)
+    for num in {n for p in pieces.values() for n, _, _ in p} | \
+            {n for p in by_file.values() for n, _, _ in p}:
         if num not in nums:
             die("patch %02d is assigned to but has no message" % num)
 
@@ -253,7 +294,8 @@ def export(tree, work, outdir):
     base = {p: git(work, "show", "base:" + p) for p in by_file}
     for num, msgfile in plan.patches:
         for path, parts in pieces.items():
-            text = "".join(t for n, t in parts if n <= num)
+            text = "".join(e[1] if e and num < e[0] else t
+                           for n, t, e in parts if n <= num)
             full = os.path.join(work, path)
             if text:
                 os.makedirs(os.path.dirname(full), exist_ok=True)
@@ -266,7 +308,8 @@ def export(tree, work, outdir):
         for path, hs in by_file.items():
             with open(os.path.join(work, path), "w") as fh:
                 fh.write(apply_hunks(base[path],
-                                     [h for n, h in hs if n <= num]))
+                                     [e[1] if e and num < e[0] else h
+                                      for n, h, e in hs if n <= num]))
         git(work, "add", "-A", "-f", "--", ".")
         with open(os.path.join(SERIES, msgfile)) as fh:
             msg = fh.read().rstrip("\n") + "\n"
