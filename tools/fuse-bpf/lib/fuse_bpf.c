@@ -6,6 +6,7 @@
  * and against the in-tree libbpf (LIBBPF_DIR).
  */
 #define _GNU_SOURCE
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -29,18 +30,18 @@
 #error "<linux/fuse.h> without FUSE_BPF: build with -isystem <fuse-bpf kernel>/usr/include"
 #endif
 
-_Static_assert(FUSE_BPF_BACKING_KEEP == FUSE_BPF_ACTION_KEEP, "uapi");
-_Static_assert(FUSE_BPF_BACKING_SET == FUSE_BPF_ACTION_SET, "uapi");
-_Static_assert(FUSE_BPF_BACKING_REMOVE == FUSE_BPF_ACTION_REMOVE, "uapi");
-_Static_assert(FUSE_BPF_BACKING_INHERIT == FUSE_BPF_ACTION_INHERIT, "uapi");
-_Static_assert(FUSE_BPF_FILTER_KEEP == FUSE_BPF_ACTION_KEEP, "uapi");
-_Static_assert(FUSE_BPF_FILTER_SET == FUSE_BPF_ACTION_SET, "uapi");
-_Static_assert(FUSE_BPF_FILTER_REMOVE == FUSE_BPF_ACTION_REMOVE, "uapi");
-_Static_assert(FUSE_BPF_BACKING_DIR == FUSE_BACKING_DIR, "uapi");
-_Static_assert(sizeof(struct fuse_entry_bpf_out) == 32, "uapi");
+static_assert(FUSE_BPF_BACKING_KEEP == FUSE_BPF_ACTION_KEEP, "uapi");
+static_assert(FUSE_BPF_BACKING_SET == FUSE_BPF_ACTION_SET, "uapi");
+static_assert(FUSE_BPF_BACKING_REMOVE == FUSE_BPF_ACTION_REMOVE, "uapi");
+static_assert(FUSE_BPF_BACKING_INHERIT == FUSE_BPF_ACTION_INHERIT, "uapi");
+static_assert(FUSE_BPF_FILTER_KEEP == FUSE_BPF_ACTION_KEEP, "uapi");
+static_assert(FUSE_BPF_FILTER_SET == FUSE_BPF_ACTION_SET, "uapi");
+static_assert(FUSE_BPF_FILTER_REMOVE == FUSE_BPF_ACTION_REMOVE, "uapi");
+static_assert(FUSE_BPF_BACKING_DIR == FUSE_BACKING_DIR, "uapi");
+static_assert(sizeof(struct fuse_entry_bpf_out) == 32, "uapi");
 /* The replies below are structs of these, which must need no padding. */
-_Static_assert(sizeof(struct fuse_entry_out) % 8 == 0, "uapi");
-_Static_assert(sizeof(struct fuse_open_out) % 8 == 0, "uapi");
+static_assert(sizeof(struct fuse_entry_out) % 8 == 0, "uapi");
+static_assert(sizeof(struct fuse_open_out) % 8 == 0, "uapi");
 
 #define FUSE_BPF_DEFAULT_FSNAME	"fuse-bpf"
 
@@ -518,7 +519,8 @@ static bool fill_bpf(struct fuse_entry_bpf_out *o,
 		return true;
 	if (!action_ok(bpf->backing_action, bpf->backing_id, true) ||
 	    !action_ok(bpf->filter_action, bpf->filter_id, false)) {
-		fuse_log(FUSE_LOG_ERR, "fuse-bpf: bad entry extension: backing %u/%d, filter %u/%u\n",
+		fuse_log(FUSE_LOG_ERR,
+			 "fuse-bpf: bad entry extension: backing %u/%d, filter %u/%u\n",
 			 bpf->backing_action, bpf->backing_id,
 			 bpf->filter_action, bpf->filter_id);
 		return false;
@@ -878,7 +880,8 @@ int fuse_bpf_filter_load_as(struct fuse_bpf_filter **filterp,
 		goto out;
 	}
 	if (!kernel_has_ops()) {
-		fuse_log(FUSE_LOG_ERR, "fuse-bpf: %s: the kernel has no struct %s (no fuse-bpf filters)\n",
+		fuse_log(FUSE_LOG_ERR,
+			 "fuse-bpf: %s: the kernel has no struct %s (no fuse-bpf filters)\n",
 			 path, FUSE_BPF_OPS_TYPE);
 		err = -EOPNOTSUPP;
 		goto out;
@@ -930,15 +933,17 @@ struct bpf_object *fuse_bpf_filter_object(const struct fuse_bpf_filter *filter)
 int fuse_bpf_filter_open(struct fuse_session *se, const char *name)
 {
 	struct fuse_bpf_filter_map map;
+	size_t len = name ? strlen(name) : 0;
 	int id;
 
 	memset(&map, 0, sizeof(map));
-	if (!name || !*name || strlen(name) >= sizeof(map.name)) {
+	if (!len || len >= sizeof(map.name)) {
 		fuse_log(FUSE_LOG_ERR, "fuse-bpf: bad filter name '%s'\n",
 			 name ? name : "(null)");
 		return -EINVAL;
 	}
-	strcpy(map.name, name);
+	/* the NUL is the memset's */
+	memcpy(map.name, name, len);
 	id = ioctl(fuse_session_fd(se), FUSE_DEV_IOC_BPF_FILTER_OPEN, &map);
 	if (id < 0) {
 		id = -errno;
