@@ -77,6 +77,8 @@
 
 #define SELF		"fuse-bpf-passthrough"
 
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
 enum mode { MODE_PLAIN, MODE_PASSTHROUGH, MODE_BPF };
 static const char *const mode_names[] = { "plain", "passthrough", "bpf" };
 
@@ -621,11 +623,11 @@ static void pt_readlink(fuse_req_t req, fuse_ino_t ino)
 	ssize_t n;
 
 	n = readlinkat(fd_of(ino), "", buf, sizeof(buf));
-	if (n < 0)
+	if (n < 0) {
 		fuse_reply_err(req, errno);
-	else if (n >= (ssize_t)sizeof(buf))
+	} else if (n >= (ssize_t)sizeof(buf)) {
 		fuse_reply_err(req, ENAMETOOLONG);
-	else {
+	} else {
 		buf[n] = '\0';
 		fuse_reply_readlink(req, buf);
 	}
@@ -1218,50 +1220,50 @@ static void *stats_thread(void *arg)
 
 /* ------------------------------------------------------------------ main */
 
-static void usage(FILE *f)
+static void print_usage(FILE *f)
 {
 	fprintf(f,
-"usage: fuse-bpf-passthrough SOURCE MOUNTPOINT [options] [-o OPT[,OPT...]]\n"
-"  --mode bpf|passthrough|plain  who serves what (default: bpf)\n"
-"      plain        every operation in this daemon\n"
-"      passthrough  as plain, file I/O in the kernel (FOPEN_PASSTHROUGH)\n"
-"      bpf          the root is backed by SOURCE: the kernel serves all\n"
-"  --filter PROG.bpf.o  bpf: load and attach this BPF filter (struct\n"
-"                   fuse_bpf_ops) and put it on the root (bpf_filter=) and\n"
-"                   on every node a LOOKUP binds; kernel nodes inherit it\n"
-"  --filter-name NAME  register the filter as NAME (filter names are\n"
-"                   global; %%p in NAME is the daemon's process id)\n"
-"  --stats FILE     write request counts there (default: stderr) at exit\n"
-"                   and on SIGUSR1\n"
-"  --timeout SECS   entry and attribute cache timeout (default: 1)\n"
-"  --no-root-backing  bpf: serve the root here and bind its entries in\n"
-"                   LOOKUP replies (files and directories) instead\n"
-"  --inherit        bpf: answer LOOKUPs under backed directories (those a\n"
-"                   filter sends here) with INHERIT: the kernel binds the\n"
-"                   backing's child itself, no backing is registered\n"
-"  --threads N      serve requests with up to N threads (default: 1)\n"
-"  -f               stay in the foreground (else: return once mounted)\n"
-"  -d               debug: log every request (implies -f)\n"
-"  -o OPTS          mount(8) style, as mount.fuse3 passes them:\n"
-"      mode=M, filter=PATH, filter_name=NAME, stats=FILE, timeout=SECS,\n"
-"      threads=N, no_root_backing, inherit, debug: as the long options\n"
-"                   above\n"
-"      fsname=NAME  the source /proc/mounts shows (default: SOURCE)\n"
-"      subtype=NAME the type is fuse.NAME (default fuse-bpf-passthrough;\n"
-"                   empty: plain fuse, whose source is then shown as\n"
-"                   fuse-bpf-passthrough#SOURCE, for mount.fuse3)\n"
-"      max_read=N   the kernel's max_read\n"
-"      remount      apply the flags to the mount at MOUNTPOINT and exit\n"
-"      ro, rw, [no]suid, [no]dev, [no]exec, [no]atime, [no]diratime,\n"
-"      [no]relatime, strictatime, [no]lazytime, sync, async, dirsync:\n"
-"                   mount flags (default: nosuid,nodev)\n"
-"      allow_other, default_permissions: always on; defaults, auto,\n"
-"      noauto, user, nouser, users, nofail, _netdev, x-*, comment=,\n"
-"      and the kernel's user_id=, group_id=, rootmode=, fd=, blksize=,\n"
-"      backing_root_fd=, bpf_filter=: accepted and ignored (mount(8),\n"
-"                   fstab, remount)\n"
-"Exit status: 0 unmounted or signalled, 1 error, 2 usage, 3 the kernel\n"
-"lacks what --mode (or --filter) needs.\n");
+		"usage: fuse-bpf-passthrough SOURCE MOUNTPOINT [options] [-o OPT[,OPT...]]\n"
+		"  --mode bpf|passthrough|plain  who serves what (default: bpf)\n"
+		"      plain        every operation in this daemon\n"
+		"      passthrough  as plain, file I/O in the kernel (FOPEN_PASSTHROUGH)\n"
+		"      bpf          the root is backed by SOURCE: the kernel serves all\n"
+		"  --filter PROG.bpf.o  bpf: load and attach this BPF filter (struct\n"
+		"                   fuse_bpf_ops) and put it on the root (bpf_filter=) and\n"
+		"                   on every node a LOOKUP binds; kernel nodes inherit it\n"
+		"  --filter-name NAME  register the filter as NAME (filter names are\n"
+		"                   global; %%p in NAME is the daemon's process id)\n"
+		"  --stats FILE     write request counts there (default: stderr) at exit\n"
+		"                   and on SIGUSR1\n"
+		"  --timeout SECS   entry and attribute cache timeout (default: 1)\n"
+		"  --no-root-backing  bpf: serve the root here and bind its entries in\n"
+		"                   LOOKUP replies (files and directories) instead\n"
+		"  --inherit        bpf: answer LOOKUPs under backed directories (those a\n"
+		"                   filter sends here) with INHERIT: the kernel binds the\n"
+		"                   backing's child itself, no backing is registered\n"
+		"  --threads N      serve requests with up to N threads (default: 1)\n"
+		"  -f               stay in the foreground (else: return once mounted)\n"
+		"  -d               debug: log every request (implies -f)\n"
+		"  -o OPTS          mount(8) style, as mount.fuse3 passes them:\n"
+		"      mode=M, filter=PATH, filter_name=NAME, stats=FILE, timeout=SECS,\n"
+		"      threads=N, no_root_backing, inherit, debug: as the long options\n"
+		"                   above\n"
+		"      fsname=NAME  the source /proc/mounts shows (default: SOURCE)\n"
+		"      subtype=NAME the type is fuse.NAME (default fuse-bpf-passthrough;\n"
+		"                   empty: plain fuse, whose source is then shown as\n"
+		"                   fuse-bpf-passthrough#SOURCE, for mount.fuse3)\n"
+		"      max_read=N   the kernel's max_read\n"
+		"      remount      apply the flags to the mount at MOUNTPOINT and exit\n"
+		"      ro, rw, [no]suid, [no]dev, [no]exec, [no]atime, [no]diratime,\n"
+		"      [no]relatime, strictatime, [no]lazytime, sync, async, dirsync:\n"
+		"                   mount flags (default: nosuid,nodev)\n"
+		"      allow_other, default_permissions: always on; defaults, auto,\n"
+		"      noauto, user, nouser, users, nofail, _netdev, x-*, comment=,\n"
+		"      and the kernel's user_id=, group_id=, rootmode=, fd=, blksize=,\n"
+		"      backing_root_fd=, bpf_filter=: accepted and ignored (mount(8),\n"
+		"                   fstab, remount)\n"
+		"Exit status: 0 unmounted or signalled, 1 error, 2 usage, 3 the kernel\n"
+		"lacks what --mode (or --filter) needs.\n");
 }
 
 static int set_mode(const char *name)
@@ -1322,7 +1324,7 @@ static int parse_mount_opt(char *opt, bool *foreground, bool *debug)
 
 	if (val)
 		*val++ = '\0';
-	for (i = 0; i < sizeof(valued) / sizeof(valued[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(valued); i++)
 		if (val && !strcmp(opt, valued[i].name))
 			return parse_long(valued[i].c, val, foreground, debug);
 	if (val && !strcmp(opt, "fsname")) {
@@ -1364,7 +1366,7 @@ static int parse_mount_opt(char *opt, bool *foreground, bool *debug)
 		for (i = 0; ignored_opts[i]; i++)
 			if (!strcmp(opt, ignored_opts[i]))
 				return 0;
-		for (i = 0; i < sizeof(mount_flag_opts) / sizeof(mount_flag_opts[0]); i++) {
+		for (i = 0; i < ARRAY_SIZE(mount_flag_opts); i++) {
 			if (strcmp(opt, mount_flag_opts[i].name))
 				continue;
 			if (mount_flag_opts[i].set)
@@ -1431,7 +1433,7 @@ static int parse_long(int c, char *arg, bool *foreground, bool *debug)
 	case 'o':
 		return parse_mount_opts(arg, foreground, debug);
 	}
-	usage(stderr);
+	print_usage(stderr);
 	return EXIT_USAGE;
 }
 
@@ -1454,7 +1456,7 @@ static int parse_args(int argc, char **argv, bool *foreground, bool *debug)
 	fs.mode = MODE_BPF;
 	while ((c = getopt_long(argc, argv, "fdho:", opts, NULL)) != -1) {
 		if (c == 'h') {
-			usage(stdout);
+			print_usage(stdout);
 			exit(0);
 		}
 		ret = parse_long(c, optarg, foreground, debug);
@@ -1462,7 +1464,7 @@ static int parse_args(int argc, char **argv, bool *foreground, bool *debug)
 			return ret;
 	}
 	if (argc - optind != 2) {
-		usage(stderr);
+		print_usage(stderr);
 		return EXIT_USAGE;
 	}
 	/* "fuse-bpf-passthrough#SOURCE", the type "fuse" form of mount(8) */
@@ -1487,7 +1489,8 @@ static int parse_args(int argc, char **argv, bool *foreground, bool *debug)
 		fs.stats_path = abs;
 	}
 	if (fs.filter_path && fs.mode != MODE_BPF) {
-		fprintf(stderr, "fuse-bpf-passthrough: --filter needs --mode bpf: BPF filters run on the operations the kernel serves on backed nodes, and --mode %s backs none\n",
+		fprintf(stderr,
+			"fuse-bpf-passthrough: --filter needs --mode bpf: BPF filters run on the operations the kernel serves on backed nodes, and --mode %s backs none\n",
 			mode_names[fs.mode]);
 		return EXIT_USAGE;
 	}
@@ -1567,10 +1570,11 @@ static void daemonize_done(int fd)
 	char c = 0;
 	int null;
 
-	/* every path is absolute by now */
-	if (chdir("/")) {
-		/* the daemon works in the mount's directories only */
-	}
+	/*
+	 * Every path is absolute by now: the daemon works in the mount's
+	 * directories only, and a failure leaves it where it was.
+	 */
+	(void)!chdir("/");
 	null = open("/dev/null", O_RDWR);
 	if (null >= 0) {
 		dup2(null, 0);
@@ -1579,9 +1583,8 @@ static void daemonize_done(int fd)
 		if (null > 2)
 			close(null);
 	}
-	if (write(fd, &c, 1) != 1) {
-		/* the parent is gone: nobody waits */
-	}
+	/* a failure means the parent is gone: nobody waits */
+	(void)!write(fd, &c, 1);
 	close(fd);
 }
 
@@ -1590,7 +1593,7 @@ static void daemonize_done(int fd)
  * flags: apply them to the mount and leave its daemon alone.  FUSE takes
  * no file system options on remount.
  */
-static int remount(void)
+static int apply_remount(void)
 {
 	if (mount(NULL, fs.mountpoint, NULL, MS_REMOUNT | fs.mount_flags,
 		  NULL)) {
@@ -1633,7 +1636,7 @@ int main(int argc, char **argv)
 	if (ret)
 		return ret;
 	if (fs.remount)
-		return remount();
+		return apply_remount();
 	if (!foreground)
 		daemon_fd = daemonize_start();
 	if (debug) {
@@ -1677,7 +1680,8 @@ int main(int argc, char **argv)
 		}
 		fs.filter_name = fuse_bpf_filter_name(fs.filter, 0);
 		if (fuse_bpf_filter_name(fs.filter, 1))
-			fprintf(stderr, "fuse-bpf-passthrough: %s holds several filters: using the first, %s\n",
+			fprintf(stderr,
+				"fuse-bpf-passthrough: %s holds several filters: using the first, %s\n",
 				fs.filter_path, fs.filter_name);
 	}
 
