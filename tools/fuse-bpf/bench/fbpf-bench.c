@@ -297,7 +297,7 @@ static double parse_secs(const char *s)
 	return d;
 }
 
-static void usage(void)
+static void usage_exit(void)
 {
 	fprintf(stderr,
 		"usage: %s create DIR N SIZE | stat DIR N [MIN_SECS] | open DIR N [MIN_SECS]\n"
@@ -313,7 +313,7 @@ int main(int argc, char **argv)
 	const char *cmd;
 
 	if (argc < 3)
-		usage();
+		usage_exit();
 	cmd = argv[1];
 	if (!strcmp(cmd, "run"))
 		return cmd_run(argv + 2);
@@ -329,11 +329,11 @@ int main(int argc, char **argv)
 		return cmd_open(argv[2], parse_n(argv[3]), min);
 	}
 	if (argc != 4)
-		usage();
+		usage_exit();
 	if (!strcmp(cmd, "unlink"))
 		return cmd_unlink(argv[2], parse_n(argv[3]));
 	if (!strcmp(cmd, "mkflat"))
 		return cmd_mkflat(argv[2], parse_n(argv[3]));
-	usage();
+	usage_exit();
 	return 2;
 }

@@ -164,7 +164,8 @@ run_rep() {
 	req_begin
 	if r=$(timeout $STEP_TIMEOUT $B run tar -xf $TARBALL -C "$DIR/untar" 2>/tmp/bench.err); then
 		req_end untar
-		out untar "$(echo "$r" | awk -v n="$tar_entries" '{ printf "%.2f", n / $2 }')" files/s
+		out untar "$(echo "$r" |
+			     awk -v n="$tar_entries" '{ printf "%.2f", n / $2 }')" files/s
 	else
 		fail untar "$(tr '\n' ' ' < /tmp/bench.err)"
 	fi
@@ -223,7 +224,9 @@ start_daemon() {
 			: > "/tmp/pid-$cfg"
 		fi
 		if [ $i -gt 300 ] || [ $st != 0 ]; then
-			skip_reason="the daemon did not mount (--mode $mode $*, exit status $st): $(tail -n 3 "/tmp/daemon-$cfg.log" | tr '\n' ' ')"
+			skip_reason="the daemon did not mount (--mode $mode $*, exit status $st)"
+			daemon_log=$(tail -n 3 "/tmp/daemon-$cfg.log" | tr '\n' ' ')
+			skip_reason="$skip_reason: $daemon_log"
 			stop_daemon
 			return 1
 		fi
@@ -234,7 +237,8 @@ start_daemon() {
 	       [ "$(cat "$m/probe/f")" = probe ] &&
 	       [ "$(cat "$bd/probe/f")" = probe ] &&
 	       rm -r "$m/probe"; } 2>/tmp/bench.err; then
-		skip_reason="the $mode mount does not pass through to the backing dir: $(tr '\n' ' ' < /tmp/bench.err)"
+		skip_reason="the $mode mount does not pass through to the backing dir"
+		skip_reason="$skip_reason: $(tr '\n' ' ' < /tmp/bench.err)"
 		stop_daemon
 		return 1
 	fi
@@ -245,15 +249,16 @@ start_daemon() {
 start_overlay() {
 	m=$(mnt "$cfg") bd=$(backdir "$cfg")
 	mkdir -p "$m" "$bd/lower" "$bd/upper" "$bd/work"
-	if ! mount -t overlay overlay -o "lowerdir=$bd/lower,upperdir=$bd/upper,workdir=$bd/work" \
-	     "$m" 2> /tmp/bench.err; then
+	if ! mount -t overlay -o "lowerdir=$bd/lower,upperdir=$bd/upper,workdir=$bd/work" \
+	     overlay "$m" 2> /tmp/bench.err; then
 		skip_reason="cannot mount overlayfs: $(tr '\n' ' ' < /tmp/bench.err)"
 		return 1
 	fi
 	if ! { mkdir "$m/probe" && echo probe > "$m/probe/f" &&
 	       [ "$(cat "$bd/upper/probe/f")" = probe ] &&
 	       rm -r "$m/probe"; } 2> /tmp/bench.err; then
-		skip_reason="overlayfs does not write to its upper directory: $(tr '\n' ' ' < /tmp/bench.err)"
+		skip_reason="overlayfs does not write to its upper directory"
+		skip_reason="$skip_reason: $(tr '\n' ' ' < /tmp/bench.err)"
 		umount "$m"
 		return 1
 	fi
@@ -302,7 +307,8 @@ setup_config() {
 	bpf) start_daemon bpf || return 1;;
 	bpf-filter)
 		if [ ! -f "$FILTER" ]; then
-			skip_reason="no BPF filter object (build/tools/selftests/fuse_count.bpf.o, or dev/fbpf bench --filter PROG.bpf.o)"
+			skip_reason="no BPF filter object (build/tools/selftests/fuse_count.bpf.o,"
+			skip_reason="$skip_reason or dev/fbpf bench --filter PROG.bpf.o)"
 			return 1
 		fi
 		start_daemon bpf --filter "$FILTER" || return 1
@@ -313,7 +319,8 @@ setup_config() {
 	DIR=$(workdir "$cfg")
 	mkdir -p "$DIR/untar" "$DIR/flat"
 	if ! $B mkflat "$DIR/flat" $N_FLAT > /tmp/bench.err 2>&1; then
-		skip_reason="cannot fill a directory of $N_FLAT entries: $(tr '\n' ' ' < /tmp/bench.err)"
+		skip_reason="cannot fill a directory of $N_FLAT entries"
+		skip_reason="$skip_reason: $(tr '\n' ' ' < /tmp/bench.err)"
 		teardown_config
 		return 1
 	fi
@@ -326,12 +333,15 @@ teardown_config() {
 	*)
 		# The counting filter's map: proof that the filter ran, and how often.
 		if [ "$cfg" = bpf-filter ] && command -v bpftool > /dev/null; then
-			echo "bench-info: $cfg filter calls counted (fuse_count's map): $(bpftool -j map dump name counts 2>/dev/null |
-				grep -o '"value":[0-9]*' | awk -F: '{ n += $2 } END { print n + 0 }')"
+			calls=$(bpftool -j map dump name counts 2>/dev/null |
+				grep -o '"value":[0-9]*' |
+				awk -F: '{ n += $2 } END { print n + 0 }')
+			echo "bench-info: $cfg filter calls counted (fuse_count's map): $calls"
 		fi
 		stop_daemon
 		if [ -s "/tmp/stats-$cfg" ]; then
-			echo "bench-info: $cfg daemon requests: $(tr '\n' ' ' < "/tmp/stats-$cfg" | head -c 2000)"
+			echo "bench-info: $cfg daemon requests:" \
+			     "$(tr '\n' ' ' < "/tmp/stats-$cfg" | head -c 2000)"
 		fi
 		;;
 	esac
@@ -342,10 +352,17 @@ teardown_config() {
 # here); the default hard limit, 4096, would fail the large directories.
 # shellcheck disable=SC3045 # busybox ash has it
 ulimit -n 262144 2>/dev/null || echo "bench-info: cannot raise RLIMIT_NOFILE: $(ulimit -n)"
-echo "bench-info: kernel $(uname -r), $(nproc) CPUs, $(awk '/MemTotal/ { print $2 / 1024 " MiB" }' /proc/meminfo), clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
-echo "bench-info: reps=$REPS quick=$QUICK backing=$BACKING tree=$N_TREE files of $FILE_SIZE B, flat dir=$N_FLAT, untar=$tar_entries entries ($(($(wc -c < $TARBALL) / 1048576)) MiB), fio=${FIO_MB} MiB file, random ${FIO_SECS}s, warm passes >= ${WARM_SECS}s"
-case "$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)" in
-*jiffies*) echo "bench-info: WARNING: the clocksource is jiffies: timings have a resolution of 1/HZ";;
+clocksource=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)
+mem=$(awk '/MemTotal/ { print $2 / 1024 " MiB" }' /proc/meminfo)
+echo "bench-info: kernel $(uname -r), $(nproc) CPUs, $mem, clocksource $clocksource"
+echo "bench-info: reps=$REPS quick=$QUICK backing=$BACKING" \
+     "tree=$N_TREE files of $FILE_SIZE B, flat dir=$N_FLAT," \
+     "untar=$tar_entries entries ($(($(wc -c < $TARBALL) / 1048576)) MiB)," \
+     "fio=${FIO_MB} MiB file, random ${FIO_SECS}s, warm passes >= ${WARM_SECS}s"
+case "$clocksource" in
+*jiffies*)
+	echo "bench-info: WARNING: the clocksource is jiffies:" \
+	     "timings have a resolution of 1/HZ";;
 esac
 start=$(cut -d. -f1 /proc/uptime)
 # Every configuration is set up first; each repetition then runs them all
@@ -410,7 +427,8 @@ profile_config() {
 		}
 		END { for (k in t) printf "bench-profile: %s %s %.1f %d\n", cfg, k, t[k], n[k] }
 	' $T/trace | sort -k4 -n -r | head -n 40
-	echo "bench-info: $cfg profile: $(grep -c 'newfstatat \*/' $T/trace) lstat calls traced, $(cat $T/per_cpu/cpu0/stats 2>/dev/null | grep overrun)"
+	echo "bench-info: $cfg profile: $(grep -c 'newfstatat \*/' $T/trace) lstat calls traced," \
+	     "$(cat $T/per_cpu/cpu0/stats 2>/dev/null | grep overrun)"
 	echo nop > $T/current_tracer
 	rm -rf "$p"
 }
