@@ -137,7 +137,8 @@ int BPF_PROG(count_fallocate, struct fuse_bpf_ctx *fc, struct fuse_bpf_fallocate
 }
 
 SEC("struct_ops/count_copy_file_range")
-int BPF_PROG(count_copy_file_range, struct fuse_bpf_ctx *fc, struct fuse_bpf_copy_file_range_args *args)
+int BPF_PROG(count_copy_file_range, struct fuse_bpf_ctx *fc,
+	     struct fuse_bpf_copy_file_range_args *args)
 {
 	return count(fc);
 }

@@ -20,7 +20,6 @@
 
 #include "fuse_daemon.h"
 
-/* max_write is 128 KiB; the kernel wants room for any request. */
 #ifndef ARRAY_SIZE
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #endif
@@ -28,6 +27,7 @@
 /* The errno that tells the kernel an op is not implemented by the daemon. */
 #define TD_NOSYS	ENOSYS
 
+/* max_write is 128 KiB; the kernel wants room for any request. */
 #define TD_BUFSIZE	(1024 * 1024 + 4096)
 
 static const char * const opnames[] = {
@@ -878,7 +878,7 @@ int td_failnth_open(void)
 
 	if (access("/proc/thread-self/fail-nth", W_OK))
 		return -ENOENT;
-	for (i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(knobs); i++) {
 		ret = write_str(knobs[i][0], knobs[i][1]);
 		if (ret)
 			return ret == -EACCES || ret == -ENOENT ? -ENOENT : ret;

@@ -1200,7 +1200,7 @@ struct sweep_op {
 	void (*undo)(struct sweep *s);
 };
 
-static int drop_caches(void)
+static int drop_dentries_and_inodes(void)
 {
 	int fd = open("/proc/sys/vm/drop_caches", O_WRONLY);
 	int ret;
@@ -1266,7 +1266,7 @@ static int check_hello(struct sweep *s)
 /* A cold walk: every component a new kernel node on its backing. */
 static int prep_cold(struct sweep *s)
 {
-	return drop_caches();
+	return drop_dentries_and_inodes();
 }
 
 static int run_walk(struct sweep *s)
@@ -1659,15 +1659,17 @@ TEST_F_TIMEOUT(fault, allocation_failure_sweep, 600)
 		n = sweep_op(_metadata, &s, op, fnfd, native, &seen, &enomem,
 			     &other);
 		total += n;
-		ksft_print_msg("%s: %u allocations failed in turn, %u ENOMEM, errnos %s (natively %u, %u ENOMEM)\n",
-			       op->name, n, enomem, errnos(seen, e1, sizeof(e1)),
-			       nn[i], nenomem[i]);
+		ksft_print_msg(
+			"%s: %u allocations failed in turn, %u ENOMEM, errnos %s (natively %u, %u ENOMEM)\n",
+			op->name, n, enomem, errnos(seen, e1, sizeof(e1)),
+			nn[i], nenomem[i]);
 	}
 	ksft_print_msg("the backing's own errnos: %s\n",
 		       errnos(native, e2, sizeof(e2)));
 	close(fnfd);
-	ksft_print_msg("%u failed allocations through the mount, %u with an errno the backing does not give\n",
-		       total, other);
+	ksft_print_msg(
+		"%u failed allocations through the mount, %u with an errno the backing does not give\n",
+		total, other);
 	EXPECT_EQ(0, other);
 	finish(_metadata, self);
 }

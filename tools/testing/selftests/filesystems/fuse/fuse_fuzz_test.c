@@ -1978,22 +1978,23 @@ static void fz_report(struct fz *z, const char *test, const char *fs,
 {
 	char h[1024];
 
-	printf("# fuzz-summary: test=%s fs=%s kernel=%s seed=%llu seconds=%llu replies=%llu mutated=%llu refused=%llu ended-by-refusal=%llu held=%llu cross=%llu notifies=%llu notify-refused=%llu user-filters=%llu user-fuzzed=%llu verdicts=%llu churns=%llu mounts=%llu ops=%llu forgets=%llu\n",
-	       test, fs, getenv("FBPF_KERNEL") ?: "?",
-	       (unsigned long long)z->seed, (unsigned long long)ms / 1000,
-	       (unsigned long long)z->replies,
-	       (unsigned long long)z->mutated,
-	       (unsigned long long)z->refused,
-	       (unsigned long long)z->ended_by_refusal,
-	       (unsigned long long)z->held_sent,
-	       (unsigned long long)z->cross_sent,
-	       (unsigned long long)z->notifies,
-	       (unsigned long long)z->notify_refused,
-	       (unsigned long long)z->user_filters,
-	       (unsigned long long)z->user_fuzzed,
-	       (unsigned long long)verdicts, (unsigned long long)z->churns,
-	       (unsigned long long)mounts, (unsigned long long)ops,
-	       (unsigned long long)z->forgets);
+	printf(
+		"# fuzz-summary: test=%s fs=%s kernel=%s seed=%llu seconds=%llu replies=%llu mutated=%llu refused=%llu ended-by-refusal=%llu held=%llu cross=%llu notifies=%llu notify-refused=%llu user-filters=%llu user-fuzzed=%llu verdicts=%llu churns=%llu mounts=%llu ops=%llu forgets=%llu\n",
+		test, fs, getenv("FBPF_KERNEL") ?: "?",
+		(unsigned long long)z->seed, (unsigned long long)ms / 1000,
+		(unsigned long long)z->replies,
+		(unsigned long long)z->mutated,
+		(unsigned long long)z->refused,
+		(unsigned long long)z->ended_by_refusal,
+		(unsigned long long)z->held_sent,
+		(unsigned long long)z->cross_sent,
+		(unsigned long long)z->notifies,
+		(unsigned long long)z->notify_refused,
+		(unsigned long long)z->user_filters,
+		(unsigned long long)z->user_fuzzed,
+		(unsigned long long)verdicts, (unsigned long long)z->churns,
+		(unsigned long long)mounts, (unsigned long long)ops,
+		(unsigned long long)z->forgets);
 	fz_hist_str(z->werr, h, sizeof(h));
 	printf("# fuzz-errnos: write: %s\n", h);
 	fz_hist_str(z->nerr, h, sizeof(h));

@@ -223,8 +223,11 @@ stress() {
 				fail "no $op request reached the daemon"
 		done;;
 	esac
-	echo "# $name: seed $seed, $((t1 - t0)) s, fsx 2x$fsx_ops ops, fsstress ${fss_procs}x$fss_ops ops, $files files verified; daemon: $(tr '\n' ' ' < "$stats")"
-	echo "# stress-summary: seconds=$((t1 - t0)) fsx-ops=$((2 * fsx_ops)) fsstress-ops=$((fss_procs * fss_ops)) files=$files errors=$errors"
+	echo "# $name: seed $seed, $((t1 - t0)) s, fsx 2x$fsx_ops ops," \
+	     "fsstress ${fss_procs}x$fss_ops ops, $files files verified;" \
+	     "daemon: $(tr '\n' ' ' < "$stats")"
+	echo "# stress-summary: seconds=$((t1 - t0)) fsx-ops=$((2 * fsx_ops))" \
+	     "fsstress-ops=$((fss_procs * fss_ops)) files=$files errors=$errors"
 	rm -rf "$src"
 	if [ $errors != 0 ]; then
 		echo "# daemon log:" && sed 's/^/#   /' "$work/daemon.log" | tail -n 20
