@@ -130,7 +130,7 @@ FIXTURE_SETUP(backing)
 	ASSERT_EQ(0, td_write_file(bpath(self, "sub/inner", p), "inner\n", 0600));
 	ASSERT_EQ(0, mkdir(bpath(self, "sub/deeper", p), 0700));
 	ASSERT_EQ(0, td_write_file(bpath(self, "sub/deeper/leaf", p), "leaf\n",
-				0640));
+				   0640));
 
 	snprintf(self->mnt, sizeof(self->mnt), "/tmp/fuse-bk-XXXXXX");
 	ASSERT_NE(NULL, mkdtemp(self->mnt));
@@ -265,7 +265,7 @@ TEST_F(backing, subtree_walk_served_by_kernel)
 		ASSERT_EQ(bst.st_size, st.st_size);
 		ASSERT_EQ(bst.st_uid, st.st_uid);
 		ASSERT_LE(0, td_read_file(mpath(self, files[i]), buf,
-				       sizeof(buf)));
+					  sizeof(buf)));
 		ASSERT_LE(0, td_read_file(p, bbuf, sizeof(bbuf)));
 		ASSERT_STREQ(bbuf, buf);
 	}
@@ -885,7 +885,7 @@ TEST_F(backing, create_family)
 	ASSERT_EQ(-1, mkdir(mpath(self, "newdir"), 0755));
 	ASSERT_EQ(EEXIST, errno);
 	ASSERT_EQ(0, td_write_file(mpath(self, "newdir/f"), "in new dir\n",
-				0644));
+				   0644));
 	ASSERT_EQ(11, td_read_file(bpath(self, "newdir/f", p), buf, sizeof(buf)));
 
 	ASSERT_EQ(0, mknod(mpath(self, "fifo"), S_IFIFO | 0600, 0));
@@ -1031,7 +1031,7 @@ TEST_F(backing, rename_and_rename2)
 	ASSERT_EQ(2, td_read_file(bpath(self, "hello", p), buf, sizeof(buf)));
 	ASSERT_STREQ("A\n", buf);
 	ASSERT_EQ((ssize_t)strlen(hello), td_read_file(mpath(self, "b"), buf,
-						    sizeof(buf)));
+						       sizeof(buf)));
 
 	/* A directory into another one, and its children follow. */
 	snprintf(q, sizeof(q), "%s", mpath(self, "sub/deeper"));
@@ -2337,7 +2337,7 @@ TEST_F(backing, stacked_on_fuse_bpf)
 	/* each daemon saw its bound node's LOOKUP only */
 	ASSERT_TRUE(td_barrier(u));
 	EXPECT_STREQ("INIT LOOKUP(dir)", td_log_str(u, log, sizeof(log),
-						     td_async_ops));
+						    td_async_ops));
 	EXPECT_EQ(0, u->kernel_ids);
 	td_umount(u);
 	rmdir(upper);

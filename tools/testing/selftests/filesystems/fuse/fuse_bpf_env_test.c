@@ -26,11 +26,12 @@ TEST(core_skeleton_sees_fuse)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, opts);
 	struct fuse_env *skel;
+	int prog_fd;
 
 	skel = fuse_env__open_and_load();
 	ASSERT_NE(NULL, skel) TH_LOG("load: %s", strerror(errno));
-	ASSERT_EQ(0, bpf_prog_test_run_opts(
-			bpf_program__fd(skel->progs.probe_fuse), &opts));
+	prog_fd = bpf_program__fd(skel->progs.probe_fuse);
+	ASSERT_EQ(0, bpf_prog_test_run_opts(prog_fd, &opts));
 	ASSERT_EQ(0, opts.retval);
 	ASSERT_EQ(1, skel->bss->runs);
 	EXPECT_EQ(1, skel->bss->has_fuse_conn);

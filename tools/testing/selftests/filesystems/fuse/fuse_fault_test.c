@@ -498,7 +498,7 @@ TEST_F_TIMEOUT(fault, daemon_killed, TIMEOUT_S)
 	ASSERT_EQ(5, pwrite(fd, "HELLO", 5, 0));
 	ASSERT_EQ(0, fsync(fd));
 	ASSERT_EQ(strlen(hello), td_read_file(on(p, self->bmnt, "hello"), buf,
-				       sizeof(buf)));
+					      sizeof(buf)));
 	ASSERT_EQ(0, strncmp(buf, "HELLO from the backing", 22));
 	rewinddir(dir);
 	ASSERT_EQ(2, names_of(dir, names, sizeof(names)));
@@ -1039,7 +1039,7 @@ TEST_F_TIMEOUT(fault, backing_detached_under_mount, TIMEOUT_S)
 	ASSERT_EQ(0, stat(under(p, self->mnt, "hello"), &st));
 	ASSERT_EQ(bst.st_ino, st.st_ino);
 	ASSERT_EQ(strlen(hello), td_read_file(under(p, self->mnt, "hello"), buf,
-				       sizeof(buf)));
+					      sizeof(buf)));
 	ASSERT_STREQ(hello, buf);
 	ASSERT_EQ(5, pwrite(fd, "HELLO", 5, 0));
 	ASSERT_EQ(0, close(fd));
@@ -1049,7 +1049,7 @@ TEST_F_TIMEOUT(fault, backing_detached_under_mount, TIMEOUT_S)
 			      sizeof(names)));
 	ASSERT_STREQ("deeper inner ", names);
 	ASSERT_EQ(5, td_read_file(under(p, self->mnt, "sub/deeper/leaf"), buf,
-			   sizeof(buf)));
+				  sizeof(buf)));
 	ASSERT_EQ(0, td_write_file(under(p, self->mnt, "new"), "new\n", 0644));
 	ASSERT_EQ(0, mkdir(under(p, self->mnt, "newdir"), 0755));
 	ASSERT_EQ(0, rename(under(p, self->mnt, "new"),
@@ -1116,13 +1116,13 @@ TEST_F_TIMEOUT(fault, backing_remounted_read_only, TIMEOUT_S)
 	step = "a writer keeps the backing read-write";
 	fd = open(under(p, self->mnt, "hello"), O_WRONLY);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(EBUSY, remount(self->bmnt, variant->ext4_env != NULL, true));
+	ASSERT_EQ(EBUSY, remount(self->bmnt, variant->ext4_env, true));
 	ASSERT_EQ(0, close(fd));
 
 	step = "remount read-only";
-	ASSERT_EQ(0, remount(self->bmnt, variant->ext4_env != NULL, true));
+	ASSERT_EQ(0, remount(self->bmnt, variant->ext4_env, true));
 	ASSERT_EQ(strlen(hello), td_read_file(under(p, self->mnt, "hello"), buf,
-				       sizeof(buf)));
+					      sizeof(buf)));
 	ASSERT_STREQ(hello, buf);
 	ASSERT_EQ(0, stat(under(p, self->mnt, "sub/inner"), &st));
 	ASSERT_EQ(3, names_at(under(p, self->mnt, ""), names, sizeof(names)));
@@ -1158,7 +1158,7 @@ TEST_F_TIMEOUT(fault, backing_remounted_read_only, TIMEOUT_S)
 	ASSERT_STREQ("data hello sub ", names);
 
 	step = "remount read-write";
-	ASSERT_EQ(0, remount(self->bmnt, variant->ext4_env != NULL, false));
+	ASSERT_EQ(0, remount(self->bmnt, variant->ext4_env, false));
 	fd = open(under(p, self->mnt, "hello"), O_WRONLY | O_APPEND);
 	ASSERT_LE(0, fd) TH_LOG("open: %s", strerror(errno));
 	ASSERT_EQ(6, write(fd, "again\n", 6));
@@ -1167,7 +1167,7 @@ TEST_F_TIMEOUT(fault, backing_remounted_read_only, TIMEOUT_S)
 	ASSERT_EQ(0, mkdir(under(p, self->mnt, "d"), 0755));
 	ASSERT_EQ(0, chmod(under(p, self->mnt, "sub/inner"), 0600));
 	ASSERT_EQ(strlen(hello) + 6, td_read_file(on(p, self->bmnt, "hello"), buf,
-					   sizeof(buf)));
+						  sizeof(buf)));
 	ASSERT_EQ(0, strcmp(buf + strlen(hello), "again\n"));
 	ASSERT_EQ(4, td_read_file(on(p, self->bmnt, "new"), buf, sizeof(buf)));
 	ASSERT_EQ(0, stat(on(p, self->bmnt, "d"), &st));

@@ -591,7 +591,7 @@ TEST_F_TIMEOUT(filter, allocation_failure_sweep, 600)
 			continue;
 		}
 		ASSERT_EQ(-ENOMEM, id) TH_LOG("filter id, allocation %u: %s",
-					     n, strerror(-id));
+					      n, strerror(-id));
 	}
 	ASSERT_LT(0, id) TH_LOG("filter id: %s", strerror(-id));
 
@@ -1229,7 +1229,7 @@ TEST_F(filter, open_in_the_daemon_keeps_the_daemon_id)
 	ASSERT_LE(0, fd) TH_LOG("open: %s", strerror(errno));
 	/* the size is the backing's (3), the bytes the daemon's */
 	EXPECT_EQ(3, read(fd, buf, sizeof(buf))) TH_LOG("read: %s",
-						       strerror(errno));
+							strerror(errno));
 	EXPECT_STREQ("the", buf);
 	EXPECT_EQ(0, close(fd));
 	EXPECT_TRUE(td_log_wait(self->d, FUSE_RELEASE, 1, 5000));

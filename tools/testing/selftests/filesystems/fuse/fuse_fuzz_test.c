@@ -198,6 +198,7 @@ enum {
 	FZ_B_DAEMON, FZ_B_NOTIFIER, FZ_B_FLUSHER, FZ_B_CHURN, FZ_B_MAIN,
 	FZ_BEATS
 };
+
 static const char *const fz_beat_names[FZ_BEATS] = {
 	"daemon thread", "notifier", "flusher", "filter churn", "test thread",
 };
@@ -1386,8 +1387,10 @@ static void fz_notify_one(struct fz *z, struct rng *r)
 			.namelen = namelen,
 		};
 
-		if (chance(r, 10))
-			ie.namelen = de.namelen = rnd(r) % 2048;
+		if (chance(r, 10)) {
+			ie.namelen = rnd(r) % 2048;
+			de.namelen = ie.namelen;
+		}
 		if (code == FUSE_NOTIFY_DELETE) {
 			memcpy(p, &de, sizeof(de));
 			n = sizeof(de);
@@ -1913,7 +1916,8 @@ static void fz_stop_helpers(struct fz *z)
 	if (z->have_flusher)
 		pthread_join(z->flusher, NULL);
 	fz_busy(z, FZ_B_MAIN, false);
-	z->have_notifier = z->have_flusher = false;
+	z->have_notifier = false;
+	z->have_flusher = false;
 }
 
 static void fz_stop_watchdog(struct fz *z)
@@ -1943,8 +1947,7 @@ static void fz_calm(struct fz *z)
 					    &i, &s, 0);
 		}
 		if (!z->link)
-			z->link = bpf_map__attach_struct_ops(
-					z->skel->maps.fuzz_ops);
+			z->link = bpf_map__attach_struct_ops(z->skel->maps.fuzz_ops);
 		td_set_filter(z->d, z->dir_node, FUSE_BPF_ACTION_SET, z->filt);
 	}
 	z->nworkers = 1;
@@ -2095,7 +2098,9 @@ static struct fz *fz_new(uint64_t seed, enum fz_mode mode)
 	rng_init(&z->rng, seed, 1);
 	rng_init(&z->crng, seed, 4);
 	z->hang_sec = env_u64("FBPF_FUZZ_HANG", 60);
-	z->back_dir = z->back_file = z->back_closed = -1;
+	z->back_dir = -1;
+	z->back_file = -1;
+	z->back_closed = -1;
 	return z;
 }
 
@@ -2603,8 +2608,7 @@ static void *fz_churn(void *p)
 		switch (below(r, 6)) {
 		case 0:	/* bpf_link destroy and attach */
 			bpf_link__destroy(z->link);
-			z->link = bpf_map__attach_struct_ops(
-					z->skel->maps.fuzz_ops);
+			z->link = bpf_map__attach_struct_ops(z->skel->maps.fuzz_ops);
 			bad = !z->link;
 			break;
 		case 1:	/* a new id; the old one closed */
@@ -2615,7 +2619,7 @@ static void *fz_churn(void *p)
 				td_filter_close(z->d, z->filt);
 				z->filt = id;
 			} else {
-				bad = z->link != NULL;
+				bad = !!z->link;
 			}
 			break;
 		case 2:	/* the LOOKUP reply removes the filter */

@@ -794,7 +794,7 @@ TEST_F(pt, file_ops)
 	ASSERT_LE(0, fd2);
 	in = 1 << 20;
 	EXPECT_EQ(sizeof(data), copy_file_range(fd, &in, fd2, &out,
-						 sizeof(data), 0))
+						sizeof(data), 0))
 		TH_LOG("copy_file_range: %s", strerror(errno));
 	EXPECT_EQ(sizeof(data), out);
 	EXPECT_EQ(0, close(fd));
