@@ -96,15 +96,18 @@ static bool fuse_bpf_attr_current(struct inode *inode,
 
 /*
  * The backing's attributes, as a kstat in @st and as FUSE's in @attr; its
- * inode flags go to @inode.
+ * inode flags go to @inode.  @attr_version is the FUSE inode's attribute
+ * version from before they were read.
  */
 static int fuse_bpf_getattr_backing(struct inode *inode,
 				    struct fuse_backing *fb, struct kstat *st,
-				    struct fuse_attr *attr)
+				    struct fuse_attr *attr, u64 *attr_version)
 {
-	const struct cred *old = override_creds(fb->cred);
+	const struct cred *old;
 	int err;
 
+	*attr_version = fuse_get_attr_version(get_fuse_conn(inode));
+	old = override_creds(fb->cred);
 	err = vfs_getattr(&fb->file->f_path, st,
 			  STATX_BASIC_STATS | STATX_BTIME,
 			  AT_STATX_SYNC_AS_STAT);
@@ -133,6 +136,23 @@ static int fuse_bpf_getattr_post(struct fuse_bpf_call *call,
 	if (err)
 		return err;
 	return fuse_bpf_attr_rewrite(fc, &args->out.attr, attr, st);
+}
+
+/*
+ * The attributes served, @attr and @st: the FUSE inode takes them unless
+ * it has them already, and the caller gets them in @stat if it asked.
+ */
+static void fuse_bpf_getattr_result(struct inode *inode,
+				    struct fuse_attr *attr,
+				    const struct kstat *st, u64 attr_version,
+				    struct kstat *stat)
+{
+	if (!fuse_bpf_attr_current(inode, attr))
+		fuse_change_attributes(inode, attr, NULL, 0, attr_version);
+	if (stat) {
+		*stat = *st;
+		stat->dev = inode->i_sb->s_dev;
+	}
 }
 
 /**
@@ -165,20 +185,13 @@ bool fuse_bpf_getattr(struct inode *inode, struct kstat *stat, int *err)
 	fb = fuse_bpf_serve(inode, &call, verdict);
 	if (!fb)
 		return false;
-	*err = verdict;
-	if (verdict >= 0) {
-		attr_version = fuse_get_attr_version(get_fuse_conn(inode));
-		*err = fuse_bpf_getattr_backing(inode, fb, &st, &attr);
-	}
+	*err = verdict < 0 ? verdict :
+	       fuse_bpf_getattr_backing(inode, fb, &st, &attr, &attr_version);
 	if (verdict == FUSE_BPF_BACKING_POST)
 		*err = fuse_bpf_getattr_post(&call, &args, get_fuse_conn(inode),
 					     *err, &attr, &st);
-	if (!*err && !fuse_bpf_attr_current(inode, &attr))
-		fuse_change_attributes(inode, &attr, NULL, 0, attr_version);
-	if (!*err && stat) {
-		*stat = st;
-		stat->dev = inode->i_sb->s_dev;
-	}
+	if (!*err)
+		fuse_bpf_getattr_result(inode, &attr, &st, attr_version, stat);
 	fuse_bpf_call_end(&call);
 	fuse_backing_put(fb);
 	return true;
@@ -817,6 +830,21 @@ static void fuse_bpf_setattr_in(struct fuse_conn *fc, const struct iattr *a,
 }
 
 /*
+ * The filter's pre phase for the change @attr, which it sees, and may edit,
+ * as a FUSE_SETATTR request in @args; @orig keeps the change as asked.
+ */
+static int fuse_bpf_setattr_pre(struct fuse_bpf_call *call,
+				struct inode *inode, const struct iattr *attr,
+				struct fuse_bpf_setattr_args *args,
+				struct fuse_setattr_in *orig)
+{
+	fuse_bpf_call_begin(call, inode, FUSE_SETATTR);
+	fuse_bpf_setattr_in(get_fuse_conn(inode), attr, &args->in);
+	*orig = args->in;
+	return fuse_bpf_run_setattr(call, args);
+}
+
+/*
  * Take the change as a setattr filter left it: it may drop changes and
  * edit the values of those left, not add changes or change a file's type.
  */
@@ -951,25 +979,20 @@ bool fuse_bpf_setattr(struct dentry *entry, struct iattr *attr, int *err)
 {
 	struct inode *inode = d_inode(entry);
 	struct fuse_bpf_setattr_args args = {};
+	struct fuse_setattr_in orig;
 	struct fuse_bpf_call call;
-	struct fuse_setattr_in in;
 	struct fuse_backing *fb;
 	struct iattr battr;
 	int verdict;
 
 	if (!fuse_bpf_inode_backed(inode))
 		return false;
-	fuse_bpf_call_begin(&call, inode, FUSE_SETATTR);
-	fuse_bpf_setattr_in(get_fuse_conn(inode), attr, &args.in);
-	in = args.in;
-	verdict = fuse_bpf_run_setattr(&call, &args);
+	verdict = fuse_bpf_setattr_pre(&call, inode, attr, &args, &orig);
 	fb = fuse_bpf_serve(inode, &call, verdict);
 	if (!fb)
 		return false;
-	*err = verdict;
-	if (verdict < 0)
-		goto out;
-	*err = fuse_bpf_setattr_prepare(entry, attr, &in, &args.in, &battr);
+	*err = verdict < 0 ? verdict :
+	       fuse_bpf_setattr_prepare(entry, attr, &orig, &args.in, &battr);
 	if (*err)
 		goto out;
 	*err = fuse_bpf_setattr_backing(fb, &battr);
@@ -1385,6 +1408,23 @@ static int fuse_bpf_acl_kill_sgid(struct fuse_backing *fb, struct inode *inode,
 	return fuse_bpf_setattr_backing(fb, &kill);
 }
 
+/*
+ * May the caller set or remove an ACL of @inode?  Decided on the
+ * attributes it sees, refreshed: it must own the node, or be capable
+ * (inode_owner_or_capable()).  The S_ISGID that setting an access ACL
+ * would drop for it goes from the backing first.
+ */
+static int fuse_bpf_set_acl_prepare(struct fuse_backing *fb,
+				    struct inode *inode, int type)
+{
+	int err;
+
+	err = fuse_update_attributes(inode, NULL, STATX_BASIC_STATS);
+	if (!err && !inode_owner_or_capable(&nop_mnt_idmap, inode))
+		err = -EPERM;
+	return err ?: fuse_bpf_acl_kill_sgid(fb, inode, type);
+}
+
 /* Set (or remove, @acl NULL) the ACL @name of @fb's backing. */
 static int fuse_bpf_set_acl_backing(struct fuse_backing *fb,
 				    const char *name, struct posix_acl *acl)
@@ -1439,12 +1479,7 @@ bool fuse_bpf_set_acl(struct dentry *dentry, struct posix_acl *acl, int type,
 				NULL, 0, 0, &verdict);
 	if (!fb)
 		return false;
-	*err = verdict < 0 ? verdict :
-		fuse_update_attributes(inode, NULL, STATX_BASIC_STATS);
-	if (!*err && !inode_owner_or_capable(&nop_mnt_idmap, inode))
-		*err = -EPERM;
-	if (!*err)
-		*err = fuse_bpf_acl_kill_sgid(fb, inode, type);
+	*err = verdict < 0 ? verdict : fuse_bpf_set_acl_prepare(fb, inode, type);
 	if (*err)
 		goto out;
 	*err = fuse_bpf_set_acl_backing(fb, name, acl);
