@@ -486,6 +486,21 @@ static int fuse_bpf_create_post(struct fuse_bpf_call *call,
 	return fuse_bpf_run_create(call, args);
 }
 
+/*
+ * The end of a creation, or of a link, in @dir: @entry takes the new node
+ * @inode, or, after a failure (@err), the node is dropped.
+ */
+static int fuse_bpf_create_finish(struct inode *dir, struct dentry *entry,
+				  struct inode *inode,
+				  struct fuse_entry_out *outarg, int err)
+{
+	if (err) {
+		iput(inode);
+		return err;
+	}
+	return fuse_entry_instantiate(dir, entry, inode, outarg);
+}
+
 static bool fuse_bpf_create(struct inode *dir, struct dentry *entry,
 			    struct fuse_bpf_cattr *attr, int *err)
 {
@@ -507,10 +522,7 @@ static bool fuse_bpf_create(struct inode *dir, struct dentry *entry,
 	       fuse_bpf_create_object(dir, dfb, entry, attr, &outarg, &inode);
 	if (verdict == FUSE_BPF_BACKING_POST)
 		*err = fuse_bpf_create_post(&call, &args, &outarg, *err);
-	if (!*err)
-		*err = fuse_entry_instantiate(dir, entry, inode, &outarg);
-	else
-		iput(inode);
+	*err = fuse_bpf_create_finish(dir, entry, inode, &outarg, *err);
 	fuse_bpf_call_end(&call);
 	fuse_backing_put(dfb);
 	return true;
@@ -597,6 +609,23 @@ static int fuse_bpf_tmpfile_backing(struct inode *dir, struct fuse_backing *dfb,
 	return err;
 }
 
+/*
+ * The end of an O_TMPFILE open: @file's dentry takes the new node @inode
+ * and the open is finished, or, after a failure (@err), the node is
+ * dropped.
+ */
+static int fuse_bpf_tmpfile_finish(struct file *file, struct inode *inode,
+				   int err)
+{
+	if (err) {
+		iput(inode);
+		return err;
+	}
+	/* nlink is already the backing's 0; vfs_tmpfile() marks it linkable */
+	d_instantiate(file->f_path.dentry, inode);
+	return finish_open_simple(file, 0);
+}
+
 /**
  * fuse_bpf_tmpfile() - O_TMPFILE in a backed directory
  * @dir: FUSE directory
@@ -633,13 +662,7 @@ bool fuse_bpf_tmpfile(struct inode *dir, struct file *file, umode_t mode,
 					&inode);
 	if (verdict == FUSE_BPF_BACKING_POST)
 		*err = fuse_bpf_create_post(&call, &args, &outarg, *err);
-	if (!*err) {
-		/* nlink is already the backing's 0; vfs_tmpfile() marks it linkable */
-		d_instantiate(file->f_path.dentry, inode);
-		*err = finish_open_simple(file, 0);
-	} else {
-		iput(inode);
-	}
+	*err = fuse_bpf_tmpfile_finish(file, inode, *err);
 	fuse_bpf_call_end(&call);
 	fuse_backing_put(dfb);
 	return true;
@@ -753,8 +776,9 @@ static int fuse_bpf_link_backing(struct fuse_backing *dfb,
 bool fuse_bpf_link(struct dentry *entry, struct inode *newdir,
 		   struct dentry *newent, int *err)
 {
+	struct inode *oldinode = d_inode(entry);
 	struct fuse_bpf_link_args args = {
-		.in.oldnodeid = get_node_id(d_inode(entry)),
+		.in.oldnodeid = get_node_id(oldinode),
 	};
 	struct fuse_entry_out outarg;
 	struct inode *inode = NULL;
@@ -762,23 +786,18 @@ bool fuse_bpf_link(struct dentry *entry, struct inode *newdir,
 	struct fuse_bpf_call call;
 	int verdict;
 
-	if (!fuse_bpf_inode_backed(newdir) &&
-	    !fuse_bpf_inode_backed(d_inode(entry)))
+	if (!fuse_bpf_inode_backed(newdir) && !fuse_bpf_inode_backed(oldinode))
 		return false;
 	fuse_bpf_call_begin(&call, newdir, FUSE_LINK);
 	call.name[0] = newent->d_name;
 	verdict = fuse_bpf_run_link(&call, &args);
-	if (!fuse_bpf_serve_two(newdir, d_inode(entry), &call, verdict, &dfb,
-				&fb))
+	if (!fuse_bpf_serve_two(newdir, oldinode, &call, verdict, &dfb, &fb))
 		return false;
 	*err = verdict < 0 ? verdict :
 	       fuse_bpf_link_backing(dfb, fb, newdir, newent, &outarg, &inode);
 	if (fuse_bpf_post(&call, verdict, *err))
 		*err = fuse_bpf_run_link(&call, &args);
-	if (!*err)
-		*err = fuse_entry_instantiate(newdir, newent, inode, &outarg);
-	else
-		iput(inode);
+	*err = fuse_bpf_create_finish(newdir, newent, inode, &outarg, *err);
 	fuse_bpf_call_end(&call);
 	fuse_backing_put(fb);
 	fuse_backing_put(dfb);

@@ -422,6 +422,40 @@ static void fuse_bpf_file_drop(struct fuse_file *ff)
 	fuse_file_free(ff);
 }
 
+/*
+ * The end of an open that made @ff: the filter's post phase, when it asked
+ * for one; then @file takes @ff, or, when the filter failed the open, @ff
+ * is dropped.
+ */
+static int fuse_bpf_open_finish(struct fuse_bpf_call *call,
+				struct fuse_bpf_open_args *args, int verdict,
+				struct file *file, struct fuse_file *ff)
+{
+	int err = 0;
+
+	if (fuse_bpf_post(call, verdict, 0))
+		err = fuse_bpf_run_open(call, args);
+	if (err)
+		fuse_bpf_file_drop(ff);
+	else
+		file->private_data = ff;
+	return err;
+}
+
+/*
+ * The filter sends the open to the daemon.  The file keeps the node id it
+ * is opened with, so a kernel node takes the daemon's id first.
+ *
+ * Return: true when that failed (the error is in @err), false when fuse
+ * goes on to send the open.
+ */
+static bool fuse_bpf_open_by_daemon(struct fuse_mount *fm, struct inode *inode,
+				    int *err)
+{
+	*err = fuse_bpf_resolve_node(fm, inode);
+	return *err != 0;
+}
+
 /**
  * fuse_bpf_open() - open a backed node without asking the daemon
  * @fm: the mount
@@ -442,8 +476,8 @@ static void fuse_bpf_file_drop(struct fuse_file *ff)
 bool fuse_bpf_open(struct fuse_mount *fm, struct file *file, bool isdir,
 		   int *err)
 {
+	struct fuse_bpf_open_args args = { .in.flags = file->f_flags };
 	struct inode *inode = file_inode(file);
-	struct fuse_bpf_open_args args = {};
 	struct fuse_bpf_call call;
 	struct fuse_backing *fb;
 	struct fuse_file *ff;
@@ -456,24 +490,14 @@ bool fuse_bpf_open(struct fuse_mount *fm, struct file *file, bool isdir,
 	if (*err)
 		return true;
 	fuse_bpf_call_begin(&call, inode, isdir ? FUSE_OPENDIR : FUSE_OPEN);
-	args.in.flags = file->f_flags;
 	verdict = fuse_bpf_run_open(&call, &args);
 	fb = fuse_bpf_serve(inode, &call, verdict);
-	if (!fb) {
-		/* The file keeps the node id it is opened with: the daemon's */
-		*err = fuse_bpf_resolve_node(fm, inode);
-		return *err != 0;
-	}
+	if (!fb)
+		return fuse_bpf_open_by_daemon(fm, inode, err);
 	*err = verdict < 0 ? verdict :
 	       fuse_bpf_file_new(fm, file, fb, isdir, &ff);
-	if (!*err && verdict == FUSE_BPF_BACKING_POST) {
-		fuse_bpf_call_post(&call, 0);
-		*err = fuse_bpf_run_open(&call, &args);
-		if (*err)
-			fuse_bpf_file_drop(ff);
-	}
 	if (!*err)
-		file->private_data = ff;
+		*err = fuse_bpf_open_finish(&call, &args, verdict, file, ff);
 	fuse_bpf_call_end(&call);
 	fuse_backing_put(fb);
 	return true;
