@@ -924,58 +924,67 @@ static int fuse_bpf_rename_locked(struct fuse_backing *ofb,
 				  struct fuse_backing *nfb,
 				  struct fuse_backing *src,
 				  struct fuse_backing *dst,
-				  struct renamedata *rd, struct dentry *trap,
+				  struct dentry *trap, unsigned int flags,
 				  const struct qstr *oldname,
 				  const struct qstr *newname)
 {
+	struct mnt_idmap *idmap = mnt_idmap(ofb->file->f_path.mnt);
+	struct renamedata rd = {
+		.old_mnt_idmap = idmap,
+		.old_dir = d_inode(ofb->file->f_path.dentry),
+		.new_mnt_idmap = idmap,
+		.new_dir = d_inode(nfb->file->f_path.dentry),
+		.flags = flags,
+	};
 	int err;
 
-	rd->old_dentry = fuse_bpf_lookup_locked(&ofb->file->f_path, oldname,
-						src);
-	if (IS_ERR(rd->old_dentry))
-		return PTR_ERR(rd->old_dentry);
-	rd->new_dentry = fuse_bpf_lookup_locked(&nfb->file->f_path, newname,
-						dst);
-	err = PTR_ERR(rd->new_dentry);
-	if (IS_ERR(rd->new_dentry))
+	rd.old_dentry = fuse_bpf_lookup_locked(&ofb->file->f_path, oldname,
+					       src);
+	if (IS_ERR(rd.old_dentry))
+		return PTR_ERR(rd.old_dentry);
+	rd.new_dentry = fuse_bpf_lookup_locked(&nfb->file->f_path, newname,
+					       dst);
+	err = PTR_ERR(rd.new_dentry);
+	if (IS_ERR(rd.new_dentry))
 		goto out_dput_old;
 	/* As do_renameat2(): an ancestor is neither source nor target */
 	err = -EINVAL;
-	if (rd->old_dentry == trap)
+	if (rd.old_dentry == trap)
 		goto out_dput_new;
-	err = (rd->flags & RENAME_EXCHANGE) ? -EINVAL : -ENOTEMPTY;
-	if (rd->new_dentry != trap)
-		err = vfs_rename(rd);
+	err = (flags & RENAME_EXCHANGE) ? -EINVAL : -ENOTEMPTY;
+	if (rd.new_dentry != trap)
+		err = vfs_rename(&rd);
 out_dput_new:
-	dput(rd->new_dentry);
+	dput(rd.new_dentry);
 out_dput_old:
-	dput(rd->old_dentry);
+	dput(rd.old_dentry);
 	return err;
 }
 
-/* Rename @oldent to @newent from @ofb's directory to @nfb's, one mount. */
+/*
+ * Rename @oldent to @newent from @ofb's directory to @nfb's; -EXDEV unless
+ * both are backed, on one mount.
+ */
 static int fuse_bpf_rename_backing(struct fuse_backing *ofb,
 				   struct fuse_backing *nfb,
 				   struct dentry *oldent,
 				   struct dentry *newent, unsigned int flags)
 {
-	struct vfsmount *mnt = ofb->file->f_path.mnt;
-	struct renamedata rd = {
-		.old_mnt_idmap = mnt_idmap(mnt),
-		.old_dir = d_inode(ofb->file->f_path.dentry),
-		.new_mnt_idmap = mnt_idmap(mnt),
-		.new_dir = d_inode(nfb->file->f_path.dentry),
-		.flags = flags,
-	};
 	bool replace = d_really_is_positive(newent);
 	struct fuse_backing *src, *dst = NULL;
+	struct vfsmount *mnt;
 	const struct cred *old;
 	struct dentry *trap;
-	int err = -ESTALE;
+	int err;
 
+	err = fuse_bpf_same_mnt(ofb, nfb);
+	if (err)
+		return err;
+	mnt = ofb->file->f_path.mnt;
 	src = fuse_bpf_backing_get(d_inode(oldent));
 	if (replace)
 		dst = fuse_bpf_backing_get(d_inode(newent));
+	err = -ESTALE;
 	if (!src || (replace && !dst))
 		goto out;
 	err = mnt_want_write(mnt);
@@ -985,7 +994,7 @@ static int fuse_bpf_rename_backing(struct fuse_backing *ofb,
 	trap = lock_rename(ofb->file->f_path.dentry, nfb->file->f_path.dentry);
 	err = PTR_ERR(trap);
 	if (!IS_ERR(trap)) {
-		err = fuse_bpf_rename_locked(ofb, nfb, src, dst, &rd, trap,
+		err = fuse_bpf_rename_locked(ofb, nfb, src, dst, trap, flags,
 					     &oldent->d_name, &newent->d_name);
 		unlock_rename(ofb->file->f_path.dentry,
 			      nfb->file->f_path.dentry);
@@ -1037,9 +1046,8 @@ int fuse_bpf_rename(struct mnt_idmap *idmap, struct fuse_mount *fm,
 	verdict = fuse_bpf_run_rename(&call, &rargs);
 	if (!fuse_bpf_serve_two(olddir, newdir, &call, verdict, &ofb, &nfb))
 		return fuse_simple_idmap_request(idmap, fm, args);
-	err = verdict < 0 ? verdict : fuse_bpf_same_mnt(ofb, nfb);
-	if (!err)
-		err = fuse_bpf_rename_backing(ofb, nfb, oldent, newent, flags);
+	err = verdict < 0 ? verdict :
+	      fuse_bpf_rename_backing(ofb, nfb, oldent, newent, flags);
 	if (fuse_bpf_post(&call, verdict, err))
 		err = fuse_bpf_run_rename(&call, &rargs);
 	fuse_bpf_call_end(&call);

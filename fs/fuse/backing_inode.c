@@ -1222,14 +1222,21 @@ static int fuse_bpf_remove_privs(struct file *file)
 	return err;
 }
 
-/* fallocate on @backing, the backing file of @file, as the daemon. */
+/*
+ * fallocate on @backing, the backing file of @file, as the daemon, once
+ * setuid and setgid are dropped as for the caller (as ovl_fallocate()).
+ */
 static int fuse_bpf_fallocate_backing(struct file *file, struct file *backing,
 				      int mode, loff_t offset, loff_t length)
 {
 	struct fuse_file *ff = file->private_data;
-	const struct cred *old = override_creds(ff->cred);
+	const struct cred *old;
 	int err;
 
+	err = fuse_bpf_remove_privs(file);
+	if (err)
+		return err;
+	old = override_creds(ff->cred);
 	err = vfs_fallocate(backing, mode, offset, length);
 	revert_creds(old);
 	fuse_bpf_refresh(file_inode(file));
@@ -1261,12 +1268,8 @@ bool fuse_bpf_fallocate(struct file *file, int mode, loff_t offset,
 	args.in.length = length;
 	args.in.mode = mode;
 	verdict = fuse_bpf_file_verdict(fuse_bpf_run_fallocate(&call, &args));
-	*err = min(verdict, 0);
-	if (!*err)
-		*err = fuse_bpf_remove_privs(file);
-	if (!*err)
-		*err = fuse_bpf_fallocate_backing(file, backing, mode, offset,
-						  length);
+	*err = verdict < 0 ? verdict :
+	       fuse_bpf_fallocate_backing(file, backing, mode, offset, length);
 	if (fuse_bpf_post(&call, verdict, *err))
 		*err = fuse_bpf_run_fallocate(&call, &args);
 	fuse_bpf_call_end(&call);
@@ -1289,8 +1292,28 @@ fuse_bpf_copy_file_range_post(struct fuse_bpf_call *call,
 }
 
 /*
- * Copy between the backing files @in and @out, as the daemon; @file_out is
- * the FUSE file of @out, whose size the copy may change.
+ * The filter's pre phase of a copy from @file_in to @file_out; the verdict
+ * as fuse_bpf_file_verdict() gives it.
+ */
+static int fuse_bpf_copy_pre(struct fuse_bpf_call *call,
+			     struct fuse_bpf_copy_file_range_args *args,
+			     struct file *file_in, loff_t pos_in,
+			     struct file *file_out, loff_t pos_out,
+			     size_t len, unsigned int flags)
+{
+	fuse_bpf_call_begin(call, file_inode(file_in), FUSE_COPY_FILE_RANGE);
+	args->in.off_in = pos_in;
+	args->in.nodeid_out = get_node_id(file_inode(file_out));
+	args->in.off_out = pos_out;
+	args->in.len = len;
+	args->in.flags = flags;
+	return fuse_bpf_file_verdict(fuse_bpf_run_copy_file_range(call, args));
+}
+
+/*
+ * Copy between the backing files @in and @out, as the daemon, once setuid
+ * and setgid of @out are dropped as for the caller (as ovl_copyfile());
+ * @file_out is the FUSE file of @out, whose size the copy may change.
  */
 static ssize_t fuse_bpf_copy_backing(struct file *in, loff_t pos_in,
 				     struct file *file_out, struct file *out,
@@ -1298,9 +1321,13 @@ static ssize_t fuse_bpf_copy_backing(struct file *in, loff_t pos_in,
 				     unsigned int flags)
 {
 	struct fuse_file *ff = file_out->private_data;
-	const struct cred *old = override_creds(ff->cred);
+	const struct cred *old;
 	ssize_t ret;
 
+	ret = fuse_bpf_remove_privs(file_out);
+	if (ret)
+		return ret;
+	old = override_creds(ff->cred);
 	ret = vfs_copy_file_range(in, pos_in, out, pos_out, len, flags);
 	revert_creds(old);
 	fuse_bpf_refresh(file_inode(file_out));
@@ -1336,20 +1363,11 @@ bool fuse_bpf_copy_file_range(struct file *file_in, loff_t pos_in,
 		*ret = -EXDEV;
 		return true;
 	}
-	fuse_bpf_call_begin(&call, file_inode(file_in), FUSE_COPY_FILE_RANGE);
-	args.in.off_in = pos_in;
-	args.in.nodeid_out = get_node_id(file_inode(file_out));
-	args.in.off_out = pos_out;
-	args.in.len = len;
-	args.in.flags = flags;
-	verdict = fuse_bpf_file_verdict(fuse_bpf_run_copy_file_range(&call,
-								     &args));
-	*ret = min(verdict, 0);
-	if (!*ret)
-		*ret = fuse_bpf_remove_privs(file_out);
-	if (!*ret)
-		*ret = fuse_bpf_copy_backing(in, pos_in, file_out, out, pos_out,
-					     len, flags);
+	verdict = fuse_bpf_copy_pre(&call, &args, file_in, pos_in, file_out,
+				    pos_out, len, flags);
+	*ret = verdict < 0 ? verdict :
+	       fuse_bpf_copy_backing(in, pos_in, file_out, out, pos_out, len,
+				     flags);
 	if (verdict == FUSE_BPF_BACKING_POST)
 		*ret = fuse_bpf_copy_file_range_post(&call, &args, *ret);
 	fuse_bpf_call_end(&call);
