@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -38,12 +39,25 @@ static_assert(FUSE_BPF_FILTER_KEEP == FUSE_BPF_ACTION_KEEP, "uapi");
 static_assert(FUSE_BPF_FILTER_SET == FUSE_BPF_ACTION_SET, "uapi");
 static_assert(FUSE_BPF_FILTER_REMOVE == FUSE_BPF_ACTION_REMOVE, "uapi");
 static_assert(FUSE_BPF_BACKING_DIR == FUSE_BACKING_DIR, "uapi");
+static_assert(FUSE_BPF_PREFILTER == FUSE_PREFILTER, "uapi");
+static_assert(FUSE_BPF_POSTFILTER == FUSE_POSTFILTER, "uapi");
+static_assert(FUSE_BPF_NODEID_KERNEL == FUSE_NODEID_KERNEL, "uapi");
 static_assert(sizeof(struct fuse_entry_bpf_out) == 32, "uapi");
 /* The replies below are structs of these, which must need no padding. */
 static_assert(sizeof(struct fuse_entry_out) % 8 == 0, "uapi");
 static_assert(sizeof(struct fuse_open_out) % 8 == 0, "uapi");
 
 #define FUSE_BPF_DEFAULT_FSNAME	"fuse-bpf"
+
+#define FILTER_BITS	(FUSE_PREFILTER | FUSE_POSTFILTER)
+/* The most names a userspace filter request carries */
+#define FILTER_NAMES	2
+
+/* A filter fuse_bpf_conn_want_filter() listed, and its id once opened */
+struct init_filter {
+	char name[FUSE_BPF_FILTER_NAME_MAX];
+	int id;			/* set before init_done, read after */
+};
 
 struct fuse_bpf_conn {
 	unsigned int want;
@@ -59,6 +73,14 @@ struct fuse_bpf_conn {
 
 	/* [FUSE_BPF_MAX_OPCODE] counts every larger opcode */
 	_Atomic uint64_t count[FUSE_BPF_MAX_OPCODE + 1];
+	/* userspace filter requests: [0] pre, [1] post, per opcode */
+	_Atomic uint64_t filter_count[2][FUSE_BPF_MAX_OPCODE + 1];
+
+	struct fuse_bpf_user_filter_ops user_filter;
+	void *user_filter_data;
+
+	unsigned int init_filters;
+	struct init_filter init_filter[FUSE_BPF_MAX_INIT_FILTERS];
 };
 
 /*
@@ -195,15 +217,21 @@ static void count_request(struct fuse_bpf_conn *c, const void *buf,
 {
 	const struct fuse_in_header *in = buf;
 	const struct fuse_init_in *init;
-	uint32_t op;
+	uint32_t op, phase;
 	uint64_t flags;
 
 	if (len < (ssize_t)sizeof(*in))
 		return;
-	op = in->opcode;
-	atomic_fetch_add_explicit(&c->count[op < FUSE_BPF_MAX_OPCODE ?
-					    op : FUSE_BPF_MAX_OPCODE],
-				  1, memory_order_relaxed);
+	op = in->opcode & ~FILTER_BITS;
+	if (op >= FUSE_BPF_MAX_OPCODE)
+		op = FUSE_BPF_MAX_OPCODE;
+	if (in->opcode & FILTER_BITS) {
+		phase = !!(in->opcode & FUSE_POSTFILTER);
+		atomic_fetch_add_explicit(&c->filter_count[phase][op], 1,
+					  memory_order_relaxed);
+		return;
+	}
+	atomic_fetch_add_explicit(&c->count[op], 1, memory_order_relaxed);
 	if (op != FUSE_INIT ||
 	    len < (ssize_t)(sizeof(*in) + offsetof(struct fuse_init_in, unused)))
 		return;
@@ -215,14 +243,172 @@ static void count_request(struct fuse_bpf_conn *c, const void *buf,
 	atomic_store(&c->init_unique, in->unique);
 }
 
+/* May a pre filter's reply replace the in-arguments of @opcode? */
+static bool in_writable(uint32_t opcode)
+{
+	switch (opcode) {
+	case FUSE_SETATTR:
+	case FUSE_CREATE:
+	case FUSE_MKNOD:
+	case FUSE_MKDIR:
+	case FUSE_SYMLINK:
+	case FUSE_TMPFILE:
+		return true;
+	}
+	return false;
+}
+
+/*
+ * Parse a userspace filter request: struct fuse_filter_in, the in-args,
+ * the out-args (post filter), then the names.  false for a malformed one.
+ */
+static bool filter_req_parse(struct fuse_bpf_filter_req *r, void *buf,
+			     size_t len)
+{
+	const struct fuse_in_header *in = buf;
+	const struct fuse_filter_in *fin = (const void *)(in + 1);
+	char *p = (char *)(fin + 1), *end = (char *)buf + len;
+	const char *nul;
+	unsigned int i;
+
+	if (len < sizeof(*in) + sizeof(*fin) ||
+	    (uint64_t)fin->in_size + fin->out_size > (size_t)(end - p) ||
+	    fin->names > FILTER_NAMES ||
+	    (!(in->opcode & FUSE_POSTFILTER) && (fin->out_size || fin->error)))
+		return false;
+	memset(r, 0, sizeof(*r));
+	r->opcode = in->opcode & ~FILTER_BITS;
+	r->post = in->opcode & FUSE_POSTFILTER;
+	r->nodeid = in->nodeid;
+	r->uid = in->uid;
+	r->gid = in->gid;
+	r->pid = in->pid;
+	r->error = fin->error;
+	r->in_size = fin->in_size;
+	r->in = fin->in_size ? p : NULL;
+	p += fin->in_size;
+	r->out_size = fin->out_size;
+	r->out = fin->out_size ? p : NULL;
+	p += fin->out_size;
+	for (i = 0; i < fin->names; i++) {
+		nul = memchr(p, '\0', end - p);
+		if (!nul)
+			return false;
+		r->name[i] = p;
+		p = (char *)nul + 1;
+	}
+	r->names = fin->names;
+	return true;
+}
+
+/*
+ * A userspace filter request for which the daemon has a callback: answer
+ * it here.  Return: false when libfuse should see the request (it
+ * answers ENOSYS).
+ */
+static bool user_filter(struct fuse_bpf_conn *c, int fd, void *buf,
+			size_t len)
+{
+	const struct fuse_in_header *in = buf;
+	int (*cb)(void *data, struct fuse_bpf_filter_req *req);
+	struct fuse_out_header oh = { .unique = in->unique };
+	struct fuse_bpf_filter_req r;
+	struct iovec iov[2];
+	int err, n = 1;
+	bool post;
+
+	if (!(in->opcode & FILTER_BITS))
+		return false;
+	post = in->opcode & FUSE_POSTFILTER;
+	cb = post ? c->user_filter.post : c->user_filter.pre;
+	if (!cb)
+		return false;
+	if (!filter_req_parse(&r, buf, len)) {
+		fuse_log(FUSE_LOG_ERR,
+			 "fuse-bpf: malformed %s request of %zu bytes for opcode %u\n",
+			 post ? "FUSE_POSTFILTER" : "FUSE_PREFILTER", len,
+			 in->opcode & ~FILTER_BITS);
+		err = -EIO;
+		goto reply;
+	}
+	err = cb(c->user_filter_data, &r);
+	if (err > 0 || err < -511) {
+		fuse_log(FUSE_LOG_ERR,
+			 "fuse-bpf: %s filter for %s returned %d, not 0 or -errno: EIO\n",
+			 post ? "post" : "pre", fuse_bpf_opcode_name(r.opcode),
+			 err);
+		err = -EIO;
+	} else if (!err && r.changed && post && r.error) {
+		fuse_log(FUSE_LOG_ERR,
+			 "fuse-bpf: post filter for %s changed the out-args of a failed operation (%d): EIO\n",
+			 fuse_bpf_opcode_name(r.opcode), r.error);
+		err = -EIO;
+	} else if (!err && r.changed && !post && !in_writable(r.opcode)) {
+		fuse_log(FUSE_LOG_ERR,
+			 "fuse-bpf: pre filter for %s changed in-args the kernel does not take: EIO\n",
+			 fuse_bpf_opcode_name(r.opcode));
+		err = -EIO;
+	} else if (!err && r.changed) {
+		iov[1].iov_base = post ? r.out : r.in;
+		iov[1].iov_len = post ? r.out_size : r.in_size;
+		n = iov[1].iov_len ? 2 : 1;
+	}
+reply:
+	oh.error = err;
+	oh.len = sizeof(oh) + (n == 2 ? iov[1].iov_len : 0);
+	iov[0].iov_base = &oh;
+	iov[0].iov_len = sizeof(oh);
+	/* ENOENT: the request was interrupted, nobody waits for the answer */
+	if (writev(fd, iov, n) < 0 && errno != ENOENT)
+		fuse_log(FUSE_LOG_ERR, "fuse-bpf: %s filter reply for %s: %s\n",
+			 post ? "post" : "pre",
+			 fuse_bpf_opcode_name(in->opcode & ~FILTER_BITS),
+			 strerror(errno));
+	return true;
+}
+
+/*
+ * Count every request; answer the userspace filter requests the daemon
+ * has callbacks for and read on, so that libfuse sees only the others.
+ */
 static ssize_t hook_read(int fd, void *buf, size_t len, void *userdata)
 {
 	struct fuse_bpf_conn *c = conn_of_fd(fd);
-	ssize_t res = read(fd, buf, len);
+	ssize_t res;
 
-	if (res > 0 && c)
+	for (;;) {
+		res = read(fd, buf, len);
+		if (res <= 0 || !c)
+			return res;
 		count_request(c, buf, res);
-	return res;
+		if (res < (ssize_t)sizeof(struct fuse_in_header) ||
+		    !user_filter(c, fd, buf, res))
+			return res;
+	}
+}
+
+static int filter_open_fd(int fd, const char *name);
+
+/*
+ * Right after the INIT reply: FUSE_BPF is negotiated now (the kernel
+ * processed the reply within our write()), open the wanted filters.
+ */
+static void open_init_filters(struct fuse_bpf_conn *c, int fd)
+{
+	struct init_filter *f;
+	unsigned int i;
+
+	for (i = 0; i < c->init_filters; i++) {
+		f = &c->init_filter[i];
+		if (!atomic_load(&c->bpf)) {
+			fuse_log(FUSE_LOG_ERR,
+				 "fuse-bpf: filter %s not opened: FUSE_BPF not negotiated\n",
+				 f->name);
+			f->id = -EOPNOTSUPP;
+			continue;
+		}
+		f->id = filter_open_fd(fd, f->name);
+	}
 }
 
 /* Patch libfuse's INIT reply; false when there is nothing to patch. */
@@ -276,6 +462,7 @@ static ssize_t hook_writev(int fd, struct iovec *iov, int count,
 	if (oh->error || iov[1].iov_len < offsetof(struct fuse_init_out, unused) ||
 	    iov[1].iov_len > sizeof(out)) {
 		res = writev(fd, iov, count);
+		open_init_filters(c, fd);
 		atomic_store(&c->init_done, true);
 		return res;
 	}
@@ -290,6 +477,7 @@ static ssize_t hook_writev(int fd, struct iovec *iov, int count,
 		atomic_store(&c->passthrough, false);
 		atomic_store(&c->bpf, false);
 	}
+	open_init_filters(c, fd);
 	atomic_store(&c->init_done, true);
 	return res;
 }
@@ -321,6 +509,64 @@ int fuse_bpf_conn_attach(struct fuse_bpf_conn *conn, struct fuse_session *se,
 		return err < 0 ? err : -EINVAL;
 	}
 	return 0;
+}
+
+void fuse_bpf_conn_set_user_filter(struct fuse_bpf_conn *conn,
+				   const struct fuse_bpf_user_filter_ops *ops,
+				   void *data)
+{
+	memset(&conn->user_filter, 0, sizeof(conn->user_filter));
+	if (ops)
+		conn->user_filter = *ops;
+	conn->user_filter_data = data;
+}
+
+static bool filter_name_ok(const char *name)
+{
+	return name && *name && strlen(name) < FUSE_BPF_FILTER_NAME_MAX;
+}
+
+int fuse_bpf_conn_want_filter(struct fuse_bpf_conn *conn, const char *name)
+{
+	unsigned int i;
+
+	if (!filter_name_ok(name)) {
+		fuse_log(FUSE_LOG_ERR, "fuse-bpf: bad filter name '%s' (1 to %d bytes)\n",
+			 name ? name : "(null)", FUSE_BPF_FILTER_NAME_MAX - 1);
+		return -EINVAL;
+	}
+	if (atomic_load(&conn->init_done)) {
+		fuse_log(FUSE_LOG_ERR, "fuse-bpf: filter %s wanted after INIT\n",
+			 name);
+		return -EBUSY;
+	}
+	for (i = 0; i < conn->init_filters; i++)
+		if (!strcmp(conn->init_filter[i].name, name))
+			return 0;
+	if (i == FUSE_BPF_MAX_INIT_FILTERS) {
+		fuse_log(FUSE_LOG_ERR, "fuse-bpf: more than %d filters wanted\n",
+			 FUSE_BPF_MAX_INIT_FILTERS);
+		return -E2BIG;
+	}
+	memcpy(conn->init_filter[i].name, name, strlen(name) + 1);
+	conn->init_filter[i].id = -EAGAIN;
+	conn->init_filters++;
+	return 0;
+}
+
+int fuse_bpf_conn_filter_id(const struct fuse_bpf_conn *conn,
+			    const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; name && i < conn->init_filters; i++) {
+		if (strcmp(conn->init_filter[i].name, name))
+			continue;
+		/* init_done is stored after the ids */
+		return atomic_load(&conn->init_done) ?
+		       conn->init_filter[i].id : -EAGAIN;
+	}
+	return -EINVAL;
 }
 
 bool fuse_bpf_init_done(const struct fuse_bpf_conn *conn)
@@ -359,14 +605,21 @@ bool fuse_bpf_enabled(const struct fuse_bpf_conn *conn)
 uint64_t fuse_bpf_request_count(const struct fuse_bpf_conn *conn,
 				uint32_t opcode)
 {
-	if (opcode > FUSE_BPF_MAX_OPCODE)
-		opcode = FUSE_BPF_MAX_OPCODE;
-	return atomic_load_explicit(&conn->count[opcode], memory_order_relaxed);
+	uint32_t op = opcode & ~FILTER_BITS, phase;
+
+	if (op > FUSE_BPF_MAX_OPCODE)
+		op = FUSE_BPF_MAX_OPCODE;
+	if (opcode & FILTER_BITS) {
+		phase = !!(opcode & FUSE_POSTFILTER);
+		return atomic_load_explicit(&conn->filter_count[phase][op],
+					    memory_order_relaxed);
+	}
+	return atomic_load_explicit(&conn->count[op], memory_order_relaxed);
 }
 
 int fuse_bpf_stats_write(const struct fuse_bpf_conn *conn, FILE *f)
 {
-	uint32_t op;
+	uint32_t op, phase;
 	uint64_t n;
 
 	for (op = 0; op <= FUSE_BPF_MAX_OPCODE; op++) {
@@ -374,6 +627,17 @@ int fuse_bpf_stats_write(const struct fuse_bpf_conn *conn, FILE *f)
 		if (n && fprintf(f, "%s %llu\n", fuse_bpf_opcode_name(op),
 				 (unsigned long long)n) < 0)
 			return -EIO;
+	}
+	for (phase = 0; phase < 2; phase++) {
+		for (op = 0; op <= FUSE_BPF_MAX_OPCODE; op++) {
+			n = fuse_bpf_request_count(conn, op | (phase ?
+					FUSE_POSTFILTER : FUSE_PREFILTER));
+			if (n && fprintf(f, "%s:%s %llu\n",
+					 phase ? "POSTFILTER" : "PREFILTER",
+					 fuse_bpf_opcode_name(op),
+					 (unsigned long long)n) < 0)
+				return -EIO;
+		}
 	}
 	return fflush(f) ? -EIO : 0;
 }
@@ -545,6 +809,20 @@ static int reply_buf(fuse_req_t req, const void *buf, size_t size,
 	return err;
 }
 
+/*
+ * Node ids with FUSE_NODEID_KERNEL are the kernel's own: it refuses a
+ * reply naming one (EIO to the caller).  Say why before it does.
+ */
+static bool nodeid_ok(uint64_t ino, const char *what)
+{
+	if (!(ino & FUSE_NODEID_KERNEL))
+		return true;
+	fuse_log(FUSE_LOG_ERR,
+		 "fuse-bpf: %s reply names node %#llx: ids with bit 63 (FUSE_NODEID_KERNEL) are the kernel's, a daemon may not use them\n",
+		 what, (unsigned long long)ino);
+	return false;
+}
+
 int fuse_bpf_reply_entry(fuse_req_t req, const struct fuse_entry_param *e,
 			 const struct fuse_bpf_entry *bpf)
 {
@@ -554,6 +832,10 @@ int fuse_bpf_reply_entry(fuse_req_t req, const struct fuse_entry_param *e,
 	} r;
 	bool ext;
 
+	if (!nodeid_ok(e->ino, "LOOKUP")) {
+		fuse_reply_err(req, EIO);
+		return -ERANGE;
+	}
 	if (!fill_bpf(&r.bpf, bpf, &ext)) {
 		fuse_reply_err(req, EIO);
 		return -EINVAL;
@@ -574,6 +856,10 @@ int fuse_bpf_reply_create(fuse_req_t req, const struct fuse_entry_param *e,
 	} r;
 	bool ext;
 
+	if (!nodeid_ok(e->ino, "CREATE")) {
+		fuse_reply_err(req, EIO);
+		return -ERANGE;
+	}
 	if (passthrough_id < 0 || !fill_bpf(&r.bpf, bpf, &ext)) {
 		fuse_reply_err(req, EIO);
 		return -EINVAL;
@@ -742,10 +1028,55 @@ static bool kernel_has_ops(void)
 	return found;
 }
 
-/* libbpf's error: its message in @buf, and an errno (libbpf's own: -EINVAL) */
+/*
+ * libbpf's messages go through fuse_log(), as the library's own do; the
+ * first warning of the thread since the library's call began is kept as
+ * the cause of the error that follows (the later ones say what failed
+ * because of it).
+ */
+static __thread char libbpf_last[256];
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt,
+			va_list ap)
+{
+	char msg[512];
+	size_t len;
+	int n;
+
+	if (level == LIBBPF_DEBUG)
+		return 0;
+	n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (n < 0)
+		return n;
+	len = strlen(msg);
+	while (len && msg[len - 1] == '\n')
+		msg[--len] = '\0';
+	if (level == LIBBPF_WARN && !libbpf_last[0])
+		snprintf(libbpf_last, sizeof(libbpf_last), "%s", msg);
+	fuse_log(level == LIBBPF_WARN ? FUSE_LOG_WARNING : FUSE_LOG_INFO,
+		 "%s\n", msg);
+	return n;
+}
+
+static void libbpf_print_init(void)
+{
+	libbpf_set_print(libbpf_print);
+}
+
+/*
+ * libbpf's error: its message in @buf, with the first warning libbpf
+ * printed (the cause, e.g. which program the verifier refused, or why
+ * the file is no BPF object), and an errno (libbpf's own: -EINVAL)
+ */
 static int bpf_err(int err, char *buf, size_t size)
 {
+	size_t n;
+
 	libbpf_strerror(err, buf, size);
+	n = strlen(buf);
+	if (libbpf_last[0] && n < size)
+		snprintf(buf + n, size - n, " (%s)", libbpf_last);
+	libbpf_last[0] = '\0';
 	return err <= -__LIBBPF_ERRNO__START ? -EINVAL : err;
 }
 
@@ -829,10 +1160,11 @@ int fuse_bpf_filter_load_as(struct fuse_bpf_filter **filterp,
 {
 	struct fuse_bpf_filter *f;
 	bool ours[MAX_FILTERS] = { false };
+	static pthread_once_t print_once = PTHREAD_ONCE_INIT;
 	struct bpf_map *map;
 	unsigned int i, n = 0;
-	char msg[128];
-	int err;
+	char msg[512];
+	int err, fd;
 
 	if (name && (!*name || strlen(name) >= FUSE_BPF_FILTER_NAME_MAX ||
 		     strchr(name, ','))) {
@@ -845,11 +1177,23 @@ int fuse_bpf_filter_load_as(struct fuse_bpf_filter **filterp,
 		fuse_log(FUSE_LOG_ERR, "fuse-bpf: out of memory\n");
 		return -ENOMEM;
 	}
+	pthread_once(&print_once, libbpf_print_init);
+	/* the file's own errors apart from libbpf's, which may be ENOENT too */
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		fuse_log(FUSE_LOG_ERR, "fuse-bpf: BPF object %s: %s\n", path,
+			 strerror(-err));
+		free(f);
+		return err;
+	}
+	close(fd);
+	libbpf_last[0] = '\0';
 	f->obj = bpf_object__open_file(path, NULL);
 	if (!f->obj) {
 		err = bpf_err(-errno, msg, sizeof(msg));
-		fuse_log(FUSE_LOG_ERR, "fuse-bpf: BPF object %s: %s\n", path,
-			 msg);
+		fuse_log(FUSE_LOG_ERR, "fuse-bpf: BPF object %s: libbpf cannot open it: %s\n",
+			 path, msg);
 		free(f);
 		return err;
 	}
@@ -886,6 +1230,7 @@ int fuse_bpf_filter_load_as(struct fuse_bpf_filter **filterp,
 		err = -EOPNOTSUPP;
 		goto out;
 	}
+	libbpf_last[0] = '\0';
 	err = bpf_object__load(f->obj);
 	if (err) {
 		err = bpf_err(err, msg, sizeof(msg));
@@ -899,6 +1244,7 @@ int fuse_bpf_filter_load_as(struct fuse_bpf_filter **filterp,
 		if (bpf_map__type(map) != BPF_MAP_TYPE_STRUCT_OPS ||
 		    !bpf_map__autocreate(map) || !ours[n++])
 			continue;
+		libbpf_last[0] = '\0';
 		f->links[i] = bpf_map__attach_struct_ops(map);
 		if (!f->links[i]) {
 			err = bpf_err(-errno, msg, sizeof(msg));
@@ -932,6 +1278,11 @@ struct bpf_object *fuse_bpf_filter_object(const struct fuse_bpf_filter *filter)
 
 int fuse_bpf_filter_open(struct fuse_session *se, const char *name)
 {
+	return filter_open_fd(fuse_session_fd(se), name);
+}
+
+static int filter_open_fd(int fd, const char *name)
+{
 	struct fuse_bpf_filter_map map;
 	size_t len = name ? strlen(name) : 0;
 	int id;
@@ -944,7 +1295,7 @@ int fuse_bpf_filter_open(struct fuse_session *se, const char *name)
 	}
 	/* the NUL is the memset's */
 	memcpy(map.name, name, len);
-	id = ioctl(fuse_session_fd(se), FUSE_DEV_IOC_BPF_FILTER_OPEN, &map);
+	id = ioctl(fd, FUSE_DEV_IOC_BPF_FILTER_OPEN, &map);
 	if (id < 0) {
 		id = -errno;
 		fuse_log(FUSE_LOG_ERR, "fuse-bpf: FUSE_DEV_IOC_BPF_FILTER_OPEN(%s): %s%s\n",

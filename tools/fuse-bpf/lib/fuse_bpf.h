@@ -6,7 +6,10 @@
  *
  * The library wraps the daemon's /dev/fuse reads and writes with
  * fuse_session_custom_io() to negotiate FUSE_PASSTHROUGH and FUSE_BPF in
- * the INIT reply and to count requests per opcode; it registers backing
+ * the INIT reply, open the daemon's BPF filters right after it, count
+ * requests per opcode and answer userspace filter requests
+ * (FUSE_PREFILTER, FUSE_POSTFILTER) with the daemon's callbacks, which
+ * libfuse does not know; it registers backing
  * files and directories, loads and attaches BPF filters (struct
  * fuse_bpf_ops, with the in-tree libbpf linked in), sends LOOKUP, CREATE
  * and OPEN replies that libfuse cannot build, and mounts with a backed
@@ -19,7 +22,7 @@
  *
  * Threads: the I/O hooks and the counters may be used from any number
  * of session threads.  Set-up and tear-down functions are not
- * thread-safe.
+ * thread-safe.  Each function's comment says which it is.
  */
 #ifndef FUSE_BPF_H
 #define FUSE_BPF_H
@@ -72,6 +75,20 @@ extern "C" {
 /* Opcodes fuse_bpf_request_count() knows; larger ones count as one. */
 #define FUSE_BPF_MAX_OPCODE		64
 
+/*
+ * Userspace filter requests: the operation's opcode with one of these
+ * bits (the kernel's FUSE_PREFILTER and FUSE_POSTFILTER), for
+ * fuse_bpf_request_count() and struct fuse_bpf_filter_req.
+ */
+#define FUSE_BPF_PREFILTER		0x10000
+#define FUSE_BPF_POSTFILTER		0x20000
+
+/* Most filters fuse_bpf_conn_want_filter() opens at INIT */
+#define FUSE_BPF_MAX_INIT_FILTERS	16
+
+/* The kernel's node ids (FUSE_NODEID_KERNEL): no reply may name one */
+#define FUSE_BPF_NODEID_KERNEL		(1ULL << 63)
+
 /**
  * struct fuse_bpf_conn - one /dev/fuse connection seen by the library
  *
@@ -114,6 +131,86 @@ struct fuse_bpf_entry {
 };
 
 /**
+ * struct fuse_bpf_filter_req - a userspace pre- or post-filter request
+ * @opcode: the operation's FUSE opcode (FUSE_GETATTR, FUSE_MKDIR, ...),
+ *	without FUSE_BPF_PREFILTER or FUSE_BPF_POSTFILTER
+ * @post: false for a pre filter (before the kernel serves the operation
+ *	on the backing), true for a post filter (after)
+ * @nodeid: the node operated on, as the BPF filter's ctx->nodeid: the
+ *	directory for name operations; a kernel node's id
+ *	(FUSE_BPF_NODEID_KERNEL set) for nodes the daemon never saw
+ * @uid: the caller's fsuid, from the request header
+ * @gid: the caller's fsgid, likewise
+ * @pid: the caller's thread group id, likewise
+ * @error: post filter: the backing operation's result, 0 or -errno; 0 in
+ *	a pre filter
+ * @in: the operation's in structure as the BPF filter sees it (struct
+ *	fuse_getattr_in for FUSE_GETATTR, struct fuse_setattr_in, struct
+ *	fuse_mknod_in for the create family, ...; see struct fuse_bpf_*_args
+ *	in the kernel's <linux/fuse_bpf_ops.h>), @in_size bytes, writable
+ * @in_size: its size; 0 for operations without one (lookup, unlink, ...)
+ * @out: post filter: the operation's out structure (struct fuse_attr_out
+ *	for FUSE_GETATTR, struct fuse_entry_out for FUSE_LOOKUP, ...),
+ *	@out_size bytes, writable; NULL in a pre filter
+ * @out_size: its size; 0 in a pre filter
+ * @names: how many of @name are set (0 to 2)
+ * @name: the operation's names, NUL-terminated: name 0 is the entry's
+ *	(a lookup's, a new object's, a rename's old name), name 1 a
+ *	symlink's target or a rename's new name
+ * @changed: set by the callback to reply with the changed @in (pre
+ *	filter: FUSE_SETATTR and the create family only, whose in-arguments
+ *	the kernel takes from the reply) or @out (post filter, for a
+ *	successful operation only); left false, the reply is empty
+ *
+ * Valid during the callback only: @in, @out and @name point into the
+ * request buffer.
+ */
+struct fuse_bpf_filter_req {
+	uint32_t opcode;
+	bool post;
+	uint64_t nodeid;
+	uint32_t uid;
+	uint32_t gid;
+	uint32_t pid;
+	int32_t error;
+	void *in;
+	uint32_t in_size;
+	void *out;
+	uint32_t out_size;
+	unsigned int names;
+	const char *name[2];
+	bool changed;
+};
+
+/**
+ * struct fuse_bpf_user_filter_ops - the daemon's userspace filters
+ * @pre: answers FUSE_PREFILTER requests, or NULL
+ * @post: answers FUSE_POSTFILTER requests, or NULL
+ *
+ * A BPF filter returning FUSE_BPF_USER_PRE from its pre phase makes the
+ * kernel send the operation to @pre before serving it on the backing;
+ * FUSE_BPF_USER_POST serves it and then sends it to @post.  Each returns
+ * 0 or a negative errno (-1 to -511; anything else is answered -EIO and
+ * logged).  @pre: an errno fails the operation with it; 0 lets the
+ * kernel go on (with @req->in if @req->changed).  @post: an errno
+ * becomes the operation's result; 0 keeps the backing's result (with
+ * @req->out if @req->changed and the operation succeeded).
+ *
+ * A phase without a callback is left to libfuse, which answers ENOSYS:
+ * the kernel then fails the operation with ENOSYS (a pre filter's
+ * operation is not served; a post filter's already was, on the backing).
+ *
+ * Callbacks run in the session thread that read the request, before
+ * libfuse sees it, possibly in several threads at once with the
+ * multi-threaded loop; they must not use the mount themselves (the
+ * caller may hold locks of the directory concerned).
+ */
+struct fuse_bpf_user_filter_ops {
+	int (*pre)(void *data, struct fuse_bpf_filter_req *req);
+	int (*post)(void *data, struct fuse_bpf_filter_req *req);
+};
+
+/**
  * fuse_bpf_conn_new() - prepare the negotiation of one connection
  * @connp: where the new connection goes
  * @want: FUSE_BPF_WANT_PASSTHROUGH and/or FUSE_BPF_WANT_BPF (BPF implies
@@ -146,6 +243,55 @@ int fuse_bpf_conn_new(struct fuse_bpf_conn **connp, unsigned int want,
  */
 int fuse_bpf_conn_attach(struct fuse_bpf_conn *conn, struct fuse_session *se,
 			 int fd);
+
+/**
+ * fuse_bpf_conn_set_user_filter() - answer userspace filter requests
+ * @conn: from fuse_bpf_conn_new()
+ * @ops: the callbacks (copied), or NULL to leave every such request to
+ *	libfuse (ENOSYS), the default
+ * @data: passed to the callbacks
+ *
+ * See struct fuse_bpf_user_filter_ops.  Only connections whose daemon
+ * sets BPF filters (or mounts with bpf_filter=) get these requests.
+ * Not thread-safe: call before the session loop starts.
+ */
+void fuse_bpf_conn_set_user_filter(struct fuse_bpf_conn *conn,
+				   const struct fuse_bpf_user_filter_ops *ops,
+				   void *data);
+
+/**
+ * fuse_bpf_conn_want_filter() - open a BPF filter's id at INIT
+ * @conn: from fuse_bpf_conn_new(), wanting FUSE_BPF_WANT_BPF
+ * @name: a filter name (1 to 15 bytes), attached before INIT by any
+ *	process (fuse_bpf_filter_load(), fuse_bpf_filter_name())
+ *
+ * The kernel opens filter ids (FUSE_DEV_IOC_BPF_FILTER_OPEN) only once
+ * FUSE_BPF is negotiated, which libfuse has no hook for: the library
+ * opens every listed name right after its INIT reply is written, before
+ * the session reads the next request, and fuse_bpf_conn_filter_id()
+ * gives the ids from then on.  They stay open as long as the connection.
+ * Not thread-safe: call before the session loop starts.
+ *
+ * Return: 0; -EINVAL for a bad @name; -EBUSY once INIT was answered;
+ * -E2BIG past FUSE_BPF_MAX_INIT_FILTERS names.  A name listed twice is
+ * opened once.
+ */
+int fuse_bpf_conn_want_filter(struct fuse_bpf_conn *conn, const char *name);
+
+/**
+ * fuse_bpf_conn_filter_id() - the id a wanted filter got at INIT
+ * @conn: the connection
+ * @name: a name given to fuse_bpf_conn_want_filter()
+ *
+ * Thread-safe (session threads, after INIT).
+ *
+ * Return: the filter id (> 0), for FUSE_BPF_FILTER_SET; -EAGAIN before
+ * the INIT reply; -EINVAL for a name never listed; -EOPNOTSUPP when
+ * FUSE_BPF was not negotiated; else the open's error (-ENOENT: no filter
+ * of that name was attached at INIT), which was logged then.
+ */
+int fuse_bpf_conn_filter_id(const struct fuse_bpf_conn *conn,
+			    const char *name);
 
 /**
  * fuse_bpf_conn_destroy() - free a connection
@@ -209,7 +355,12 @@ bool fuse_bpf_enabled(const struct fuse_bpf_conn *conn);
  * fuse_bpf_request_count() - requests read so far with one opcode
  * @conn: the connection
  * @opcode: a FUSE opcode; any opcode of FUSE_BPF_MAX_OPCODE or more
- *	(CUSE_INIT included) reads the shared "other" counter
+ *	(CUSE_INIT included) reads the shared "other" counter.  With
+ *	FUSE_BPF_PREFILTER or FUSE_BPF_POSTFILTER, the userspace filter
+ *	requests of that phase for the opcode, whether a callback answered
+ *	them or libfuse did (ENOSYS).
+ *
+ * Thread-safe.
  *
  * Return: the count.  FORGET and BATCH_FORGET count as requests too.
  */
@@ -229,7 +380,9 @@ const char *fuse_bpf_opcode_name(uint32_t opcode);
  * @conn: the connection
  * @f: where to print
  *
- * One line per opcode seen, "NAME count", in opcode order.
+ * One line per opcode seen, "NAME count", in opcode order, then one
+ * per userspace filter request seen, "PREFILTER:NAME count" and
+ * "POSTFILTER:NAME count".  Thread-safe.
  *
  * Return: 0, or -EIO when printing failed.
  */
@@ -283,10 +436,13 @@ int fuse_bpf_backing_close(struct fuse_session *se, int backing_id);
  * and the filter id must stay open after this returns (see
  * fuse_bpf_backing_close() and fuse_bpf_filter_close()): the kernel
  * resolves them after the daemon's write() returned, and a closed id
- * makes the requester's system call fail with -EBADF.
+ * makes the requester's system call fail with -EBADF.  @e->ino must not
+ * have FUSE_BPF_NODEID_KERNEL (bit 63): those ids are the kernel's, and
+ * it refuses a reply naming one.  Thread-safe, as fuse_reply_buf().
  *
- * Return: 0, -EINVAL for a bad @bpf (the request is then answered with
- * EIO), or the error of fuse_reply_buf().
+ * Return: 0; -ERANGE for an @e->ino with bit 63, -EINVAL for a bad @bpf
+ * (either logged, and the request then answered with EIO); or the error
+ * of fuse_reply_buf().
  */
 int fuse_bpf_reply_entry(fuse_req_t req, const struct fuse_entry_param *e,
 			 const struct fuse_bpf_entry *bpf);
@@ -304,10 +460,13 @@ int fuse_bpf_reply_entry(fuse_req_t req, const struct fuse_entry_param *e,
  * accept the extension on CREATE replies yet (its write() fails and the
  * caller gets -EIO): pass NULL until it does.
  *
- * Return: 0, -EINVAL for a negative @passthrough_id or a bad @bpf (the
- * request is then answered with EIO), or the error of fuse_reply_buf():
- * -ENOENT means the request was interrupted and the daemon must release
- * @fi->fh.
+ * @e->ino must not have FUSE_BPF_NODEID_KERNEL (bit 63), as with
+ * fuse_bpf_reply_entry().  Thread-safe, as fuse_reply_buf().
+ *
+ * Return: 0; -ERANGE for an @e->ino with bit 63, -EINVAL for a negative
+ * @passthrough_id or a bad @bpf (either logged, and the request then
+ * answered with EIO); or the error of fuse_reply_buf(): -ENOENT means the
+ * request was interrupted and the daemon must release @fi->fh.
  */
 int fuse_bpf_reply_create(fuse_req_t req, const struct fuse_entry_param *e,
 			  const struct fuse_file_info *fi,
@@ -415,10 +574,17 @@ int fuse_bpf_unmount(const char *mountpoint);
  * (fuse_bpf_filter_open()) and mounts may name them (bpf_filter=).  The
  * handle keeps the object and the links: the filters stay attached until
  * fuse_bpf_filter_unload() or the process's exit.  Needs CAP_BPF and
- * CAP_SYS_ADMIN (or root); libbpf's own messages go where
- * libbpf_set_print() says (stderr by default).
+ * CAP_SYS_ADMIN (or root).  libbpf's own messages go through fuse_log()
+ * too (warnings at FUSE_LOG_WARNING, information at FUSE_LOG_INFO, debug
+ * messages dropped): the first call installs the library's callback
+ * with libbpf_set_print(); a later libbpf_set_print() of the daemon's
+ * replaces it.  A failure's message names the libbpf error and the
+ * first warning libbpf printed, its cause.  Not thread-safe.
  *
- * Return: 0; -ENOENT (or another errno of open()) for @path;
+ * Return: 0; -ENOENT (or another errno of open()) when @path cannot be
+ * opened; libbpf's error when it cannot open the object (-EINVAL for
+ * one that is not a BPF ELF object, -ENOTSUP or -ENOENT for a type or
+ * member the kernel's BTF lacks, ...);
  * -EOPNOTSUPP when the kernel has no struct fuse_bpf_ops (a kernel
  * without fuse-bpf filters); -EINVAL when the object holds no struct
  * fuse_bpf_ops map, or one whose name is empty or longer than 15 bytes;
@@ -441,6 +607,8 @@ int fuse_bpf_filter_load(struct fuse_bpf_filter **filterp, const char *path);
  * the second gets -EEXIST.  The name is written into the struct
  * fuse_bpf_ops map's initial value before the object is loaded; the
  * object's other filters keep their names.
+ *
+ * Not thread-safe.
  *
  * Return: as fuse_bpf_filter_load(); -EINVAL also for a bad @name.
  */
@@ -488,8 +656,10 @@ struct bpf_object *fuse_bpf_filter_object(const struct fuse_bpf_filter *filter);
  *
  * FUSE_DEV_IOC_BPF_FILTER_OPEN.  Needs CAP_SYS_ADMIN and FUSE_BPF
  * negotiated: call it once the INIT reply is sent (fuse_bpf_enabled()),
- * e.g. at the first LOOKUP, not from the init() callback.  The id names
- * the filter in fuse_bpf_reply_entry() (FUSE_BPF_FILTER_SET).
+ * not from the init() callback.  Filters known before the session
+ * starts are simpler to open at INIT: fuse_bpf_conn_want_filter().  The
+ * id names the filter in fuse_bpf_reply_entry() (FUSE_BPF_FILTER_SET).
+ * Thread-safe.
  *
  * Return: the filter id (> 0) or -errno: -EINVAL for an empty or too
  * long @name or before FUSE_BPF is negotiated, -ENOENT when no filter of
