@@ -18,8 +18,11 @@
  * the bpf_filter= mount option and sets it in every LOOKUP reply that
  * binds a backing; kernel nodes inherit it.  With --no-root-backing the
  * root is the daemon's, so the filter starts below it, at the nodes its
- * LOOKUPs bind.  Filters that ask for userspace pre- or post-filters
- * (FUSE_PREFILTER, FUSE_POSTFILTER) get ENOSYS from libfuse.
+ * LOOKUPs bind.  The library opens the filter's id right after INIT
+ * (fuse_bpf_conn_want_filter()).  The daemon registers no userspace
+ * filter: requests a filter sends there (FUSE_PREFILTER,
+ * FUSE_POSTFILTER) get ENOSYS from libfuse, and the operation fails
+ * with ENOSYS.
  *
  * Nodes are kept in a table keyed by (st_dev, st_ino), each with an
  * O_PATH descriptor and the kernel's lookup count.  Objects are created
@@ -32,7 +35,9 @@
  * the backing ids are under one lock, fsuid and fsgid are per thread
  * and the umask is never changed.  Request counts per opcode go to --stats
  * FILE (or stderr) at exit and on SIGUSR1, one "NAME count" line each,
- * then "backing_opens N", the backing ids the daemon registered.
+ * then "backing_opens N", the backing ids the daemon registered, and
+ * with --filter "filter_id N", the id the library opened at INIT (or
+ * -errno).
  *
  * Options also come as mount options (-o mode=bpf,filter=PATH,...), so
  * that mount(8) can start the daemon through mount.fuse3:
@@ -118,8 +123,7 @@ static struct {
 	const char *filter_path;	/* --filter */
 	const char *filter_as;	/* --filter-name, %p expanded */
 	struct fuse_bpf_filter *filter;
-	const char *filter_name;
-	int filter_id;		/* 0: not opened yet; < 0: open failed */
+	char *filter_name;	/* the filter's registered name */
 	double timeout;
 	unsigned int threads;	/* > 1: libfuse's multi-threaded loop */
 	bool no_root_backing;	/* bpf: bind at LOOKUP only */
@@ -430,21 +434,14 @@ static void pt_init(void *userdata, struct fuse_conn_info *conn)
 }
 
 /*
- * The connection's id for --filter, opened at the first LOOKUP that
- * binds: the kernel accepts FUSE_DEV_IOC_BPF_FILTER_OPEN only once
- * FUSE_BPF is negotiated, after the INIT reply.  The id stays open as
- * long as the session.  -errno when the filter cannot be opened.
+ * The connection's id for --filter, which the library opened right after
+ * the INIT reply (the kernel accepts FUSE_DEV_IOC_BPF_FILTER_OPEN only
+ * once FUSE_BPF is negotiated).  The id stays open as long as the
+ * session.  -errno when the filter could not be opened.
  */
 static int filter_id(void)
 {
-	int id;
-
-	pthread_mutex_lock(&fs.lock);
-	if (!fs.filter_id)
-		fs.filter_id = fuse_bpf_filter_open(fs.se, fs.filter_name);
-	id = fs.filter_id;
-	pthread_mutex_unlock(&fs.lock);
-	return id;
+	return fuse_bpf_conn_filter_id(fs.conn, fs.filter_name);
 }
 
 /*
@@ -1191,7 +1188,9 @@ static void write_stats(void)
 	pthread_mutex_unlock(&fs.lock);
 	/* the backings this daemon registered, after the request counts */
 	if (fuse_bpf_stats_write(fs.conn, f) ||
-	    fprintf(f, "backing_opens %lu\n", opens) < 0 || fflush(f))
+	    fprintf(f, "backing_opens %lu\n", opens) < 0 ||
+	    (fs.filter_name &&
+	     fprintf(f, "filter_id %d\n", filter_id()) < 0) || fflush(f))
 		err = EIO;
 	if (f != stderr) {
 		if (fclose(f) && !err)
@@ -1678,11 +1677,22 @@ int main(int argc, char **argv)
 				fs.filter_path, strerror(-err));
 			return err == -EOPNOTSUPP ? EXIT_NOKERNEL : EXIT_FAILURE;
 		}
-		fs.filter_name = fuse_bpf_filter_name(fs.filter, 0);
+		/* a copy: write_stats() names it after the unload */
+		fs.filter_name = strdup(fuse_bpf_filter_name(fs.filter, 0));
+		if (!fs.filter_name) {
+			fuse_bpf_filter_unload(fs.filter);
+			return EXIT_FAILURE;
+		}
 		if (fuse_bpf_filter_name(fs.filter, 1))
 			fprintf(stderr,
 				"fuse-bpf-passthrough: %s holds several filters: using the first, %s\n",
 				fs.filter_path, fs.filter_name);
+		/* the library opens its id right after INIT */
+		err = fuse_bpf_conn_want_filter(fs.conn, fs.filter_name);
+		if (err) {
+			fuse_bpf_filter_unload(fs.filter);
+			return EXIT_FAILURE;
+		}
 	}
 
 	fs.se = fuse_session_new(&args, &pt_ops, sizeof(pt_ops), NULL);
