@@ -1252,7 +1252,7 @@ TEST(filter_needs_bpf_mode)
 		TH_LOG("stderr: %s", err);
 }
 
-/* An object that is not there, or not a filter: exit 1, and why */
+/* An object that is not there, or not a BPF object: exit 1, and why */
 TEST(filter_bad_object)
 {
 	const char *const missing[] = { "--mode", "bpf", "--filter",
@@ -1268,6 +1268,10 @@ TEST(filter_bad_object)
 	EXPECT_NE(NULL, strstr(err, "No such file")) TH_LOG("stderr: %s", err);
 	EXPECT_EQ(1, run_daemon(not_bpf, err, sizeof(err)));
 	EXPECT_NE(NULL, strstr(err, "BPF object")) TH_LOG("stderr: %s", err);
+	/* libbpf's cause, through the library's log: not a missing file */
+	EXPECT_NE(NULL, strstr(err, "libbpf cannot open it"))
+		TH_LOG("stderr: %s", err);
+	EXPECT_EQ(NULL, strstr(err, "No such file")) TH_LOG("stderr: %s", err);
 }
 
 /* The names in a directory, sorted, space-separated, into @buf */
@@ -1330,7 +1334,8 @@ static int make_secrets(struct _test_data_pt *self)
 /*
  * fuse_hide on the root (bpf_filter=): secret* names are gone from
  * listings and lookups everywhere below the mount, SOURCE still has
- * them, and the daemon saw neither a LOOKUP nor a READDIR.
+ * them, and the daemon saw neither a LOOKUP nor a READDIR; the filter's
+ * id was opened at INIT all the same.
  */
 TEST(filter_hide_root)
 {
@@ -1365,6 +1370,8 @@ TEST(filter_hide_root)
 	for (i = 0; i < ARRAY_SIZE(ops); i++)
 		EXPECT_EQ(0, stat_count(self->stats, ops[i]))
 			TH_LOG("%s reached the daemon", ops[i] ?: "?");
+	/* the library opened the filter's id at INIT, without a LOOKUP */
+	EXPECT_LT(0, stat_count(self->stats, "filter_id"));
 }
 
 /*
