@@ -1113,6 +1113,22 @@ static void fz_fallback(struct fz *z, char *wbuf, uint64_t unique,
 static void fz_answer_held(struct fz *z, struct rng *r, char *wbuf,
 			   bool all);
 
+/*
+ * A request whose reply carries the root's attributes is never held: a
+ * held request may first get another request's reply (the crossed
+ * replies of fz_handle(), fz_answer_held()), and a GETATTR or SETATTR
+ * reply of a file marks the root bad for good (upstream's rule:
+ * fuse_do_getattr(), fuse_do_setattr()).  Every operation under the mount
+ * then fails with EIO and the fuzzing ends there.  Only held requests and
+ * the one being answered await a reply, so no crossed reply reaches one.
+ */
+static bool fz_root_attr(const struct fuse_in_header *in)
+{
+	return in->nodeid == FUSE_ROOT_ID &&
+	       (in->opcode == FUSE_GETATTR || in->opcode == FUSE_SETATTR ||
+		in->opcode == FUSE_STATX);
+}
+
 static int fz_handle(struct td *d, const struct fuse_in_header *in,
 		     const void *arg, size_t arglen)
 {
@@ -1262,7 +1278,8 @@ static int fz_handle(struct td *d, const struct fuse_in_header *in,
 		return 0;
 	default: /* hold it: answered later, after others */
 		pthread_mutex_lock(&z->lock);
-		if (z->nheld < FZ_HELD && arglen <= FZ_ARG) {
+		if (z->nheld < FZ_HELD && arglen <= FZ_ARG &&
+		    !fz_root_attr(in)) {
 			struct fz_held *h = &z->held[z->nheld++];
 
 			h->unique = in->unique;
