@@ -135,8 +135,13 @@ FIXTURE_SETUP(backing)
 	snprintf(self->mnt, sizeof(self->mnt), "/tmp/fuse-bk-XXXXXX");
 	ASSERT_NE(NULL, mkdtemp(self->mnt));
 	td_default_opts(&o);
-	o.entry_timeout = 60;
-	o.attr_timeout = 60;
+	/*
+	 * The daemon's entries and attributes never expire during a test:
+	 * the ASSERT_LOG()s count its requests, and a long test on a loaded
+	 * machine (concurrent_namespace_ops) outlived a 60 s entry timeout.
+	 */
+	o.entry_timeout = 3600;
+	o.attr_timeout = 3600;
 	o.init_flags = FUSE_PASSTHROUGH | FUSE_BPF;
 	o.max_stack_depth = 1;
 	self->d = td_mount(self->mnt, &o);
