@@ -840,6 +840,21 @@ int td_write_file(const char *path, const char *data, mode_t mode)
 	return n == (ssize_t)strlen(data) ? 0 : -1;
 }
 
+/* Write @len bytes of @data to a new or truncated @path; 0 or -errno */
+int td_write_bytes(const char *path, const void *data, size_t len,
+		   mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, data, len);
+	if (close(fd) || n != (ssize_t)len)
+		return -EIO;
+	return 0;
+}
+
 ssize_t td_read_file(const char *path, char *buf, size_t size)
 {
 	int fd = open(path, O_RDONLY);

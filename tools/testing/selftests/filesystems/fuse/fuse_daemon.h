@@ -204,6 +204,8 @@ extern const uint32_t td_async_ops[];
 
 /* Create or truncate @path with @mode and write @data: 0 or -1 (errno). */
 int td_write_file(const char *path, const char *data, mode_t mode);
+int td_write_bytes(const char *path, const void *data, size_t len,
+		   mode_t mode);
 
 /* Read at most @size - 1 bytes of @path into @buf and end them: n or -1. */
 ssize_t td_read_file(const char *path, char *buf, size_t size);

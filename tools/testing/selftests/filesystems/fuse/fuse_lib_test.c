@@ -612,20 +612,6 @@ TEST_F(lib, kernel_nodeid_refused)
 	EXPECT_EQ(12, st.st_size);
 }
 
-/* Write @len bytes of @data to @path; 0 or -errno */
-static int put_bytes(const char *path, const void *data, size_t len)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, data, len);
-	if (close(fd) || n != (ssize_t)len)
-		return -EIO;
-	return 0;
-}
-
 /* The library's messages for @path, stderr checked to stay silent */
 static int load_quiet(const char *path, char *err, size_t size)
 {
@@ -691,7 +677,7 @@ TEST_F(lib, bad_object_cause)
 	log_reset();
 	elf = fuse_bad_ctx_write__elf_bytes(&size);
 	snprintf(path, sizeof(path), "%s", pj(self->base, "bad.bpf.o"));
-	ASSERT_EQ(0, put_bytes(path, elf, size));
+	ASSERT_EQ(0, td_write_bytes(path, elf, size, 0644));
 	ret = load_quiet(path, err, sizeof(err));
 	EXPECT_EQ(-EACCES, ret);
 	EXPECT_TRUE(log_has("BEGIN PROG LOAD LOG")) TH_LOG("log: %s", log_buf);

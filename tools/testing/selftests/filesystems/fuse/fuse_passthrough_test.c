@@ -388,19 +388,6 @@ static void expect_gone(struct __test_metadata *_metadata,
 	EXPECT_EQ(ENOENT, errno);
 }
 
-static int put(const char *path, const void *data, size_t len, mode_t mode)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, data, len);
-	if (close(fd) || n != (ssize_t)len)
-		return -EIO;
-	return 0;
-}
-
 static ssize_t get(const char *path, void *buf, size_t size)
 {
 	int fd = open(path, O_RDONLY);
@@ -422,7 +409,7 @@ TEST_F(pt, create_write_read)
 
 	for (i = 0; i < sizeof(data); i++)
 		data[i] = 'a' + i % 23;
-	ASSERT_EQ(0, put(pj(self->mnt, "file"), data, sizeof(data), 0640));
+	ASSERT_EQ(0, td_write_bytes(pj(self->mnt, "file"), data, sizeof(data), 0640));
 	EXPECT_EQ(sizeof(data), get(pj(self->mnt, "file"), back, sizeof(back)));
 	EXPECT_EQ(0, memcmp(data, back, sizeof(data)));
 	memset(back, 0, sizeof(back));
@@ -430,7 +417,7 @@ TEST_F(pt, create_write_read)
 	EXPECT_EQ(0, memcmp(data, back, sizeof(data)));
 	expect_same(_metadata, self, "file");
 	/* and a file made on SOURCE reads the same through the mount */
-	ASSERT_EQ(0, put(pj(self->src, "native"), "native\n", 7, 0644));
+	ASSERT_EQ(0, td_write_bytes(pj(self->src, "native"), "native\n", 7, 0644));
 	EXPECT_EQ(7, get(pj(self->mnt, "native"), back, sizeof(back)));
 	EXPECT_EQ(0, memcmp(back, "native\n", 7));
 }
@@ -454,8 +441,8 @@ TEST_F(pt, rename_and_flags)
 {
 	char buf[16] = "";
 
-	ASSERT_EQ(0, put(pj(self->mnt, "a"), "A", 1, 0644));
-	ASSERT_EQ(0, put(pj(self->mnt, "b"), "B", 1, 0644));
+	ASSERT_EQ(0, td_write_bytes(pj(self->mnt, "a"), "A", 1, 0644));
+	ASSERT_EQ(0, td_write_bytes(pj(self->mnt, "b"), "B", 1, 0644));
 	ASSERT_EQ(0, mkdir(pj(self->mnt, "dir"), 0755));
 
 	EXPECT_EQ(0, rename(pj(self->mnt, "a"), pj(self->mnt, "a2")));
@@ -509,7 +496,7 @@ TEST_F(pt, symlink_readlink)
 	EXPECT_STREQ(m, s);
 	expect_same(_metadata, self, "l");
 	/* a symlink that resolves, through the mount */
-	ASSERT_EQ(0, put(pj(self->mnt, "t"), "T", 1, 0644));
+	ASSERT_EQ(0, td_write_bytes(pj(self->mnt, "t"), "T", 1, 0644));
 	ASSERT_EQ(0, symlink("t", pj(self->mnt, "lt")));
 	EXPECT_EQ(1, get(pj(self->mnt, "lt"), m, sizeof(m)));
 	EXPECT_EQ('T', m[0]);
@@ -520,7 +507,7 @@ TEST_F(pt, hard_link)
 	struct stat a, b;
 	char buf[8];
 
-	ASSERT_EQ(0, put(pj(self->mnt, "f"), "link", 4, 0644));
+	ASSERT_EQ(0, td_write_bytes(pj(self->mnt, "f"), "link", 4, 0644));
 	ASSERT_EQ(0, link(pj(self->mnt, "f"), pj(self->mnt, "f2")));
 	ASSERT_EQ(0, stat(pj(self->mnt, "f"), &a));
 	ASSERT_EQ(0, stat(pj(self->mnt, "f2"), &b));
@@ -541,7 +528,7 @@ TEST_F(pt, unlink)
 	char buf[8];
 	int fd;
 
-	ASSERT_EQ(0, put(pj(self->mnt, "f"), "gone", 4, 0644));
+	ASSERT_EQ(0, td_write_bytes(pj(self->mnt, "f"), "gone", 4, 0644));
 	fd = open(pj(self->mnt, "f"), O_RDONLY);
 	ASSERT_LE(0, fd);
 	EXPECT_EQ(0, unlink(pj(self->mnt, "f")));
@@ -563,7 +550,7 @@ TEST_F(pt, setattr)
 	struct stat st;
 	int fd;
 
-	ASSERT_EQ(0, put(pj(self->mnt, "f"), "0123456789abcdef", 16, 0644));
+	ASSERT_EQ(0, td_write_bytes(pj(self->mnt, "f"), "0123456789abcdef", 16, 0644));
 	EXPECT_EQ(0, chmod(pj(self->mnt, "f"), 0600));
 	EXPECT_EQ(0, truncate(pj(self->mnt, "f"), 10));
 	EXPECT_EQ(0, utimensat(AT_FDCWD, pj(self->mnt, "f"), ts, 0));
@@ -595,7 +582,7 @@ TEST_F(pt, xattrs)
 	char buf[256];
 	ssize_t n;
 
-	ASSERT_EQ(0, put(pj(self->mnt, "f"), "x", 1, 0644));
+	ASSERT_EQ(0, td_write_bytes(pj(self->mnt, "f"), "x", 1, 0644));
 	ASSERT_EQ(0, setxattr(pj(self->mnt, "f"), "user.fbpf", "value", 5, 0))
 		TH_LOG("setxattr: %s", strerror(errno));
 	n = getxattr(pj(self->mnt, "f"), "user.fbpf", buf, sizeof(buf));
@@ -665,7 +652,7 @@ TEST_F_TIMEOUT(pt, readdir_large, 180)
 	ASSERT_EQ(0, mkdir(pj(self->mnt, "big"), 0755));
 	for (i = 0; i < NFILES; i++) {
 		snprintf(name, sizeof(name), "big/entry-with-a-longish-name-%04zu", i);
-		ASSERT_EQ(0, put(pj(self->mnt, name), "", 0, 0644));
+		ASSERT_EQ(0, td_write_bytes(pj(self->mnt, name), "", 0, 0644));
 	}
 	m = list_dir(pj(self->mnt, "big"), &nm);
 	s = list_dir(pj(self->src, "big"), &ns);
@@ -737,7 +724,7 @@ TEST_F(pt, mmap_shared)
 	char *m;
 	int fd;
 
-	ASSERT_EQ(0, put(pj(self->mnt, "m"), "................", 16, 0644));
+	ASSERT_EQ(0, td_write_bytes(pj(self->mnt, "m"), "................", 16, 0644));
 	fd = open(pj(self->mnt, "m"), O_RDWR);
 	ASSERT_LE(0, fd);
 	m = mmap(NULL, 16, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -749,7 +736,7 @@ TEST_F(pt, mmap_shared)
 	EXPECT_EQ(0, munmap(m, 16));
 	EXPECT_EQ(0, close(fd));
 	/* and a private read-only mapping of a file made on SOURCE */
-	ASSERT_EQ(0, put(pj(self->src, "r"), "from source", 11, 0644));
+	ASSERT_EQ(0, td_write_bytes(pj(self->src, "r"), "from source", 11, 0644));
 	fd = open(pj(self->mnt, "r"), O_RDONLY);
 	ASSERT_LE(0, fd);
 	m = mmap(NULL, 11, PROT_READ, MAP_PRIVATE, fd, 0);
@@ -887,9 +874,9 @@ TEST_F(pt, nonroot_refused)
 	char buf[16];
 
 	/* not "secret": the bpf_hide variant would hide it */
-	ASSERT_EQ(0, put(pj(self->src, "rootonly"), "secret", 6, 0600));
+	ASSERT_EQ(0, td_write_bytes(pj(self->src, "rootonly"), "secret", 6, 0600));
 	ASSERT_EQ(0, mkdir(pj(self->src, "private"), 0700));
-	ASSERT_EQ(0, put(pj(self->src, "private/f"), "f", 1, 0644));
+	ASSERT_EQ(0, td_write_bytes(pj(self->src, "private/f"), "f", 1, 0644));
 	EXPECT_EQ(0, as_nobody(nobody_is_refused, self->mnt));
 	/* root still may */
 	EXPECT_EQ(6, get(pj(self->mnt, "rootonly"), buf, sizeof(buf)));
@@ -1012,8 +999,8 @@ TEST_F(pt, who_serves)
 	size_t i, n;
 	char **names;
 
-	ASSERT_EQ(0, put(pj(self->src, "native"), "native", 6, 0644));
-	ASSERT_EQ(0, put(pj(self->mnt, "f"), "counted", 7, 0644));
+	ASSERT_EQ(0, td_write_bytes(pj(self->src, "native"), "native", 6, 0644));
+	ASSERT_EQ(0, td_write_bytes(pj(self->mnt, "f"), "counted", 7, 0644));
 	EXPECT_EQ(7, get(pj(self->mnt, "f"), buf, sizeof(buf)));
 	EXPECT_EQ(6, get(pj(self->mnt, "native"), buf, sizeof(buf)));
 	EXPECT_EQ(0, chmod(pj(self->mnt, "f"), 0600));
@@ -1114,7 +1101,7 @@ static int busy_in(const char *dir)
 	char **names;
 
 	snprintf(p, sizeof(p), "%s/f", dir);
-	if (put(p, "busy", 4, 0644) || get(p, buf, sizeof(buf)) != 4 ||
+	if (td_write_bytes(p, "busy", 4, 0644) || get(p, buf, sizeof(buf)) != 4 ||
 	    stat(p, &st) || chmod(p, 0600) || truncate(p, 2))
 		return 1;
 	if (setxattr(p, "user.busy", "1", 1, 0) ||
@@ -1179,7 +1166,7 @@ TEST_F(pt, stats_on_sigusr1)
 {
 	int i;
 
-	ASSERT_EQ(0, put(pj(self->mnt, "f"), "x", 1, 0644));
+	ASSERT_EQ(0, td_write_bytes(pj(self->mnt, "f"), "x", 1, 0644));
 	ASSERT_EQ(0, kill(self->pid, SIGUSR1));
 	for (i = 0; i < 500 && stat_count(self->stats, "INIT") != 1; i++)
 		usleep(10000);
@@ -1320,13 +1307,13 @@ static const char *listing(const char *dir, char *buf, size_t size)
 /* Some SOURCE files with names fuse_hide hides, and some it does not */
 static int make_secrets(struct _test_data_pt *self)
 {
-	if (put(pj(self->src, "secret-a"), "A", 1, 0644) ||
-	    put(pj(self->src, "visible"), "V", 1, 0644) ||
+	if (td_write_bytes(pj(self->src, "secret-a"), "A", 1, 0644) ||
+	    td_write_bytes(pj(self->src, "visible"), "V", 1, 0644) ||
 	    mkdir(pj(self->src, "secret-dir"), 0755) ||
-	    put(pj(self->src, "secret-dir/x"), "X", 1, 0644) ||
+	    td_write_bytes(pj(self->src, "secret-dir/x"), "X", 1, 0644) ||
 	    mkdir(pj(self->src, "sub"), 0755) ||
-	    put(pj(self->src, "sub/secret-b"), "B", 1, 0644) ||
-	    put(pj(self->src, "sub/ok"), "O", 1, 0644))
+	    td_write_bytes(pj(self->src, "sub/secret-b"), "B", 1, 0644) ||
+	    td_write_bytes(pj(self->src, "sub/ok"), "O", 1, 0644))
 		return -1;
 	return 0;
 }
@@ -1495,7 +1482,7 @@ TEST(filter_count_map)
 	int fd;
 
 	MOUNT_FILTERED(self, "fuse_count.bpf.o");
-	ASSERT_EQ(0, put(pj(self->mnt, "f"), "counted", 7, 0644));
+	ASSERT_EQ(0, td_write_bytes(pj(self->mnt, "f"), "counted", 7, 0644));
 	EXPECT_EQ(7, get(pj(self->mnt, "f"), buf, sizeof(buf)));
 	EXPECT_EQ(0, chmod(pj(self->mnt, "f"), 0600));
 	EXPECT_EQ(0, mkdir(pj(self->mnt, "d"), 0755));
