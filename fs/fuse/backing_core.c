@@ -19,6 +19,9 @@
 #include <linux/mount.h>
 #include <linux/namei.h>
 
+#define CREATE_TRACE_POINTS
+#include <trace/events/fuse_bpf.h>
+
 /* Kernel nodes' dentries are revalidated on the backing, never timed out. */
 #define FUSE_BPF_ENTRY_VALID	BIT_ULL(31)
 
@@ -78,6 +81,59 @@ static void fuse_bpf_bind(struct inode *inode, struct fuse_backing *fb)
 }
 
 /*
+ * The fuse_bpf_bind trace event for @inode, bound or about to be unbound
+ * (&enum fuse_bpf_trace_bind @action): it names the inode's backing.
+ */
+static void fuse_bpf_trace_bind(struct inode *inode, int action)
+{
+	struct fuse_backing *fb;
+	unsigned long ino = 0;
+
+	if (!trace_fuse_bpf_bind_enabled())
+		return;
+	rcu_read_lock();
+	fb = rcu_dereference(get_fuse_inode(inode)->bpf_backing);
+	if (fb)
+		ino = file_inode(fb->file)->i_ino;
+	rcu_read_unlock();
+	trace_fuse_bpf_bind(get_fuse_conn(inode)->dev, get_node_id(inode),
+			    action, ino);
+}
+
+/**
+ * fuse_bpf_refuse_background() - refuse a background request on a kernel node
+ * @fc: the connection
+ * @args: the request
+ *
+ * Return: -EOPNOTSUPP (logged and traced).
+ */
+int fuse_bpf_refuse_background(struct fuse_conn *fc, struct fuse_args *args)
+{
+	pr_warn_ratelimited("fuse-bpf: background opcode %u on kernel node 0x%llx\n",
+			    args->opcode, args->nodeid);
+	trace_fuse_bpf_refused(fc->dev, args->nodeid, args->opcode,
+			       FUSE_BPF_REFUSED_BACKGROUND);
+	return -EOPNOTSUPP;
+}
+
+/**
+ * fuse_bpf_refuse_nodeid() - refuse a kernel node id in a daemon's message
+ * @fc: the connection
+ * @nodeid: the id, which has FUSE_NODEID_KERNEL
+ * @opcode: the request the reply was for, or 0 for a notification
+ *
+ * Return: -EIO (logged and traced).
+ */
+int fuse_bpf_refuse_nodeid(struct fuse_conn *fc, u64 nodeid, u32 opcode)
+{
+	pr_warn_ratelimited("fuse-bpf: daemon used kernel node id 0x%llx\n",
+			    nodeid);
+	trace_fuse_bpf_refused(fc->dev, nodeid, opcode,
+			       FUSE_BPF_REFUSED_KERNEL_ID);
+	return -EIO;
+}
+
+/*
  * Called from fuse_evict_inode(): the binding goes with the inode, before
  * the connection can free the registered backings at unmount.  RCU walkers
  * that still see the inode find no backing, or one freed after a grace
@@ -85,6 +141,8 @@ static void fuse_bpf_bind(struct inode *inode, struct fuse_backing *fb)
  */
 void fuse_bpf_inode_evict(struct fuse_inode *fi)
 {
+	if (rcu_access_pointer(fi->bpf_backing))
+		fuse_bpf_trace_bind(&fi->inode, FUSE_BPF_UNBIND_EVICT);
 	fuse_bpf_bind_fi(fi, NULL);
 	fuse_bpf_filter_evict(fi);
 }
@@ -263,9 +321,11 @@ int fuse_bpf_entry_check(struct fuse_conn *fc, struct fuse_args *args,
 	if (err && err != sizeof(*ext)) {
 		pr_warn_ratelimited("fuse-bpf: entry extension of %d bytes, want 0 or %zu\n",
 				    err, sizeof(*ext));
+		trace_fuse_bpf_refused(fc->dev, outarg->nodeid, args->opcode,
+				       FUSE_BPF_REFUSED_EXT_SIZE);
 		return -EIO;
 	}
-	if (fuse_bpf_reply_nodeid(fc, outarg->nodeid))
+	if (fuse_bpf_reply_nodeid(fc, outarg->nodeid, args->opcode))
 		return -EIO;
 	if (ext->backing_action > FUSE_BPF_ACTION_INHERIT ||
 	    (ext->backing_action != FUSE_BPF_ACTION_SET && ext->backing_id) ||
@@ -277,6 +337,8 @@ int fuse_bpf_entry_check(struct fuse_conn *fc, struct fuse_args *args,
 		pr_warn_ratelimited("fuse-bpf: invalid entry extension (backing %u/%d, filter %u/%u)\n",
 				    ext->backing_action, ext->backing_id,
 				    ext->filter_action, ext->filter_id);
+		trace_fuse_bpf_refused(fc->dev, outarg->nodeid, args->opcode,
+				       FUSE_BPF_REFUSED_EXT_INVALID);
 		return -EIO;
 	}
 	return 0;
@@ -348,6 +410,7 @@ static struct fuse_backing *fuse_bpf_inherit(struct inode *inode, u64 parent,
  * @parent: the node id of the directory the reply was for, or 0
  * @name: the name it was for, or NULL (revalidation: INHERIT keeps the
  *	node's binding)
+ * @opcode: the request the reply was for, for the trace events
  *
  * Return: 0, -EBADF for a backing or filter id the daemon did not register
  * (or closed), -ENOTDIR/-EISDIR/-EIO when the backing's type is not the
@@ -356,17 +419,20 @@ static struct fuse_backing *fuse_bpf_inherit(struct inode *inode, u64 parent,
  */
 int fuse_bpf_entry_apply(struct inode *inode,
 			 const struct fuse_entry_bpf_out *ext, u64 parent,
-			 const struct qstr *name)
+			 const struct qstr *name, u32 opcode)
 {
 	struct fuse_conn *fc = get_fuse_conn(inode);
 	struct fuse_backing *fb = NULL;
 	struct fuse_bpf_filter *f;
-	int err;
+	int reason, err;
 
 	/* Resolve everything first: a refused reply changes nothing */
 	err = fuse_bpf_filter_resolve(fc, ext, &f);
-	if (err)
+	if (err) {
+		trace_fuse_bpf_refused(fc->dev, get_node_id(inode), opcode,
+				       FUSE_BPF_REFUSED_NO_FILTER);
 		return err;
+	}
 	switch (ext->backing_action) {
 	case FUSE_BPF_ACTION_SET:
 		rcu_read_lock();
@@ -376,6 +442,7 @@ int fuse_bpf_entry_apply(struct inode *inode,
 		if (!fb) {
 			pr_warn_ratelimited("fuse-bpf: no backing with id %d\n",
 					    ext->backing_id);
+			reason = FUSE_BPF_REFUSED_NO_BACKING;
 			err = -EBADF;
 			goto out_put;
 		}
@@ -386,6 +453,7 @@ int fuse_bpf_entry_apply(struct inode *inode,
 			err = PTR_ERR(fb) == -ENOENT ? -ENOENT : -EIO;
 			pr_warn_ratelimited("fuse-bpf: INHERIT for node 0x%llx: %ld\n",
 					    get_node_id(inode), PTR_ERR(fb));
+			reason = FUSE_BPF_REFUSED_INHERIT;
 			fb = NULL;
 			goto out_put;
 		}
@@ -397,15 +465,24 @@ int fuse_bpf_entry_apply(struct inode *inode,
 		if (err) {
 			pr_warn_ratelimited("fuse-bpf: backing %d: wrong type for node 0x%llx\n",
 					    ext->backing_id, get_node_id(inode));
+			reason = FUSE_BPF_REFUSED_TYPE;
 			goto out_put;
 		}
 	}
 	fuse_bpf_filter_install(inode, ext, f);
+	if (ext->backing_action == FUSE_BPF_ACTION_REMOVE &&
+	    rcu_access_pointer(get_fuse_inode(inode)->bpf_backing))
+		fuse_bpf_trace_bind(inode, FUSE_BPF_UNBIND_REMOVE);
 	if (fb || ext->backing_action == FUSE_BPF_ACTION_REMOVE)
 		fuse_bpf_bind(inode, fb);
+	if (fb)
+		fuse_bpf_trace_bind(inode,
+				    ext->backing_action == FUSE_BPF_ACTION_SET ?
+				    FUSE_BPF_BIND_SET : FUSE_BPF_BIND_INHERIT);
 	return 0;
 
 out_put:
+	trace_fuse_bpf_refused(fc->dev, get_node_id(inode), opcode, reason);
 	fuse_backing_put(fb);
 	fuse_bpf_filter_put(f);
 	return err;
@@ -534,6 +611,7 @@ int fuse_bpf_node_iget(struct inode *dir, struct fuse_backing *parent,
 	spin_unlock(&fi->lock);
 	fuse_bpf_copyflags(*inode, d_inode(bdentry));
 	fuse_bpf_bind(*inode, fb);
+	fuse_bpf_trace_bind(*inode, FUSE_BPF_BIND_KERNEL);
 	fuse_bpf_filter_inherit(*inode, dir);
 	return 0;
 }
@@ -608,8 +686,10 @@ out_fput:
  */
 void fuse_bpf_root_bind(struct inode *root, struct fuse_fs_context *ctx)
 {
-	if (ctx->bpf_root)
+	if (ctx->bpf_root) {
 		fuse_bpf_bind(root, ctx->bpf_root);
+		fuse_bpf_trace_bind(root, FUSE_BPF_BIND_ROOT);
+	}
 	ctx->bpf_root = NULL;
 	fuse_bpf_filter_root(root, &ctx->bpf_filter);
 }
@@ -652,6 +732,9 @@ bool fuse_bpf_root_init(struct fuse_mount *fm, bool ok)
 	fuse_backing_put(fb);
 	if (!ok) {
 		pr_warn_ratelimited("fuse-bpf: backing_root_fd needs an accepted INIT with FUSE_BPF and a backing within max_stack_depth\n");
+		trace_fuse_bpf_refused(fc->dev, FUSE_ROOT_ID, FUSE_INIT,
+				       FUSE_BPF_REFUSED_ROOT_INIT);
+		fuse_bpf_trace_bind(root, FUSE_BPF_UNBIND_ROOT);
 		fuse_bpf_bind(root, NULL);
 	}
 	return ok;
@@ -704,6 +787,7 @@ static int fuse_bpf_resolve_one(struct fuse_mount *fm, struct inode *dir,
 				struct dentry *dentry)
 {
 	FUSE_ARGS(args);
+	u64 knode = get_node_id(d_inode(dentry));
 	struct fuse_forget_link *forget;
 	struct fuse_entry_bpf_out ext;
 	struct fuse_entry_out outarg;
@@ -732,16 +816,19 @@ static int fuse_bpf_resolve_one(struct fuse_mount *fm, struct inode *dir,
 	if (!err && (inode_wrong_type(d_inode(dentry), outarg.attr.mode) ||
 		     outarg.nodeid == FUSE_ROOT_ID)) {
 		pr_warn_ratelimited("fuse-bpf: daemon named a kernel node with the wrong type or the root\n");
+		trace_fuse_bpf_refused(fm->fc->dev, outarg.nodeid, FUSE_LOOKUP,
+				       FUSE_BPF_REFUSED_RESOLVE);
 		fuse_queue_forget(fm->fc, forget, outarg.nodeid, 1);
-		return -EIO;
-	}
-	if (err) {
+		err = -EIO;
+	} else if (err) {
 		kfree(forget);
-		return err;
+	} else {
+		/* The node keeps its binding: only its id changes */
+		fuse_bpf_rekey(fm->fc, d_inode(dentry), outarg.nodeid, forget);
 	}
-	/* The node keeps its binding: only its id changes */
-	fuse_bpf_rekey(fm->fc, d_inode(dentry), outarg.nodeid, forget);
-	return 0;
+	trace_fuse_bpf_resolve(fm->fc->dev, knode, err ? 0 : outarg.nodeid,
+			       err);
+	return err;
 }
 
 /*

@@ -91,7 +91,7 @@ bool fuse_bpf_lookup(struct inode *dir, struct dentry *entry,
 	       fuse_bpf_lookup_backing(dir, dfb, &entry->d_name, outarg, inode);
 	if (verdict == FUSE_BPF_BACKING_POST)
 		*err = fuse_bpf_lookup_post(&call, &args, outarg, inode, *err);
-	fuse_bpf_call_end(&call);
+	fuse_bpf_call_done(&call, *err);
 	fuse_backing_put(dfb);
 	return true;
 }
@@ -289,7 +289,7 @@ bool fuse_bpf_readdir(struct file *file, struct dir_context *ctx, int *err)
 	if (*err >= 0)
 		*err = fuse_bpf_readdir_backing(ff, backing, ctx, &call, &args,
 						*err == FUSE_BPF_BACKING_POST);
-	fuse_bpf_call_end(&call);
+	fuse_bpf_call_done(&call, *err);
 	return true;
 }
 
@@ -523,7 +523,7 @@ static bool fuse_bpf_create(struct inode *dir, struct dentry *entry,
 	if (verdict == FUSE_BPF_BACKING_POST)
 		*err = fuse_bpf_create_post(&call, &args, &outarg, *err);
 	*err = fuse_bpf_create_finish(dir, entry, inode, &outarg, *err);
-	fuse_bpf_call_end(&call);
+	fuse_bpf_call_done(&call, *err);
 	fuse_backing_put(dfb);
 	return true;
 }
@@ -663,7 +663,7 @@ bool fuse_bpf_tmpfile(struct inode *dir, struct file *file, umode_t mode,
 	if (verdict == FUSE_BPF_BACKING_POST)
 		*err = fuse_bpf_create_post(&call, &args, &outarg, *err);
 	*err = fuse_bpf_tmpfile_finish(file, inode, *err);
-	fuse_bpf_call_end(&call);
+	fuse_bpf_call_done(&call, *err);
 	fuse_backing_put(dfb);
 	return true;
 }
@@ -717,7 +717,7 @@ static bool fuse_bpf_serve_two(struct inode *a, struct inode *b,
 	}
 	if (*afb || *bfb)
 		return true;
-	fuse_bpf_call_end(call);
+	fuse_bpf_call_daemon(call);
 	return false;
 }
 
@@ -798,7 +798,7 @@ bool fuse_bpf_link(struct dentry *entry, struct inode *newdir,
 	if (fuse_bpf_post(&call, verdict, *err))
 		*err = fuse_bpf_run_link(&call, &args);
 	*err = fuse_bpf_create_finish(newdir, newent, inode, &outarg, *err);
-	fuse_bpf_call_end(&call);
+	fuse_bpf_call_done(&call, *err);
 	fuse_backing_put(fb);
 	fuse_backing_put(dfb);
 	return true;
@@ -877,7 +877,7 @@ static int fuse_bpf_remove(struct fuse_mount *fm, struct fuse_args *args,
 	err = verdict < 0 ? verdict : fuse_bpf_remove_backing(dfb, entry, isdir);
 	if (fuse_bpf_post(&call, verdict, err))
 		err = fuse_bpf_run_unlink(&call);
-	fuse_bpf_call_end(&call);
+	fuse_bpf_call_done(&call, err);
 	fuse_backing_put(dfb);
 	return err;
 }
@@ -1050,7 +1050,7 @@ int fuse_bpf_rename(struct mnt_idmap *idmap, struct fuse_mount *fm,
 	      fuse_bpf_rename_backing(ofb, nfb, oldent, newent, flags);
 	if (fuse_bpf_post(&call, verdict, err))
 		err = fuse_bpf_run_rename(&call, &rargs);
-	fuse_bpf_call_end(&call);
+	fuse_bpf_call_done(&call, err);
 	fuse_backing_put(nfb);
 	fuse_backing_put(ofb);
 	return err;

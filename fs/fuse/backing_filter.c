@@ -23,6 +23,12 @@
 #include <linux/fs_context.h>
 #include <linux/fuse_bpf_ops.h>
 #include <linux/uaccess.h>
+#include <trace/events/fuse_bpf.h>
+
+/* The trace events print the verdicts by these values */
+static_assert(FUSE_BPF_BACKING == 0 && FUSE_BPF_BACKING_POST == 1 &&
+	      FUSE_BPF_DAEMON == 2 && FUSE_BPF_USER_PRE == 3 &&
+	      FUSE_BPF_USER_POST == 4);
 
 /*
  * A registered filter.  The struct_ops map owns @ops; nodes and connection
@@ -134,7 +140,13 @@ bool fuse_bpf_filter_rewrites_attr(struct inode *inode)
  */
 void fuse_bpf_filter_inherit(struct inode *inode, struct inode *dir)
 {
-	fuse_bpf_filter_set_fi(get_fuse_inode(inode), fuse_bpf_filter_of(dir));
+	struct fuse_bpf_filter *f = fuse_bpf_filter_of(dir);
+
+	if (f)
+		trace_fuse_bpf_filter_install(get_fuse_conn(inode)->dev,
+					      get_node_id(inode),
+					      FUSE_BPF_FILTER_INHERIT, f->name);
+	fuse_bpf_filter_set_fi(get_fuse_inode(inode), f);
 }
 
 /**
@@ -175,10 +187,16 @@ void fuse_bpf_filter_install(struct inode *inode,
 			     struct fuse_bpf_filter *f)
 {
 	if (ext->filter_action == FUSE_BPF_ACTION_SET ||
-	    ext->filter_action == FUSE_BPF_ACTION_REMOVE)
+	    ext->filter_action == FUSE_BPF_ACTION_REMOVE) {
+		trace_fuse_bpf_filter_install(get_fuse_conn(inode)->dev,
+					      get_node_id(inode),
+					      f ? FUSE_BPF_FILTER_SET :
+						  FUSE_BPF_FILTER_REMOVE,
+					      f ? f->name : "");
 		fuse_bpf_filter_set_fi(get_fuse_inode(inode), f);
-	else
+	} else {
 		fuse_bpf_filter_put(f);
+	}
 }
 
 /* ------------------------------------------------ connection filter ids */
@@ -209,6 +227,10 @@ static int fuse_bpf_filter_open(struct fuse_conn *fc,
 	idr_preload(GFP_KERNEL);
 	spin_lock(&fc->lock);
 	id = idr_alloc_cyclic(&fc->bpf_filter_ids, f, 1, 0, GFP_ATOMIC);
+	/* Under the lock: once it is dropped, closing the id may free @f */
+	if (id > 0)
+		trace_fuse_bpf_filter(fc->dev, FUSE_BPF_FILTER_OPEN, id,
+				      f->name);
 	spin_unlock(&fc->lock);
 	idr_preload_end();
 	if (id < 0)
@@ -238,6 +260,7 @@ static int fuse_bpf_filter_close(struct fuse_conn *fc, u32 id)
 	spin_unlock(&fc->lock);
 	if (!f)
 		return -ENOENT;
+	trace_fuse_bpf_filter(fc->dev, FUSE_BPF_FILTER_CLOSE, id, f->name);
 	fuse_bpf_filter_put(f);
 	return 0;
 }
@@ -302,8 +325,12 @@ int fuse_bpf_filter_param(struct fs_context *fsc, const char *name,
  */
 void fuse_bpf_filter_root(struct inode *root, struct fuse_bpf_filter **fp)
 {
-	if (*fp)
+	if (*fp) {
+		trace_fuse_bpf_filter_install(get_fuse_conn(root)->dev,
+					      get_node_id(root),
+					      FUSE_BPF_FILTER_ROOT, (*fp)->name);
 		fuse_bpf_filter_set_fi(get_fuse_inode(root), *fp);
+	}
 	*fp = NULL;
 }
 
@@ -315,8 +342,10 @@ void fuse_bpf_filter_root(struct inode *root, struct fuse_bpf_filter **fp)
  * @inode: the node the filter is taken from
  * @opcode: the operation's FUSE opcode
  *
- * Must be paired with fuse_bpf_call_end().  Without a filter on @inode,
- * the fuse_bpf_run_*() functions return at once.
+ * Must be paired with fuse_bpf_call_done() when the kernel served the
+ * operation, fuse_bpf_call_daemon() when the daemon is asked, or
+ * fuse_bpf_call_end().  Without a filter on @inode, the fuse_bpf_run_*()
+ * functions return at once.
  */
 void fuse_bpf_call_begin(struct fuse_bpf_call *call, struct inode *inode,
 			 u32 opcode)
@@ -324,13 +353,14 @@ void fuse_bpf_call_begin(struct fuse_bpf_call *call, struct inode *inode,
 	struct fuse_conn *fc = get_fuse_conn(inode);
 
 	memset(call, 0, sizeof(*call));
+	call->conn = fc->dev;
+	call->ctx.opcode = opcode;
+	call->ctx.phase = FUSE_BPF_PRE;
+	call->ctx.nodeid = get_node_id(inode);
 	call->filter = fuse_bpf_filter_of(inode);
 	if (!call->filter)
 		return;
 	call->fm = get_fuse_mount(inode);
-	call->ctx.opcode = opcode;
-	call->ctx.phase = FUSE_BPF_PRE;
-	call->ctx.nodeid = get_node_id(inode);
 	call->ctx.uid = from_kuid(fc->user_ns, current_fsuid());
 	call->ctx.gid = from_kgid(fc->user_ns, current_fsgid());
 	call->ctx.pid = pid_nr_ns(task_tgid(current), fc->pid_ns);
@@ -346,6 +376,52 @@ void fuse_bpf_call_end(struct fuse_bpf_call *call)
 	call->filter = NULL;
 }
 
+/*
+ * The fuse_bpf_op trace event of a call (&enum fuse_bpf_trace_served
+ * @served), unless it is an RCU path walk's attempt that the VFS retries
+ * in ref-walk mode, which has its own event then.
+ */
+static void fuse_bpf_trace_op(const struct fuse_bpf_call *call, int served,
+			      int err)
+{
+	if (call->nonblock && err == -ECHILD)
+		return;
+	trace_fuse_bpf_op(call->conn, call->ctx.nodeid, call->ctx.opcode,
+			  call->pre, call->post, served, err);
+}
+
+/**
+ * fuse_bpf_call_daemon() - end a call whose operation goes to the daemon
+ * @call: the call
+ */
+void fuse_bpf_call_daemon(struct fuse_bpf_call *call)
+{
+	if (trace_fuse_bpf_op_enabled() && !call->nonblock)
+		fuse_bpf_trace_op(call, FUSE_BPF_SERVED_DAEMON, 0);
+	fuse_bpf_call_end(call);
+}
+
+/**
+ * fuse_bpf_call_done() - end a call whose operation the kernel served
+ * @call: the call
+ * @ret: the operation's result: -errno, or 0 or more for a success
+ *
+ * Served on the backing, or failed by the filter's pre phase (which
+ * includes a file the kernel opened that the filter sends to the daemon).
+ */
+void fuse_bpf_call_done(struct fuse_bpf_call *call, long ret)
+{
+	int served = FUSE_BPF_SERVED_BACKING;
+
+	if (trace_fuse_bpf_op_enabled()) {
+		if (call->denied || call->pre == FUSE_BPF_DAEMON)
+			served = call->user_pre ? FUSE_BPF_SERVED_USER :
+						  FUSE_BPF_SERVED_FILTER;
+		fuse_bpf_trace_op(call, served, ret < 0 ? ret : 0);
+	}
+	fuse_bpf_call_end(call);
+}
+
 /**
  * fuse_bpf_call_post() - switch a call to its post phase
  * @call: the call
@@ -355,6 +431,7 @@ void fuse_bpf_call_post(struct fuse_bpf_call *call, int err)
 {
 	call->ctx.phase = FUSE_BPF_POST;
 	call->ctx.error = err;
+	call->post = call->user_post ? FUSE_BPF_POST_USER : FUSE_BPF_POST_BPF;
 }
 
 /**
@@ -399,6 +476,8 @@ static int fuse_bpf_verdict(const struct fuse_bpf_call *call, int ret)
 	pr_warn_ratelimited("fuse-bpf: filter %s returned %d for opcode %u (phase %u)\n",
 			    call->filter->name, ret, call->ctx.opcode,
 			    call->ctx.phase);
+	trace_fuse_bpf_refused(call->conn, call->ctx.nodeid, call->ctx.opcode,
+			       FUSE_BPF_REFUSED_VERDICT);
 	return -EIO;
 }
 
@@ -436,6 +515,8 @@ static int fuse_bpf_user_filter(struct fuse_bpf_call *call,
 	/* Requests sleep: never from RCU path walk */
 	if (call->nonblock)
 		return -ECHILD;
+	if (!post)
+		call->user_pre = true;
 	len = sizeof(*fin) + ua->in_size + out_size;
 	for (i = 0; i < ARRAY_SIZE(call->name); i++)
 		if (call->name[i].name)
@@ -481,6 +562,9 @@ static int fuse_bpf_user_filter(struct fuse_bpf_call *call,
 	if (ret && ret != reply_size) {
 		pr_warn_ratelimited("fuse-bpf: filter reply of %zd bytes for opcode %u, want 0 or %u\n",
 				    ret, call->ctx.opcode, reply_size);
+		trace_fuse_bpf_refused(call->conn, call->ctx.nodeid,
+				       call->ctx.opcode,
+				       FUSE_BPF_REFUSED_FILTER_REPLY);
 		return -EIO;
 	}
 	if (!post)
@@ -489,6 +573,9 @@ static int fuse_bpf_user_filter(struct fuse_bpf_call *call,
 	if (ret && call->ctx.error) {
 		pr_warn_ratelimited("fuse-bpf: post filter sent out-args for a failed opcode %u\n",
 				    call->ctx.opcode);
+		trace_fuse_bpf_refused(call->conn, call->ctx.nodeid,
+				       call->ctx.opcode,
+				       FUSE_BPF_REFUSED_FILTER_OUTARGS);
 		return -EIO;
 	}
 	return call->ctx.error;
@@ -505,6 +592,8 @@ static int fuse_bpf_outcome(struct fuse_bpf_call *call, int ret,
 	if (call->ctx.phase == FUSE_BPF_POST && call->user_post)
 		return fuse_bpf_user_filter(call, ua);
 	ret = fuse_bpf_verdict(call, ret);
+	if (call->ctx.phase == FUSE_BPF_PRE)
+		call->pre = ret;
 	if (ret == FUSE_BPF_USER_PRE)
 		return fuse_bpf_user_filter(call, ua);
 	if (ret == FUSE_BPF_USER_POST) {
@@ -551,12 +640,16 @@ static int fuse_bpf_ops_put(struct fuse_bpf_call *call,
 {
 	if (ops) {
 		rcu_read_unlock();
-		return fuse_bpf_outcome(call, ret, ua);
+		ret = fuse_bpf_outcome(call, ret, ua);
+	} else if (call->filter) {
+		ret = fuse_bpf_user_filter(call, ua);
+	} else {
+		ret = call->ctx.phase == FUSE_BPF_POST ? call->ctx.error :
+							 FUSE_BPF_BACKING;
 	}
-	if (call->filter)
-		return fuse_bpf_user_filter(call, ua);
-	return call->ctx.phase == FUSE_BPF_POST ? call->ctx.error :
-						  FUSE_BPF_BACKING;
+	if (call->ctx.phase == FUSE_BPF_PRE && ret < 0)
+		call->denied = true;
+	return ret;
 }
 
 /*
@@ -1057,6 +1150,8 @@ static int fuse_bpf_ops_reg(void *kdata, struct bpf_link *link)
 	mutex_unlock(&fuse_bpf_filters_lock);
 	if (err)
 		kfree(f);
+	else
+		trace_fuse_bpf_filter(0, FUSE_BPF_FILTER_REG, 0, f->name);
 	return err;
 }
 
@@ -1075,6 +1170,7 @@ static void fuse_bpf_ops_unreg(void *kdata, struct bpf_link *link)
 	mutex_unlock(&fuse_bpf_filters_lock);
 	if (!found)
 		return;
+	trace_fuse_bpf_filter(0, FUSE_BPF_FILTER_UNREG, 0, found->name);
 	RCU_INIT_POINTER(found->ops, NULL);
 	/* No callback of the map's programs runs once this returns. */
 	synchronize_rcu();

@@ -17,6 +17,7 @@
 #include <linux/posix_acl_xattr.h>
 #include <linux/statfs.h>
 #include <linux/xattr.h>
+#include <trace/events/fuse_bpf.h>
 
 /**
  * fuse_bpf_serve() - the backing to serve an operation on
@@ -37,7 +38,7 @@ struct fuse_backing *fuse_bpf_serve(struct inode *inode,
 	if (verdict != FUSE_BPF_DAEMON)
 		fb = fuse_bpf_backing_get(inode);
 	if (!fb)
-		fuse_bpf_call_end(call);
+		fuse_bpf_call_daemon(call);
 	return fb;
 }
 
@@ -135,7 +136,11 @@ static int fuse_bpf_getattr_post(struct fuse_bpf_call *call,
 	err = fuse_bpf_run_getattr(call, args);
 	if (err)
 		return err;
-	return fuse_bpf_attr_rewrite(fc, &args->out.attr, attr, st);
+	err = fuse_bpf_attr_rewrite(fc, &args->out.attr, attr, st);
+	if (err)
+		trace_fuse_bpf_refused(call->conn, call->ctx.nodeid, FUSE_GETATTR,
+				       FUSE_BPF_REFUSED_ATTR);
+	return err;
 }
 
 /*
@@ -192,7 +197,7 @@ bool fuse_bpf_getattr(struct inode *inode, struct kstat *stat, int *err)
 					     *err, &attr, &st);
 	if (!*err)
 		fuse_bpf_getattr_result(inode, &attr, &st, attr_version, stat);
-	fuse_bpf_call_end(&call);
+	fuse_bpf_call_done(&call, *err);
 	fuse_backing_put(fb);
 	return true;
 }
@@ -294,7 +299,7 @@ bool fuse_bpf_permission(struct mnt_idmap *idmap, struct inode *inode,
 	if (fuse_bpf_post(&call, verdict, *err))
 		*err = fuse_bpf_run_access(&call, &args);
 out:
-	fuse_bpf_call_end(&call);
+	fuse_bpf_call_done(&call, *err);
 	fuse_backing_put(fb);
 	return true;
 }
@@ -498,7 +503,7 @@ bool fuse_bpf_open(struct fuse_mount *fm, struct file *file, bool isdir,
 	       fuse_bpf_file_new(fm, file, fb, isdir, &ff);
 	if (!*err)
 		*err = fuse_bpf_open_finish(&call, &args, verdict, file, ff);
-	fuse_bpf_call_end(&call);
+	fuse_bpf_call_done(&call, *err);
 	fuse_backing_put(fb);
 	return true;
 }
@@ -586,7 +591,7 @@ bool fuse_bpf_getxattr(struct inode *inode, const char *name, void *value,
 		call.value_len = *ret;
 	}
 	*ret = fuse_bpf_xattr_post(&call, &args, verdict, *ret);
-	fuse_bpf_call_end(&call);
+	fuse_bpf_call_done(&call, *ret);
 	fuse_backing_put(fb);
 	return true;
 }
@@ -656,7 +661,7 @@ bool fuse_bpf_listxattr(struct inode *inode, char *list, size_t size,
 			*ret = fuse_bpf_listxattr_filter(list, *ret);
 	}
 	*ret = fuse_bpf_xattr_post(&call, &args, verdict, *ret);
-	fuse_bpf_call_end(&call);
+	fuse_bpf_call_done(&call, *ret);
 	fuse_backing_put(fb);
 	return true;
 }
@@ -716,7 +721,7 @@ bool fuse_bpf_setxattr(struct inode *inode, const char *name,
 	       fuse_bpf_xattr_change(fb, inode, name, value, size, flags,
 				     false);
 	*err = fuse_bpf_xattr_post(&call, &args, verdict, *err);
-	fuse_bpf_call_end(&call);
+	fuse_bpf_call_done(&call, *err);
 	fuse_backing_put(fb);
 	return true;
 }
@@ -745,7 +750,7 @@ bool fuse_bpf_removexattr(struct inode *inode, const char *name, int *err)
 	*err = verdict < 0 ? verdict :
 	       fuse_bpf_xattr_change(fb, inode, name, NULL, 0, 0, true);
 	*err = fuse_bpf_xattr_post(&call, &args, verdict, *err);
-	fuse_bpf_call_end(&call);
+	fuse_bpf_call_done(&call, *err);
 	fuse_backing_put(fb);
 	return true;
 }
@@ -813,7 +818,7 @@ bool fuse_bpf_get_link(struct dentry *dentry, struct inode *inode,
 		fuse_bpf_get_link_backing(fb, done);
 	if (verdict == FUSE_BPF_BACKING_POST)
 		*link = fuse_bpf_get_link_post(&call, *link, done);
-	fuse_bpf_call_end(&call);
+	fuse_bpf_call_done(&call, PTR_ERR_OR_ZERO(*link));
 	fuse_backing_put(fb);
 	return true;
 }
@@ -935,7 +940,13 @@ static int fuse_bpf_setattr_prepare(struct dentry *entry, struct iattr *attr,
 	if (!memcmp(orig, in, sizeof(*in)))
 		return 0;
 	err = fuse_bpf_setattr_apply(get_fuse_conn(inode), in, orig, battr);
-	return err ?: setattr_prepare(&nop_mnt_idmap, entry, battr);
+	if (err) {
+		trace_fuse_bpf_refused(get_fuse_conn(inode)->dev,
+				       get_node_id(inode), FUSE_SETATTR,
+				       FUSE_BPF_REFUSED_SETATTR);
+		return err;
+	}
+	return setattr_prepare(&nop_mnt_idmap, entry, battr);
 }
 
 /* Make the change @battr on the backing, with the daemon's credentials. */
@@ -1024,7 +1035,7 @@ bool fuse_bpf_setattr(struct dentry *entry, struct iattr *attr, int *err)
 	if (fuse_bpf_post(&call, verdict, *err))
 		*err = fuse_bpf_run_setattr(&call, &args);
 out:
-	fuse_bpf_call_end(&call);
+	fuse_bpf_call_done(&call, *err);
 	fuse_backing_put(fb);
 	return true;
 }
@@ -1092,7 +1103,7 @@ bool fuse_bpf_statfs(struct dentry *dentry, struct kstatfs *buf, int *err)
 		*err = fuse_bpf_statfs_post(&call, &args, buf, *err);
 	if (!*err)
 		buf->f_type = FUSE_SUPER_MAGIC;
-	fuse_bpf_call_end(&call);
+	fuse_bpf_call_done(&call, *err);
 	fuse_backing_put(fb);
 	return true;
 }
@@ -1149,7 +1160,7 @@ bool fuse_bpf_fsync(struct file *file, loff_t start, loff_t end,
 	}
 	if (fuse_bpf_post(&call, verdict, *err))
 		*err = fuse_bpf_run_fsync(&call, &args);
-	fuse_bpf_call_end(&call);
+	fuse_bpf_call_done(&call, *err);
 	return true;
 }
 
@@ -1185,7 +1196,7 @@ bool fuse_bpf_lseek(struct file *file, loff_t offset, int whence,
 		if (err < 0)
 			*pos = err;
 	}
-	fuse_bpf_call_end(&call);
+	fuse_bpf_call_done(&call, *pos);
 	if (*pos >= 0)
 		*pos = vfs_setpos(file, *pos, file_inode(file)->i_sb->s_maxbytes);
 	return true;
@@ -1272,7 +1283,7 @@ bool fuse_bpf_fallocate(struct file *file, int mode, loff_t offset,
 	       fuse_bpf_fallocate_backing(file, backing, mode, offset, length);
 	if (fuse_bpf_post(&call, verdict, *err))
 		*err = fuse_bpf_run_fallocate(&call, &args);
-	fuse_bpf_call_end(&call);
+	fuse_bpf_call_done(&call, *err);
 	return true;
 }
 
@@ -1370,7 +1381,7 @@ bool fuse_bpf_copy_file_range(struct file *file_in, loff_t pos_in,
 				     flags);
 	if (verdict == FUSE_BPF_BACKING_POST)
 		*ret = fuse_bpf_copy_file_range_post(&call, &args, *ret);
-	fuse_bpf_call_end(&call);
+	fuse_bpf_call_done(&call, *ret);
 	return true;
 }
 
@@ -1427,7 +1438,7 @@ bool fuse_bpf_get_acl(struct inode *inode, int type, struct posix_acl **acl)
 		*acl = ERR_PTR(err);
 	}
 out:
-	fuse_bpf_call_end(&call);
+	fuse_bpf_call_done(&call, PTR_ERR_OR_ZERO(*acl));
 	fuse_backing_put(fb);
 	return true;
 }
@@ -1529,7 +1540,7 @@ bool fuse_bpf_set_acl(struct dentry *dentry, struct posix_acl *acl, int type,
 	fuse_invalidate_attr(inode);
 	*err = fuse_bpf_xattr_post(&call, &args, verdict, *err);
 out:
-	fuse_bpf_call_end(&call);
+	fuse_bpf_call_done(&call, *err);
 	fuse_backing_put(fb);
 	return true;
 }
@@ -1566,7 +1577,7 @@ bool fuse_bpf_flush(struct file *file, fl_owner_t id, int *err)
 	locks_remove_posix(backing, id);
 	if (fuse_bpf_post(&call, verdict, *err))
 		*err = fuse_bpf_run_flush(&call, &args);
-	fuse_bpf_call_end(&call);
+	fuse_bpf_call_done(&call, *err);
 	return true;
 }
 
@@ -1624,7 +1635,7 @@ bool fuse_bpf_lock(struct file *file, int cmd, struct file_lock *fl,
 	       fuse_bpf_lock_backing(backing, cmd, fl, flock);
 	if (fuse_bpf_post(&call, verdict, *err))
 		*err = fuse_bpf_run_lock(&call, &args);
-	fuse_bpf_call_end(&call);
+	fuse_bpf_call_done(&call, *err);
 	return true;
 }
 
@@ -1712,7 +1723,7 @@ bool fuse_bpf_fileattr(struct dentry *dentry, struct mnt_idmap *idmap,
 	if (fuse_bpf_post(&call, verdict, *err))
 		*err = fuse_bpf_run_ioctl(&call, &args);
 out:
-	fuse_bpf_call_end(&call);
+	fuse_bpf_call_done(&call, *err);
 	fuse_backing_put(fb);
 	return true;
 }

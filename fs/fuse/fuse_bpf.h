@@ -42,6 +42,11 @@ struct fuse_bpf_dirname {
  * @value_len: its length
  * @user_post: the pre phase asked for a userspace post filter
  * @nonblock: RCU path walk: no userspace filter request (-ECHILD)
+ * @conn: for the fuse_bpf_op trace event: the connection's fusectl number
+ * @pre: the pre phase's verdict (&enum fuse_bpf_verdict, or -errno)
+ * @post: &enum fuse_bpf_trace_post: what ran in the post phase
+ * @user_pre: a userspace pre filter request was sent
+ * @denied: the pre phase failed the operation
  */
 struct fuse_bpf_call {
 	struct fuse_bpf_ctx ctx;
@@ -53,6 +58,11 @@ struct fuse_bpf_call {
 	size_t value_len;
 	bool user_post;
 	bool nonblock;
+	u32 conn;
+	int pre;
+	u8 post;
+	bool user_pre;
+	bool denied;
 };
 
 static inline void fuse_bpf_inode_init(struct fuse_inode *fi)
@@ -73,6 +83,8 @@ static inline bool fuse_bpf_inode_backed(struct inode *inode)
 }
 
 int fuse_bpf_resolve(struct fuse_mount *fm, struct fuse_args *args);
+int fuse_bpf_refuse_background(struct fuse_conn *fc, struct fuse_args *args);
+int fuse_bpf_refuse_nodeid(struct fuse_conn *fc, u64 nodeid, u32 opcode);
 
 /*
  * A request about a kernel node would name an id the daemon never saw.
@@ -96,26 +108,24 @@ static inline int fuse_bpf_request_check(struct fuse_mount *fm,
 		return 0;
 	if (sync)
 		return fuse_bpf_resolve(fm, args);
-	pr_warn_ratelimited("fuse-bpf: background opcode %u on kernel node 0x%llx\n",
-			    args->opcode, args->nodeid);
-	return -EOPNOTSUPP;
+	return fuse_bpf_refuse_background(fc, args);
 }
 
 /*
- * A node id in a daemon's reply (LOOKUP, CREATE, MKNOD..., READDIRPLUS)
- * or notification (INVAL_INODE, INVAL_ENTRY's parent, STORE, RETRIEVE:
- * fuse_ilookup()): never one the kernel made, which the daemon could
- * otherwise pre-claim, or guess, and so alias or act on a kernel node.
+ * A node id in a daemon's reply (LOOKUP, CREATE, MKNOD..., READDIRPLUS: the
+ * request's @opcode) or notification (INVAL_INODE, INVAL_ENTRY's parent,
+ * STORE, RETRIEVE: fuse_ilookup(), @opcode 0): never one the kernel made,
+ * which the daemon could otherwise pre-claim, or guess, and so alias or
+ * act on a kernel node.
  *
- * Return: 0, or -EIO (logged).
+ * Return: 0, or -EIO (logged and traced).
  */
-static inline int fuse_bpf_reply_nodeid(struct fuse_conn *fc, u64 nodeid)
+static inline int fuse_bpf_reply_nodeid(struct fuse_conn *fc, u64 nodeid,
+					u32 opcode)
 {
 	if (likely(!(nodeid & FUSE_NODEID_KERNEL) || !fc->bpf))
 		return 0;
-	pr_warn_ratelimited("fuse-bpf: daemon used kernel node id 0x%llx\n",
-			    nodeid);
-	return -EIO;
+	return fuse_bpf_refuse_nodeid(fc, nodeid, opcode);
 }
 
 /* backing_core.c */
@@ -135,7 +145,7 @@ int fuse_bpf_entry_check(struct fuse_conn *fc, struct fuse_args *args,
 			 const struct fuse_entry_out *outarg, int err);
 int fuse_bpf_entry_apply(struct inode *inode,
 			 const struct fuse_entry_bpf_out *ext, u64 parent,
-			 const struct qstr *name);
+			 const struct qstr *name, u32 opcode);
 int fuse_bpf_backing_check(struct fuse_conn *fc, struct file *file,
 			   unsigned int flags);
 void fuse_bpf_fill_attr(struct fuse_conn *fc, const struct kstat *st,
@@ -169,6 +179,8 @@ void fuse_bpf_filter_install(struct inode *inode,
 void fuse_bpf_call_begin(struct fuse_bpf_call *call, struct inode *inode,
 			 u32 opcode);
 void fuse_bpf_call_end(struct fuse_bpf_call *call);
+void fuse_bpf_call_daemon(struct fuse_bpf_call *call);
+void fuse_bpf_call_done(struct fuse_bpf_call *call, long ret);
 void fuse_bpf_call_post(struct fuse_bpf_call *call, int err);
 bool fuse_bpf_post(struct fuse_bpf_call *call, int verdict, int err);
 int fuse_bpf_run_lookup(struct fuse_bpf_call *call,
@@ -293,7 +305,8 @@ static inline int fuse_bpf_request_check(struct fuse_mount *fm,
 	return 0;
 }
 
-static inline int fuse_bpf_reply_nodeid(struct fuse_conn *fc, u64 nodeid)
+static inline int fuse_bpf_reply_nodeid(struct fuse_conn *fc, u64 nodeid,
+					u32 opcode)
 {
 	return 0;
 }
@@ -343,7 +356,8 @@ static inline int fuse_bpf_entry_check(struct fuse_conn *fc,
 
 static inline int fuse_bpf_entry_apply(struct inode *inode,
 				       const struct fuse_entry_bpf_out *ext,
-				       u64 parent, const struct qstr *name)
+				       u64 parent, const struct qstr *name,
+				       u32 opcode)
 {
 	return 0;
 }
