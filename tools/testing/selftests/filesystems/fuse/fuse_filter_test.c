@@ -16,7 +16,9 @@
 #include <string.h>
 #include <linux/fs.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/statfs.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
@@ -1364,4 +1366,211 @@ TEST_F(filter, shown_attributes_are_authorized)
 	EXPECT_EQ(0, as_nobody(nobody_read_hello, mpath(self, "hello")));
 	ASSERT_LOG("INIT LOOKUP(dir)");
 	fuse_mode444__destroy(skel);
+}
+
+/* ------------------------------------------------------- trace events */
+
+#define TRACEFS "/sys/kernel/tracing"
+
+static int write_str(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_TRUNC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	close(fd);
+	return n == (ssize_t)strlen(val) ? 0 : -EIO;
+}
+
+/*
+ * A tracefs instance of our own with the fuse_bpf events on, so that the
+ * events of no other test or tracer mix in.  Returns 0, or -errno.
+ */
+static int trace_start(char *inst, size_t size)
+{
+	char p[300];
+
+	if (access(TRACEFS "/instances", F_OK) &&
+	    mount("tracefs", TRACEFS, "tracefs", 0, NULL))
+		return -errno;
+	snprintf(inst, size, TRACEFS "/instances/fuse-bpf-%d", getpid());
+	if (mkdir(inst, 0700) && errno != EEXIST)
+		return -errno;
+	snprintf(p, sizeof(p), "%s/events/fuse_bpf/enable", inst);
+	return write_str(p, "1");
+}
+
+/* The instance's trace, which the read consumes (trace_pipe). */
+static size_t trace_read(const char *inst, char *buf, size_t size)
+{
+	size_t len = 0;
+	char p[300];
+	ssize_t n;
+	int fd;
+
+	snprintf(p, sizeof(p), "%s/trace_pipe", inst);
+	fd = open(p, O_RDONLY | O_NONBLOCK);
+	if (fd < 0)
+		return 0;
+	while (len < size - 1 && (n = read(fd, buf + len, size - 1 - len)) > 0)
+		len += n;
+	close(fd);
+	buf[len] = '\0';
+	return len;
+}
+
+static void trace_stop(const char *inst)
+{
+	char p[300];
+
+	snprintf(p, sizeof(p), "%s/events/fuse_bpf/enable", inst);
+	write_str(p, "0");
+	rmdir(inst);
+}
+
+/*
+ * Find each of @want (NULL-terminated) in @trace, in that order, each in
+ * one line of the events of connection @conn (the first word after the
+ * event's name).  Returns the first missing one, or NULL.
+ */
+static const char *trace_find(const char *trace, unsigned int conn,
+			      const char *const *want)
+{
+	char prefix[32];
+	const char *pos = trace, *line, *end;
+
+	snprintf(prefix, sizeof(prefix), "connection=%u ", conn);
+	for (; *want; want++) {
+		for (line = pos; line && *line; line = end ? end + 1 : NULL) {
+			char l[512];
+
+			end = strchr(line, '\n');
+			snprintf(l, sizeof(l), "%.*s",
+				 (int)(end ? end - line : strlen(line)), line);
+			if (strstr(l, *want) &&
+			    (strstr(l, prefix) || strstr(l, "connection=0 ")))
+				break;
+		}
+		if (!line || !*line)
+			return *want;
+		pos = end ? end + 1 : line + strlen(line);
+	}
+	return NULL;
+}
+
+/*
+ * The trace events of a scripted sequence: binding at LOOKUP, operations
+ * served on the backing (with and without a post phase, successes and
+ * errors), a DAEMON verdict and the resolution it needs, an errno verdict,
+ * a refused reply, a backing unbound by a reply, and a filter registered,
+ * opened, set, inherited, closed and unregistered.
+ */
+TEST_F(filter, trace_events)
+{
+	static char trace[1 << 16];
+	struct fuse_verdict *skel;
+	const char *missing;
+	char inst[256], want[4][96];
+	unsigned int conn;
+	struct stat st;
+	int id, fd, err;
+
+	err = trace_start(inst, sizeof(inst));
+	if (err == -ENOENT)
+		SKIP(return, "kernel without the fuse_bpf trace events");
+	ASSERT_EQ(0, err) TH_LOG("tracefs: %s", strerror(-err));
+	trace_read(inst, trace, sizeof(trace));
+	ASSERT_EQ(0, stat(self->mnt, &st));
+	conn = major(st.st_dev) << 20 | minor(st.st_dev);
+
+	skel = fuse_verdict__open_and_load();
+	ASSERT_NE(NULL, skel);
+	id = use_filter(self, skel->maps.verdict_ops, "verdict");
+	ASSERT_LT(0, id);
+	/* LOOKUP(dir) binds it; the kernel looks "hello" up and serves GETATTR */
+	ASSERT_EQ(0, stat_err(mpath(self, "hello"), NULL));
+	/* a backing error, with a post phase (getxattr) and without */
+	EXPECT_EQ(-1, getxattr(mpath(self, "hello"), "user.none", NULL, 0));
+	EXPECT_EQ(ENODATA, errno);
+	EXPECT_EQ(-1, removexattr(mpath(self, "hello"), "user.none"));
+	EXPECT_EQ(ENODATA, errno);
+	/* an errno verdict, then DAEMON: "hello" is resolved first */
+	skel->bss->pre_verdict = -EACCES;
+	EXPECT_EQ(EACCES, stat_err(mpath(self, "hello"), NULL));
+	skel->bss->pre_verdict = FUSE_BPF_DAEMON;
+	EXPECT_EQ(ENOENT, stat_err(mpath(self, "hello"), NULL));
+	skel->bss->pre_verdict = FUSE_BPF_BACKING;
+	trace_read(inst, trace, sizeof(trace));
+	snprintf(want[1], sizeof(want[1]), "action=open id=%d name=verdict", id);
+	snprintf(want[2], sizeof(want[2]), "nodeid=0x%llx action=set name=verdict",
+		 (unsigned long long)self->dir_id);
+	snprintf(want[3], sizeof(want[3]), "nodeid=0x%llx action=set backing_ino=",
+		 (unsigned long long)self->dir_id);
+	{
+		const char *const seq[] = {
+			"fuse_bpf_filter: connection=0 action=register id=0 name=verdict",
+			want[1], want[2], want[3],
+			"action=kernel backing_ino=",
+			"action=inherit name=verdict",
+			"op=LOOKUP pre=BACKING post=none served=backing err=0",
+			"op=GETATTR pre=BACKING post=none served=backing err=0",
+			"op=GETXATTR pre=BACKING_POST post=bpf served=backing err=-61",
+			"op=REMOVEXATTR pre=BACKING post=none served=backing err=-61",
+			"op=GETATTR pre=ERRNO post=none served=filter err=-13",
+			"op=GETATTR pre=DAEMON post=none served=daemon err=0",
+			"new_nodeid=0x0 err=-2",
+			NULL
+		};
+
+		missing = trace_find(trace, conn, seq);
+		EXPECT_EQ(NULL, missing) TH_LOG("no \"%s\" in order in:\n%s",
+						missing, trace);
+	}
+	/* RCU path walks retried in ref-walk mode leave no event */
+	EXPECT_EQ(NULL, strstr(trace, "err=-10\n"));
+
+	/*
+	 * A refused reply, then a reply that unbinds "dir"; the O_PATH file
+	 * keeps the node, which both replies name again.
+	 */
+	fd = open(mpath(self, ""), O_PATH);
+	ASSERT_LE(0, fd);
+	td_set_filter(self->d, self->dir_id, FUSE_BPF_ACTION_SET, 77);
+	ASSERT_EQ(0, td_inval_entry(self->d, TD_ROOT_ID, "dir"));
+	EXPECT_EQ(EBADF, stat_err(mpath(self, "hello"), NULL));
+	td_set_filter(self->d, self->dir_id, FUSE_BPF_ACTION_KEEP, 0);
+	td_set_backing(self->d, self->dir_id, FUSE_BPF_ACTION_REMOVE, 0);
+	/* -ENOENT: the refused LOOKUP left no dentry to invalidate */
+	err = td_inval_entry(self->d, TD_ROOT_ID, "dir");
+	ASSERT_TRUE(err == 0 || err == -ENOENT) TH_LOG("%s", strerror(-err));
+	EXPECT_EQ(0, stat_err(mpath(self, ""), NULL));
+	close(fd);
+	/* the filter goes: its id is closed, its map detached */
+	ASSERT_EQ(0, td_filter_close(self->d, id));
+	bpf_link__destroy(self->link);
+	self->link = NULL;
+	trace_read(inst, trace, sizeof(trace));
+	snprintf(want[0], sizeof(want[0]),
+		 "nodeid=0x%llx op=LOOKUP reason=no_filter_id",
+		 (unsigned long long)self->dir_id);
+	snprintf(want[1], sizeof(want[1]), "nodeid=0x%llx action=unbind_remove",
+		 (unsigned long long)self->dir_id);
+	snprintf(want[2], sizeof(want[2]), "action=close id=%d name=verdict", id);
+	{
+		const char *const seq[] = {
+			want[0], want[1], want[2],
+			"fuse_bpf_filter: connection=0 action=unregister id=0 name=verdict",
+			NULL
+		};
+
+		missing = trace_find(trace, conn, seq);
+		EXPECT_EQ(NULL, missing) TH_LOG("no \"%s\" in order in:\n%s",
+						missing, trace);
+	}
+	/* the daemon served the stat of "dir": no event */
+	EXPECT_EQ(NULL, strstr(trace, "served=backing"));
+	trace_stop(inst);
+	fuse_verdict__destroy(skel);
 }
