@@ -1,36 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * What the fuse-bpf filter programs share: the kfuncs, and the few
- * constants of the kernel's that BTF does not carry.
+ * The selftests' filters include this: the kernel's types from the
+ * vmlinux.h of the kernel under test when there is one (dev/fbpf tools),
+ * else the ones tools/fuse-bpf ships (its stand-alone build), then the
+ * installed filter header, <fuse_bpf/filter.bpf.h>
+ * (tools/fuse-bpf/include), with the kfuncs and the kernel's constants.
  */
 #ifndef FUSE_FILTER_BPF_H
 #define FUSE_FILTER_BPF_H
 
+#if __has_include("vmlinux.h")
 #include "vmlinux.h"
-#include <bpf/bpf_helpers.h>
-#include <bpf/bpf_tracing.h>
+#endif
+#include <fuse_bpf/filter.bpf.h>
 
-extern int bpf_fuse_get_name(struct fuse_bpf_ctx *fc, __u32 index,
-			     char *buf, __u32 buf__sz) __ksym;
-extern int bpf_fuse_set_name(struct fuse_bpf_ctx *fc, const char *buf,
-			     __u32 buf__sz) __ksym;
-extern int bpf_fuse_get_value(struct fuse_bpf_ctx *fc, __u32 offset,
-			      void *buf, __u32 buf__sz) __ksym;
-
-#define S_IFMT		00170000
-#define S_IFREG		0100000
-#define S_IFDIR		0040000
-#define O_ACCMODE	00000003
-#define O_RDONLY	00000000
-#define O_TRUNC		00001000
-#define MAY_WRITE	0x00000002
-#define FS_IOC_FSSETXATTR	0x401c5820
-#define EPERM		1
-#define ENOENT		2
-#define EIO		5
-#define EACCES		13
-#define EROFS		30
-
-#define FUSE_NAME_BUF	256
+#define FUSE_NAME_BUF	FUSE_BPF_NAME_BUF
 
 #endif /* FUSE_FILTER_BPF_H */
