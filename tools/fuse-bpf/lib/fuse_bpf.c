@@ -21,15 +21,11 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
-#include <linux/fuse.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "fuse_bpf.h"
-
-#ifndef FUSE_BPF
-#error "<linux/fuse.h> without FUSE_BPF: build with -isystem <fuse-bpf kernel>/usr/include"
-#endif
+#include "fuse_bpf_uapi.h"
 
 static_assert(FUSE_BPF_BACKING_KEEP == FUSE_BPF_ACTION_KEEP, "uapi");
 static_assert(FUSE_BPF_BACKING_SET == FUSE_BPF_ACTION_SET, "uapi");
@@ -425,7 +421,7 @@ static bool patch_init(struct fuse_bpf_conn *c, struct fuse_init_out *out)
 	    (kflags & FUSE_PASSTHROUGH)) {
 		flags |= FUSE_INIT_EXT | FUSE_PASSTHROUGH;
 		flags &= ~(uint64_t)FUSE_WRITEBACK_CACHE;
-		out->max_stack_depth = c->max_stack_depth;
+		FUSE_BPF_INIT_MAX_STACK_DEPTH(out) = c->max_stack_depth;
 		atomic_store(&c->passthrough, true);
 		if ((c->want & FUSE_BPF_WANT_BPF) && (kflags & FUSE_BPF)) {
 			flags |= FUSE_BPF;
@@ -754,7 +750,7 @@ static void fill_open(struct fuse_open_out *o, const struct fuse_file_info *fi,
 		o->open_flags |= FOPEN_NOFLUSH;
 	if (passthrough_id) {
 		o->open_flags |= FOPEN_PASSTHROUGH;
-		o->backing_id = passthrough_id;
+		FUSE_BPF_OPEN_BACKING_ID(o) = passthrough_id;
 	}
 }
 
