@@ -996,6 +996,7 @@ int fuse_bpf_unmount(const char *mountpoint)
 
 struct fuse_bpf_filter {
 	struct bpf_object *obj;
+	bool own_obj;		/* fuse_bpf_filter_load*(): closed at unload */
 	unsigned int count;
 	struct bpf_link *links[MAX_FILTERS];
 	char names[MAX_FILTERS][FUSE_BPF_FILTER_NAME_MAX];
@@ -1142,8 +1143,145 @@ void fuse_bpf_filter_unload(struct fuse_bpf_filter *filter)
 		return;
 	for (i = 0; i < filter->count; i++)
 		bpf_link__destroy(filter->links[i]);
-	bpf_object__close(filter->obj);
+	if (filter->own_obj)
+		bpf_object__close(filter->obj);
 	free(filter);
+}
+
+static void libbpf_print_once(void)
+{
+	static pthread_once_t print_once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&print_once, libbpf_print_init);
+}
+
+static bool is_ops_map(const struct bpf_map *map)
+{
+	return bpf_map__type(map) == BPF_MAP_TYPE_STRUCT_OPS &&
+	       bpf_map__autocreate(map);
+}
+
+/*
+ * Loaded?  Programs get their descriptors at load (maps have placeholder
+ * descriptors from open on, in libbpf 1.3 and later).
+ */
+static bool obj_loaded(const struct bpf_object *obj)
+{
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, obj)
+		if (bpf_program__fd(prog) >= 0)
+			return true;
+	return false;
+}
+
+/* @name with every "%p" replaced by the process id, checked */
+static int name_expand(char out[FUSE_BPF_FILTER_NAME_MAX], const char *name)
+{
+	char pid[24];
+	size_t n = 0, len;
+	const char *p;
+
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	for (p = name; p && *p; p++) {
+		const char *add = p;
+
+		len = 1;
+		if (p[0] == '%' && p[1] == 'p') {
+			add = pid;
+			len = strlen(pid);
+			p++;
+		}
+		if (n + len >= FUSE_BPF_FILTER_NAME_MAX)
+			goto bad;
+		memcpy(out + n, add, len);
+		n += len;
+	}
+	out[n] = '\0';
+	if (n && !strchr(out, ','))
+		return 0;
+bad:
+	fuse_log(FUSE_LOG_ERR, "fuse-bpf: bad filter name '%s' (1 to %d bytes once %%p is the process id, no comma)\n",
+		 name ? name : "(null)", FUSE_BPF_FILTER_NAME_MAX - 1);
+	return -EINVAL;
+}
+
+/*
+ * Check (and with @rename, rename) the fuse_bpf_ops maps of an object
+ * that is not loaded yet; @path names it in messages.
+ */
+static int names_check(struct bpf_object *obj, const char *path,
+		       const char *rename)
+{
+	char name[FUSE_BPF_FILTER_NAME_MAX];
+	struct bpf_map *map;
+	unsigned int n = 0, found = 0;
+	int err;
+
+	bpf_object__for_each_map(map, obj) {
+		if (!is_ops_map(map))
+			continue;
+		if (++n > MAX_FILTERS) {
+			fuse_log(FUSE_LOG_ERR, "fuse-bpf: %s: more than %d struct_ops maps\n",
+				 path, MAX_FILTERS);
+			return -E2BIG;
+		}
+		/* @rename renames the first filter only */
+		err = ops_name(bpf_object__btf(obj), map, name, path,
+			       found ? NULL : rename);
+		if (err < 0)
+			return err;
+		found += err;
+	}
+	if (!found) {
+		fuse_log(FUSE_LOG_ERR, "fuse-bpf: %s: no struct %s in the object\n",
+			 path, FUSE_BPF_OPS_TYPE);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Attach the fuse_bpf_ops maps of a loaded object to @f */
+static int attach_loaded(struct fuse_bpf_filter *f, const char *path)
+{
+	struct bpf_map *map;
+	char msg[512];
+	int err;
+
+	bpf_object__for_each_map(map, f->obj) {
+		if (!is_ops_map(map))
+			continue;
+		if (f->count == MAX_FILTERS)
+			return -E2BIG;
+		/* the object's copy of the initial value: the name loaded */
+		err = ops_name(bpf_object__btf(f->obj), map,
+			       f->names[f->count], path, NULL);
+		if (err < 0)
+			return err;
+		if (!err)
+			continue;
+		libbpf_last[0] = '\0';
+		f->links[f->count] = bpf_map__attach_struct_ops(map);
+		if (!f->links[f->count]) {
+			err = bpf_err(-errno, msg, sizeof(msg));
+			if (err == -EEXIST)
+				fuse_log(FUSE_LOG_ERR,
+					 "fuse-bpf: %s: attaching filter %s: a filter of that name is attached already (filter names are system-wide: another daemon, or another instance of this one?); give each instance a name of its own, e.g. fuse_bpf_filter_set_name(obj, \"%.10s-%%p\") or fuse-bpf-passthrough --filter-name %.10s-%%p\n",
+					 path, f->names[f->count],
+					 f->names[f->count], f->names[f->count]);
+			else
+				fuse_log(FUSE_LOG_ERR, "fuse-bpf: %s: attaching filter %s: %s\n",
+					 path, f->names[f->count], msg);
+			return err;
+		}
+		f->count++;
+	}
+	if (!f->count) {
+		fuse_log(FUSE_LOG_ERR, "fuse-bpf: %s: no struct %s in the object\n",
+			 path, FUSE_BPF_OPS_TYPE);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 int fuse_bpf_filter_load(struct fuse_bpf_filter **filterp, const char *path)
@@ -1154,26 +1292,20 @@ int fuse_bpf_filter_load(struct fuse_bpf_filter **filterp, const char *path)
 int fuse_bpf_filter_load_as(struct fuse_bpf_filter **filterp,
 			    const char *path, const char *name)
 {
+	char as[FUSE_BPF_FILTER_NAME_MAX];
 	struct fuse_bpf_filter *f;
-	bool ours[MAX_FILTERS] = { false };
-	static pthread_once_t print_once = PTHREAD_ONCE_INIT;
-	struct bpf_map *map;
-	unsigned int i, n = 0;
 	char msg[512];
 	int err, fd;
 
-	if (name && (!*name || strlen(name) >= FUSE_BPF_FILTER_NAME_MAX ||
-		     strchr(name, ','))) {
-		fuse_log(FUSE_LOG_ERR, "fuse-bpf: bad filter name '%s' (1 to %d bytes, no comma)\n",
-			 name, FUSE_BPF_FILTER_NAME_MAX - 1);
+	if (name && name_expand(as, name))
 		return -EINVAL;
-	}
 	f = calloc(1, sizeof(*f));
 	if (!f) {
 		fuse_log(FUSE_LOG_ERR, "fuse-bpf: out of memory\n");
 		return -ENOMEM;
 	}
-	pthread_once(&print_once, libbpf_print_init);
+	f->own_obj = true;
+	libbpf_print_once();
 	/* the file's own errors apart from libbpf's, which may be ENOENT too */
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
@@ -1194,31 +1326,9 @@ int fuse_bpf_filter_load_as(struct fuse_bpf_filter **filterp,
 		return err;
 	}
 	/* names first: the initial values are the object's own until load */
-	bpf_object__for_each_map(map, f->obj) {
-		if (bpf_map__type(map) != BPF_MAP_TYPE_STRUCT_OPS ||
-		    !bpf_map__autocreate(map))
-			continue;
-		if (n == MAX_FILTERS) {
-			fuse_log(FUSE_LOG_ERR, "fuse-bpf: %s: more than %d struct_ops maps\n",
-				 path, MAX_FILTERS);
-			err = -E2BIG;
-			goto out;
-		}
-		/* @name renames the first filter only */
-		err = ops_name(bpf_object__btf(f->obj), map, f->names[f->count],
-			       path, f->count ? NULL : name);
-		if (err < 0)
-			goto out;
-		ours[n++] = err;
-		if (err)
-			f->count++;
-	}
-	if (!f->count) {
-		fuse_log(FUSE_LOG_ERR, "fuse-bpf: %s: no struct %s in the object\n",
-			 path, FUSE_BPF_OPS_TYPE);
-		err = -EINVAL;
+	err = names_check(f->obj, path, name ? as : NULL);
+	if (err)
 		goto out;
-	}
 	if (!kernel_has_ops()) {
 		fuse_log(FUSE_LOG_ERR,
 			 "fuse-bpf: %s: the kernel has no struct %s (no fuse-bpf filters)\n",
@@ -1234,25 +1344,54 @@ int fuse_bpf_filter_load_as(struct fuse_bpf_filter **filterp,
 			 path, msg);
 		goto out;
 	}
-	n = 0;
-	i = 0;
-	bpf_object__for_each_map(map, f->obj) {
-		if (bpf_map__type(map) != BPF_MAP_TYPE_STRUCT_OPS ||
-		    !bpf_map__autocreate(map) || !ours[n++])
-			continue;
-		libbpf_last[0] = '\0';
-		f->links[i] = bpf_map__attach_struct_ops(map);
-		if (!f->links[i]) {
-			err = bpf_err(-errno, msg, sizeof(msg));
-			fuse_log(FUSE_LOG_ERR, "fuse-bpf: %s: attaching filter %s: %s%s\n",
-				 path, f->names[i], msg,
-				 err == -EEXIST ?
-				 " (a filter of that name is attached already)" : "");
-			f->count = i;
-			goto out;
-		}
-		i++;
+	err = attach_loaded(f, path);
+	if (err)
+		goto out;
+	*filterp = f;
+	return 0;
+
+out:
+	fuse_bpf_filter_unload(f);
+	return err;
+}
+
+int fuse_bpf_filter_set_name(struct bpf_object *obj, const char *name)
+{
+	char as[FUSE_BPF_FILTER_NAME_MAX];
+
+	libbpf_print_once();
+	if (name_expand(as, name))
+		return -EINVAL;
+	if (obj_loaded(obj)) {
+		fuse_log(FUSE_LOG_ERR, "fuse-bpf: %s: loaded already: name the filter between open and load\n",
+			 bpf_object__name(obj));
+		return -EBUSY;
 	}
+	return names_check(obj, bpf_object__name(obj), as);
+}
+
+int fuse_bpf_filter_attach(struct fuse_bpf_filter **filterp,
+			   struct bpf_object *obj)
+{
+	struct fuse_bpf_filter *f;
+	int err;
+
+	libbpf_print_once();
+	f = calloc(1, sizeof(*f));
+	if (!f) {
+		fuse_log(FUSE_LOG_ERR, "fuse-bpf: out of memory\n");
+		return -ENOMEM;
+	}
+	f->obj = obj;
+	if (!obj_loaded(obj)) {
+		fuse_log(FUSE_LOG_ERR, "fuse-bpf: %s: the object is not loaded (attach after bpf_object__load())\n",
+			 bpf_object__name(obj));
+		err = -EINVAL;
+		goto out;
+	}
+	err = attach_loaded(f, bpf_object__name(obj));
+	if (err)
+		goto out;
 	*filterp = f;
 	return 0;
 

@@ -102,8 +102,9 @@ struct fuse_bpf_conn;
  * struct fuse_bpf_filter - BPF filters loaded from one object file
  *
  * Opaque.  Made by fuse_bpf_filter_load(), which attaches every struct
- * fuse_bpf_ops of the object; freed, and the filters detached, by
- * fuse_bpf_filter_unload().
+ * fuse_bpf_ops of the object, or by fuse_bpf_filter_attach() for an
+ * object the caller loaded (a skeleton's); freed, and the filters
+ * detached, by fuse_bpf_filter_unload().
  */
 struct fuse_bpf_filter;
 
@@ -600,7 +601,8 @@ int fuse_bpf_filter_load(struct fuse_bpf_filter **filterp, const char *path);
  * @filterp: where the new handle goes
  * @path: a BPF object file, as for fuse_bpf_filter_load()
  * @name: the name to register the object's first filter as (1 to 15
- *	bytes, no comma), or NULL for the name the object gives it
+ *	bytes, no comma; every "%p" becomes the process id), or NULL for
+ *	the name the object gives it
  *
  * Filter names are global: two daemons that attach the same object at
  * once (two mounts of one file system type) need different names, or
@@ -616,12 +618,59 @@ int fuse_bpf_filter_load_as(struct fuse_bpf_filter **filterp,
 			    const char *path, const char *name);
 
 /**
+ * fuse_bpf_filter_set_name() - name an object's filter before its load
+ * @obj: a BPF object opened and not loaded yet: bpf_object__open_file(),
+ *	or a bpftool skeleton's NAME__open() (its ->obj)
+ * @name: the name to register the object's first struct fuse_bpf_ops as
+ *	(1 to 15 bytes, no comma); every "%p" in it becomes the process
+ *	id, so that "hide-%p" names each running instance apart
+ *
+ * The skeleton workflow: NAME__open(), set the program's .rodata through
+ * the skeleton, fuse_bpf_filter_set_name(skel->obj, "NAME-%p"),
+ * NAME__load(), fuse_bpf_filter_attach(&f, skel->obj); at the end
+ * fuse_bpf_filter_unload(f), then NAME__destroy().  The name is written
+ * into the map's initial value, which libbpf loads.  @obj must come
+ * from the libbpf the library uses: the system's libbpf when the
+ * library was built against it, else the copy libfuse-bpf.a carries
+ * (link the program statically with libfuse-bpf.a: libfuse-bpf.so
+ * hides its copy).  Not thread-safe.
+ *
+ * Return: 0; -EINVAL for a bad @name or an object without a named
+ * struct fuse_bpf_ops; -EBUSY when @obj is loaded already; -E2BIG for
+ * more than 16 struct_ops maps.
+ */
+int fuse_bpf_filter_set_name(struct bpf_object *obj, const char *name);
+
+/**
+ * fuse_bpf_filter_attach() - attach the filters of a loaded object
+ * @filterp: where the new handle goes
+ * @obj: a BPF object the caller opened and loaded (bpf_object__load(),
+ *	a skeleton's NAME__load()), from the library's libbpf (see
+ *	fuse_bpf_filter_set_name())
+ *
+ * As fuse_bpf_filter_load() does after its load: attaches every struct
+ * fuse_bpf_ops of @obj under the name in its map (the object's, or the
+ * one fuse_bpf_filter_set_name() gave).  The handle does not own @obj:
+ * fuse_bpf_filter_unload() detaches the filters and leaves the object to
+ * the caller, who destroys it after.  Not thread-safe.
+ *
+ * Return: 0; -EINVAL when @obj is not loaded or holds no named struct
+ * fuse_bpf_ops; -EEXIST when a filter of that name is attached already
+ * (by another daemon or instance: the message says how to name each
+ * apart); -ENOMEM; else libbpf's attach error.
+ */
+int fuse_bpf_filter_attach(struct fuse_bpf_filter **filterp,
+			   struct bpf_object *obj);
+
+/**
  * fuse_bpf_filter_unload() - detach the filters of a handle and free it
- * @filter: from fuse_bpf_filter_load(), or NULL
+ * @filter: from fuse_bpf_filter_load() or fuse_bpf_filter_attach(), or
+ *	NULL
  *
  * Destroys the links (the kernel forgets the names; nodes that hold one
  * of the filters are served as if it had no callbacks) and closes the
- * object.  Filter ids a daemon opened stay valid but name a dead filter.
+ * object fuse_bpf_filter_load() opened (not one given to
+ * fuse_bpf_filter_attach()).  Filter ids a daemon opened stay valid but name a dead filter.
  */
 void fuse_bpf_filter_unload(struct fuse_bpf_filter *filter);
 
