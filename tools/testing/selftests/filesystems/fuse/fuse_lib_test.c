@@ -34,6 +34,7 @@
 #include "fuse_bpf.h"
 #include "fuse_user.skel.h"
 #include "fuse_bad_ctx_write.skel.h"
+#include "fuse_nosuffix.skel.h"
 
 /* The kernel's filter verdicts (include/linux/fuse_bpf_ops.h) */
 #define V_BACKING	0
@@ -99,6 +100,7 @@ FIXTURE(lib) {
 	int backing[MAX_INOS];		/* backing ids registered */
 	unsigned int inos;
 	bool set_filter;		/* LOOKUP replies SET the filter */
+	const char *root_filter;	/* bpf_filter= of a backed root */
 	bool kernel_id;			/* LOOKUP of "kid" names bit 63 */
 	int kernel_id_ret;		/* what the library returned */
 	unsigned int backing_opens;
@@ -295,7 +297,7 @@ static void *loop_thread(void *arg)
 
 /*
  * Mount with the root backed by SOURCE (or served by the daemon) and
- * the "user" filter on it, callbacks as given, and serve in a thread.
+ * the "user" filter on it (or root_filter), callbacks as given, and serve in a thread.
  */
 static int start(struct _test_data_lib *self, bool root_backed,
 		 const struct fuse_bpf_user_filter_ops *uf,
@@ -328,7 +330,7 @@ static int start(struct _test_data_lib *self, bool root_backed,
 		if (fd < 0)
 			return -errno;
 		mo.backing_root_fd = fd;
-		mo.bpf_filter = "user";
+		mo.bpf_filter = self->root_filter ?: "user";
 	}
 	err = fuse_bpf_mount(self->se, self->conn, self->mnt, &mo);
 	if (fd >= 0)
@@ -683,6 +685,124 @@ TEST_F(lib, bad_object_cause)
 	EXPECT_TRUE(log_has("BEGIN PROG LOAD LOG")) TH_LOG("log: %s", log_buf);
 	EXPECT_TRUE(log_has(cause)) TH_LOG("log: %s", log_buf);
 	EXPECT_STREQ("", err);
+}
+
+/* fuse_nosuffix (the worked example) opened, with its suffix and name */
+static struct fuse_nosuffix *nosuffix_open(const char *suffix,
+					   const char *name)
+{
+	struct fuse_nosuffix *skel = fuse_nosuffix__open();
+
+	if (!skel)
+		return NULL;
+	snprintf((char *)skel->rodata->suffix, sizeof(skel->rodata->suffix),
+		 "%s", suffix);
+	if (fuse_bpf_filter_set_name(skel->obj, name)) {
+		fuse_nosuffix__destroy(skel);
+		return NULL;
+	}
+	return skel;
+}
+
+/*
+ * The skeleton workflow of "Writing a filter" with the worked example:
+ * open, set .rodata and a per-instance name ("%p"), load, attach through
+ * the library.  Two instances with their own suffixes and names are
+ * attached at once; a third under a name in use gets -EEXIST and a
+ * message saying how to name instances apart.  Each instance, as the
+ * root's filter, refuses exactly its own suffix in creations, links and
+ * renames, in the kernel: no such request reaches the daemon.
+ */
+TEST_F(lib, skeleton_instances)
+{
+	struct fuse_nosuffix *a, *b, *c;
+	struct fuse_bpf_filter *fa = NULL, *fb = NULL, *fc = NULL;
+	char name_a[16], name_b[16];
+	__u64 refused;
+	int fd;
+
+	snprintf(name_a, sizeof(name_a), "nsfx-a-%d", (int)getpid());
+	snprintf(name_b, sizeof(name_b), "nsfx-b-%d", (int)getpid());
+	a = nosuffix_open(".tmp", "nsfx-a-%p");
+	b = nosuffix_open(".bak", "nsfx-b-%p");
+	c = nosuffix_open(".tmp", "nsfx-a-%p");
+	ASSERT_NE(NULL, a);
+	ASSERT_NE(NULL, b);
+	ASSERT_NE(NULL, c);
+	EXPECT_EQ(-EINVAL, fuse_bpf_filter_set_name(c->obj, "much-too-long-%p"));
+	EXPECT_EQ(-EINVAL, fuse_bpf_filter_attach(&fc, c->obj));
+	EXPECT_TRUE(log_has("not loaded")) TH_LOG("log: %s", log_buf);
+	ASSERT_EQ(0, fuse_nosuffix__load(a));
+	ASSERT_EQ(0, fuse_nosuffix__load(b));
+	ASSERT_EQ(0, fuse_nosuffix__load(c));
+	EXPECT_EQ(-EBUSY, fuse_bpf_filter_set_name(a->obj, "late"));
+	ASSERT_EQ(0, fuse_bpf_filter_attach(&fa, a->obj));
+	ASSERT_EQ(0, fuse_bpf_filter_attach(&fb, b->obj));
+	EXPECT_STREQ(name_a, fuse_bpf_filter_name(fa, 0));
+	EXPECT_STREQ(name_b, fuse_bpf_filter_name(fb, 0));
+	EXPECT_EQ(NULL, fuse_bpf_filter_name(fa, 1));
+	log_reset();
+	EXPECT_EQ(-EEXIST, fuse_bpf_filter_attach(&fc, c->obj));
+	EXPECT_TRUE(log_has("give each instance a name of its own"))
+		TH_LOG("log: %s", log_buf);
+	EXPECT_TRUE(log_has(name_a)) TH_LOG("log: %s", log_buf);
+
+	/* a on the root: ".tmp" names refused, ".bak" ones made */
+	self->root_filter = name_a;
+	ASSERT_EQ(0, start(self, true, NULL, NULL));
+	EXPECT_EQ(-1, mkdir(pj(self->mnt, "d.tmp"), 0755));
+	EXPECT_EQ(EPERM, errno);
+	fd = open(pj(self->mnt, "f.tmp"), O_WRONLY | O_CREAT, 0644);
+	EXPECT_EQ(-1, fd);
+	EXPECT_EQ(EPERM, errno);
+	EXPECT_EQ(-1, symlink("file", pj(self->mnt, "s.tmp")));
+	EXPECT_EQ(EPERM, errno);
+	EXPECT_EQ(-1, link(pj(self->mnt, "file"), pj(self->mnt, "l.tmp")));
+	EXPECT_EQ(EPERM, errno);
+	EXPECT_EQ(-1, rename(pj(self->mnt, "file"), pj(self->mnt, "r.tmp")));
+	EXPECT_EQ(EPERM, errno);
+	/* at least once each (the kernel may retry an open as a mknod) */
+	refused = a->bss->refused;
+	EXPECT_LE(5, refused);
+	EXPECT_EQ(0, mkdir(pj(self->mnt, "d.bak"), 0755));
+	EXPECT_EQ(0, stat_err(pj(self->src, "d.bak"), NULL));
+	EXPECT_EQ(ENOENT, stat_err(pj(self->src, "d.tmp"), NULL));
+	EXPECT_EQ(ENOENT, stat_err(pj(self->src, "f.tmp"), NULL));
+	EXPECT_EQ(ENOENT, stat_err(pj(self->src, "s.tmp"), NULL));
+	EXPECT_EQ(ENOENT, stat_err(pj(self->src, "l.tmp"), NULL));
+	EXPECT_EQ(ENOENT, stat_err(pj(self->src, "r.tmp"), NULL));
+	EXPECT_EQ(0, stat_err(pj(self->src, "file"), NULL));
+	EXPECT_EQ(refused, a->bss->refused);
+	EXPECT_EQ(0, b->bss->refused);
+	EXPECT_EQ(0, count(self, FUSE_MKDIR));
+	EXPECT_EQ(0, count(self, FUSE_MKNOD));
+	EXPECT_EQ(0, count(self, FUSE_CREATE));
+	EXPECT_EQ(0, count(self, FUSE_SYMLINK));
+	EXPECT_EQ(0, count(self, FUSE_LINK));
+	EXPECT_EQ(0, count(self, FUSE_RENAME));
+	EXPECT_EQ(0, count(self, FUSE_RENAME2));
+	stop(self);
+
+	/* b, attached all along: the other way round */
+	self->root_filter = name_b;
+	ASSERT_EQ(0, start(self, true, NULL, NULL));
+	EXPECT_EQ(-1, rename(pj(self->mnt, "file"), pj(self->mnt, "r.bak")));
+	EXPECT_EQ(EPERM, errno);
+	EXPECT_EQ(0, rename(pj(self->mnt, "file"), pj(self->mnt, "r.tmp")));
+	EXPECT_EQ(0, stat_err(pj(self->src, "r.tmp"), NULL));
+	EXPECT_EQ(ENOENT, stat_err(pj(self->src, "r.bak"), NULL));
+	EXPECT_LE(1, b->bss->refused);
+	EXPECT_EQ(refused, a->bss->refused);
+	EXPECT_EQ(0, count(self, FUSE_RENAME));
+	EXPECT_EQ(0, count(self, FUSE_RENAME2));
+	stop(self);
+
+	fuse_bpf_filter_unload(fa);
+	fuse_bpf_filter_unload(fb);
+	fuse_bpf_filter_unload(fc);
+	fuse_nosuffix__destroy(a);
+	fuse_nosuffix__destroy(b);
+	fuse_nosuffix__destroy(c);
 }
 
 TEST_HARNESS_MAIN
