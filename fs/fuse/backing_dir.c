@@ -722,6 +722,24 @@ static bool fuse_bpf_serve_two(struct inode *a, struct inode *b,
 }
 
 /*
+ * The linked node's filter, with FUSE_BPF_F_BOTH_ENDS, on the pre phase
+ * verdict of the new directory's.
+ */
+static int fuse_bpf_link_other_end(struct fuse_bpf_call *call,
+				   struct inode *inode,
+				   struct fuse_bpf_link_args *args, int verdict)
+{
+	struct fuse_bpf_call other;
+
+	if (verdict < 0 || !fuse_bpf_call_other_end(&other, call, inode))
+		return verdict;
+	verdict = fuse_bpf_other_end_verdict(&other, verdict,
+					     fuse_bpf_run_link(&other, args));
+	fuse_bpf_call_end(&other);
+	return verdict;
+}
+
+/*
  * Link @fb's backing into @dfb's directory as @newent, and get its node;
  * -EXDEV unless both are backed, on one mount.
  */
@@ -769,7 +787,9 @@ static int fuse_bpf_link_backing(struct fuse_backing *dfb,
  * @newent: negative dentry of the new name
  * @err: 0 or -errno; -EXDEV when only one side is backed
  *
- * The new name gets a node of its own, as a lookup would give it.
+ * The new name gets a node of its own, as a lookup would give it.  The
+ * filter of @newdir decides, then that of @entry if it asks to
+ * (FUSE_BPF_F_BOTH_ENDS).
  *
  * Return: true when @newdir or @entry is backed.
  */
@@ -791,6 +811,7 @@ bool fuse_bpf_link(struct dentry *entry, struct inode *newdir,
 	fuse_bpf_call_begin(&call, newdir, FUSE_LINK);
 	call.name[0] = newent->d_name;
 	verdict = fuse_bpf_run_link(&call, &args);
+	verdict = fuse_bpf_link_other_end(&call, oldinode, &args, verdict);
 	if (!fuse_bpf_serve_two(newdir, oldinode, &call, verdict, &dfb, &fb))
 		return false;
 	*err = verdict < 0 ? verdict :
@@ -1007,6 +1028,25 @@ out:
 	return err;
 }
 
+/*
+ * The new directory's filter, with FUSE_BPF_F_BOTH_ENDS, on the pre phase
+ * verdict of the old directory's.
+ */
+static int fuse_bpf_rename_other_end(struct fuse_bpf_call *call,
+				     struct inode *newdir,
+				     struct fuse_bpf_rename_args *args,
+				     int verdict)
+{
+	struct fuse_bpf_call other;
+
+	if (verdict < 0 || !fuse_bpf_call_other_end(&other, call, newdir))
+		return verdict;
+	verdict = fuse_bpf_other_end_verdict(&other, verdict,
+					     fuse_bpf_run_rename(&other, args));
+	fuse_bpf_call_end(&other);
+	return verdict;
+}
+
 /**
  * fuse_bpf_rename() - rename, within backed directories or by the daemon
  * @idmap: idmap of the FUSE mount
@@ -1019,8 +1059,9 @@ out:
  * @flags: RENAME_NOREPLACE, RENAME_EXCHANGE, RENAME_WHITEOUT
  *
  * Sends @args when neither directory is backed or the filter of @olddir
- * says so.  Both names are looked up again under lock_rename() and must
- * still lead to the nodes' backings.
+ * says so, or that of @newdir if it asks to decide (FUSE_BPF_F_BOTH_ENDS).
+ * Both names are looked up again under lock_rename() and must still lead
+ * to the nodes' backings.
  *
  * Return: 0 or -errno; -EXDEV when only one directory is backed or the
  * backings are on different mounts.
@@ -1044,6 +1085,7 @@ int fuse_bpf_rename(struct mnt_idmap *idmap, struct fuse_mount *fm,
 	call.name[0] = oldent->d_name;
 	call.name[1] = newent->d_name;
 	verdict = fuse_bpf_run_rename(&call, &rargs);
+	verdict = fuse_bpf_rename_other_end(&call, newdir, &rargs, verdict);
 	if (!fuse_bpf_serve_two(olddir, newdir, &call, verdict, &ofb, &nfb))
 		return fuse_simple_idmap_request(idmap, fm, args);
 	err = verdict < 0 ? verdict :

@@ -6,7 +6,8 @@
  * A BPF program implements struct fuse_bpf_ops and names it.  Attaching
  * the struct_ops map registers the name here (reg); detaching it removes
  * the name and clears the filter's ops (unreg), after which nodes that
- * still use the filter are served as if it had no callbacks.  A daemon
+ * still use the filter are served as if it had no callbacks, or, with
+ * FUSE_BPF_F_FAIL_CLOSED, fail with -EIO.  A daemon
  * turns a name into a connection-local id with FUSE_DEV_IOC_BPF_FILTER_OPEN
  * and sets a node's filter by id in its LOOKUP reply; kernel nodes inherit
  * their parent's filter.  Callbacks are called under RCU, which is what
@@ -37,6 +38,7 @@ static_assert(FUSE_BPF_BACKING == 0 && FUSE_BPF_BACKING_POST == 1 &&
 struct fuse_bpf_filter {
 	refcount_t count;
 	struct fuse_bpf_ops __rcu *ops;
+	u32 flags;			/* FUSE_BPF_F_*, from the ops */
 	struct list_head list;		/* in fuse_bpf_filters while registered */
 	struct rcu_head rcu;
 	char name[FUSE_BPF_NAME_MAX];
@@ -454,6 +456,54 @@ bool fuse_bpf_post(struct fuse_bpf_call *call, int verdict, int err)
 	return true;
 }
 
+/**
+ * fuse_bpf_call_other_end() - prepare the other end's call of a rename or link
+ * @call: the call to prepare, on the caller's stack
+ * @main: the operation's call, pre phase done; its names are copied
+ * @inode: the other end: a rename's new directory, the node a link links
+ *
+ * Only a filter with %FUSE_BPF_F_BOTH_ENDS, other than @main's, is called
+ * at the other end.  fuse_bpf_call_end() must follow a true return.
+ *
+ * Return: true when @inode's filter is to be called.
+ */
+bool fuse_bpf_call_other_end(struct fuse_bpf_call *call,
+			     const struct fuse_bpf_call *main,
+			     struct inode *inode)
+{
+	fuse_bpf_call_begin(call, inode, main->ctx.opcode);
+	if (!call->filter || call->filter == main->filter ||
+	    !(call->filter->flags & FUSE_BPF_F_BOTH_ENDS)) {
+		fuse_bpf_call_end(call);
+		return false;
+	}
+	memcpy(call->name, main->name, sizeof(call->name));
+	return true;
+}
+
+/**
+ * fuse_bpf_other_end_verdict() - join the verdicts of both ends
+ * @call: the other end's call, for the log
+ * @verdict: the operation's pre phase verdict, not an errno
+ * @other: the other end's: FUSE_BPF_BACKING, FUSE_BPF_BACKING_POST,
+ *	FUSE_BPF_DAEMON or -errno
+ *
+ * Return: @other when it is an errno or FUSE_BPF_DAEMON, -EIO for a post
+ * phase the other end cannot have, else @verdict.
+ */
+int fuse_bpf_other_end_verdict(const struct fuse_bpf_call *call, int verdict,
+			       int other)
+{
+	if (other < 0 || other == FUSE_BPF_DAEMON)
+		return other;
+	if (other != FUSE_BPF_BACKING) {
+		pr_warn_ratelimited("fuse-bpf: filter %s asked for a post phase at the other end of opcode %u\n",
+				    call->filter->name, call->ctx.opcode);
+		return -EIO;
+	}
+	return verdict;
+}
+
 /*
  * What a callback's return value means in the call's phase: in the pre
  * phase a verdict (BACKING, BACKING_POST, DAEMON, USER_PRE, USER_POST) or
@@ -613,9 +663,11 @@ static const struct fuse_bpf_ops fuse_bpf_no_ops;
 
 /*
  * The callbacks of the call's filter, under RCU (&fuse_bpf_no_ops when it
- * was unregistered); or NULL, without RCU, when the call skips its BPF
- * callback: without a filter it is served as if there were none, and a
- * post phase the filter gave to userspace goes there without it.
+ * was unregistered: fuse_bpf_ops_put() then fails the call with -EIO if
+ * the filter asked for FUSE_BPF_F_FAIL_CLOSED); or NULL, without RCU, when
+ * the call skips its BPF callback: without a filter it is served as if
+ * there were none, and a post phase the filter gave to userspace goes
+ * there without it.
  * fuse_bpf_ops_put() must follow either way.
  */
 static const struct fuse_bpf_ops *fuse_bpf_ops_get(struct fuse_bpf_call *call)
@@ -640,7 +692,11 @@ static int fuse_bpf_ops_put(struct fuse_bpf_call *call,
 {
 	if (ops) {
 		rcu_read_unlock();
-		ret = fuse_bpf_outcome(call, ret, ua);
+		if (ops == &fuse_bpf_no_ops &&
+		    (call->filter->flags & FUSE_BPF_F_FAIL_CLOSED))
+			ret = -EIO;
+		else
+			ret = fuse_bpf_outcome(call, ret, ua);
 	} else if (call->filter) {
 		ret = fuse_bpf_user_filter(call, ua);
 	} else {
@@ -1116,9 +1172,15 @@ static int fuse_bpf_ops_init_member(const struct btf_type *t,
 {
 	const struct fuse_bpf_ops *uops = udata;
 	struct fuse_bpf_ops *kops = kdata;
+	u32 off = __btf_member_bit_offset(t, member) / 8;
 
-	if (__btf_member_bit_offset(t, member) / 8 !=
-	    offsetof(struct fuse_bpf_ops, name))
+	if (off == offsetof(struct fuse_bpf_ops, flags)) {
+		if (uops->flags & ~FUSE_BPF_F_ALL)
+			return -EINVAL;
+		kops->flags = uops->flags;
+		return 1;
+	}
+	if (off != offsetof(struct fuse_bpf_ops, name))
 		return 0;
 	if (!memchr(uops->name, '\0', sizeof(uops->name)) || !uops->name[0])
 		return -EINVAL;
@@ -1137,6 +1199,7 @@ static int fuse_bpf_ops_reg(void *kdata, struct bpf_link *link)
 		return -ENOMEM;
 	refcount_set(&f->count, 1);
 	strscpy(f->name, ops->name, sizeof(f->name));
+	f->flags = ops->flags;
 	RCU_INIT_POINTER(f->ops, ops);
 	mutex_lock(&fuse_bpf_filters_lock);
 	list_for_each_entry(other, &fuse_bpf_filters, list) {
@@ -1336,6 +1399,7 @@ void fuse_bpf_filters_init(void)
 {
 	BTF_TYPE_EMIT(enum fuse_bpf_verdict);
 	BTF_TYPE_EMIT(enum fuse_bpf_phase);
+	BTF_TYPE_EMIT(enum fuse_bpf_ops_flags);
 	if (register_btf_kfunc_id_set(BPF_PROG_TYPE_STRUCT_OPS,
 				      &fuse_bpf_kfunc_set) ||
 	    register_bpf_struct_ops(&fuse_bpf_struct_ops, fuse_bpf_ops))

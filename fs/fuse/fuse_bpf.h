@@ -183,6 +183,11 @@ void fuse_bpf_call_daemon(struct fuse_bpf_call *call);
 void fuse_bpf_call_done(struct fuse_bpf_call *call, long ret);
 void fuse_bpf_call_post(struct fuse_bpf_call *call, int err);
 bool fuse_bpf_post(struct fuse_bpf_call *call, int verdict, int err);
+bool fuse_bpf_call_other_end(struct fuse_bpf_call *call,
+			     const struct fuse_bpf_call *main,
+			     struct inode *inode);
+int fuse_bpf_other_end_verdict(const struct fuse_bpf_call *call, int verdict,
+			       int other);
 int fuse_bpf_run_lookup(struct fuse_bpf_call *call,
 			struct fuse_bpf_entry_args *args);
 int fuse_bpf_run_getattr(struct fuse_bpf_call *call,

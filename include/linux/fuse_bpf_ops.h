@@ -64,13 +64,39 @@ enum fuse_bpf_verdict {
 };
 
 /**
+ * enum fuse_bpf_ops_flags - how a filter guards its nodes (&fuse_bpf_ops.flags)
+ * @FUSE_BPF_F_FAIL_CLOSED: once the filter is detached (its struct_ops
+ *	link or map released), every operation on a node that still uses it
+ *	and would have called the filter fails with -EIO.  Without the flag
+ *	such nodes are served as if the filter had no callbacks.
+ * @FUSE_BPF_F_BOTH_ENDS: the filter also sees a rename or link from its
+ *	side when another filter (or none) runs the operation: its rename
+ *	callback runs, pre phase only, when the new directory uses it and the
+ *	old one does not; its link callback when the node being linked uses
+ *	it and the new directory does not.  The context's node is then the
+ *	new directory (equal to rename's @in.newdir) or the linked node
+ *	(equal to link's @in.oldnodeid).  A negative errno fails the
+ *	operation, %FUSE_BPF_DAEMON sends it to the daemon, a post phase
+ *	verdict fails it with -EIO.
+ *
+ * Unknown flags fail the registration with -EINVAL.
+ */
+enum fuse_bpf_ops_flags {
+	FUSE_BPF_F_FAIL_CLOSED = 1 << 0,
+	FUSE_BPF_F_BOTH_ENDS = 1 << 1,
+};
+
+#define FUSE_BPF_F_ALL	(FUSE_BPF_F_FAIL_CLOSED | FUSE_BPF_F_BOTH_ENDS)
+
+/**
  * struct fuse_bpf_ctx - what every filter callback is told; read-only
  * @opcode: the FUSE opcode the operation would have in a request
  *	(FUSE_LOOKUP, FUSE_MKDIR, ...), which tells apart the operations
  *	sharing a callback
  * @phase: &enum fuse_bpf_phase
  * @nodeid: the node operated on (the directory for name operations, the
- *	old directory for rename); FUSE_NODEID_KERNEL ids for kernel nodes
+ *	old directory for rename, the new one for link; the other end for a
+ *	%FUSE_BPF_F_BOTH_ENDS call); FUSE_NODEID_KERNEL ids for kernel nodes
  * @uid: the caller's fsuid, in the connection's user namespace
  * @gid: the caller's fsgid, likewise
  * @pid: the caller's thread group id, in the connection's pid namespace
@@ -308,9 +334,11 @@ struct fuse_bpf_ioctl_args {
  * @open: open and opendir of a backed node
  * @create: a new file, device, fifo, socket, directory or symlink, or an
  *	O_TMPFILE file, in a backed directory
- * @link: a hard link of a backed node
+ * @link: a hard link of a backed node; run by the new directory's filter
+ *	(and the linked node's, see %FUSE_BPF_F_BOTH_ENDS)
  * @unlink: unlink (FUSE_UNLINK) and rmdir (FUSE_RMDIR); name 0 is the name
- * @rename: rename and renameat2
+ * @rename: rename and renameat2; run by the old directory's filter (and
+ *	the new directory's, see %FUSE_BPF_F_BOTH_ENDS)
  * @readdir: reading a backed directory
  * @readlink: reading a backed symlink; post phase: name 0 is the target
  * @xattr: the extended attribute operations, POSIX ACLs included
@@ -325,6 +353,7 @@ struct fuse_bpf_ioctl_args {
  * @name: the filter's name, unique among registered filters; daemons
  *	refer to it with FUSE_DEV_IOC_BPF_FILTER_OPEN or the bpf_filter=
  *	mount option
+ * @flags: &enum fuse_bpf_ops_flags, fixed at registration
  *
  * Every callback is optional: a missing one means %FUSE_BPF_BACKING.  The
  * arguments are the FUSE request's in and out structures, so that a
@@ -368,6 +397,7 @@ struct fuse_bpf_ops {
 	int (*ioctl)(struct fuse_bpf_ctx *ctx,
 		     struct fuse_bpf_ioctl_args *args);
 	char name[FUSE_BPF_NAME_MAX];
+	u32 flags;
 };
 
 #endif /* _LINUX_FUSE_BPF_OPS_H */
