@@ -2,8 +2,9 @@
 /*
  * The policy recipes of Documentation/filesystems/fuse-bpf.rst, on tmpfs
  * and ext4 backings: the redacting mirror (fuse_mirror.bpf.c), tried with
- * every escape the recipe names, as root and as uid 65534.  Each test
- * checks the errnos, the backing, and which requests reached the daemon.
+ * every escape the recipe names, as root and as uid 65534; and the
+ * per-uid fast path (fuse_uid_gate.bpf.c).  Each test checks the errnos,
+ * the backing, and which requests reached the daemon.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -24,6 +25,7 @@
 #include "fuse_daemon.h"
 
 #include "fuse_mirror.skel.h"
+#include "fuse_uid_gate.skel.h"
 
 #define NOBODY	65534
 
@@ -563,6 +565,155 @@ TEST_F(recipe, unknown_filter_flags_are_refused)
 	}
 	EXPECT_EQ(-EINVAL, err);
 	fuse_mirror__destroy(skel);
+}
+
+/*
+ * The per-uid split: uid 0 is served by the kernel, uid 65534 by the
+ * daemon, whose tree has the same names with other contents and answers
+ * lookups with INHERIT (the backing child of that name, the parent's
+ * filter), so that both share the nodes.
+ */
+static struct fuse_uid_gate *uid_setup(struct _test_data_recipe *self,
+				       bool gate_all)
+{
+	struct fuse_uid_gate *skel = fuse_uid_gate__open_and_load();
+	uint64_t hid, sid;
+	__u32 root = 0;
+	__u8 yes = 1;
+	int id;
+
+	if (!skel)
+		return NULL;
+	skel->bss->gate_all = gate_all;
+	hid = td_add_file(self->d, self->dir_id, "hello", 0666, "daemon\n", 7);
+	td_set_backing(self->d, hid, FUSE_BPF_ACTION_INHERIT, 0);
+	sid = td_add_dir(self->d, self->dir_id, "sub", 0777);
+	td_set_backing(self->d, sid, FUSE_BPF_ACTION_INHERIT, 0);
+	if (bpf_map__update_elem(skel->maps.allowed_uids, &root, sizeof(root),
+				 &yes, sizeof(yes), 0))
+		goto fail;
+	self->links[0] = bpf_map__attach_struct_ops(skel->maps.uid_gate_ops);
+	if (!self->links[0])
+		goto fail;
+	id = td_filter_open(self->d, "uid_gate");
+	if (id <= 0)
+		goto fail;
+	td_set_filter(self->d, self->dir_id, FUSE_BPF_ACTION_SET, id);
+	return skel;
+fail:
+	fuse_uid_gate__destroy(skel);
+	return NULL;
+}
+
+/* The contents of @path, read by the caller: "hello" is 5 or 7 bytes */
+static int read_hello(const char *path, char *buf, size_t size)
+{
+	return td_read_file(path, buf, size) < 0 ? -errno : 0;
+}
+
+/* As uid 65534: 0 when it read "daemon\n", 1 for the backing's, else errno */
+static int read_as_nobody(const char *path)
+{
+	char buf[64] = "";
+	pid_t pid = fork();
+	int status;
+
+	if (pid < 0)
+		return -1;
+	if (!pid) {
+		if (setgroups(0, NULL) || setgid(NOBODY) || setuid(NOBODY))
+			_exit(255);
+		if (read_hello(path, buf, sizeof(buf)))
+			_exit(errno);
+		_exit(!strcmp(buf, "daemon\n") ? 0 :
+		      !strcmp(buf, "data\n") ? 1 : 254);
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+/* The synchronous requests logged, and how many were by uid 65534 */
+static size_t requests_by(struct td *d, uint32_t uid, size_t *all)
+{
+	size_t i, n = 0;
+
+	*all = 0;
+	if (!td_barrier(d))
+		return 0;
+	pthread_mutex_lock(&d->lock);
+	for (i = 0; i < d->nlog; i++) {
+		const struct td_req *r = &d->log[i];
+
+		/* Sent by the kernel on its own, not for a caller */
+		if (!strcmp(r->name, TD_BARRIER) ||
+		    r->opcode == FUSE_FORGET || r->opcode == FUSE_BATCH_FORGET ||
+		    r->opcode == FUSE_RELEASE || r->opcode == FUSE_RELEASEDIR ||
+		    r->opcode == FUSE_INTERRUPT)
+			continue;
+		(*all)++;
+		if (r->uid == uid)
+			n++;
+		else
+			fprintf(stderr, "# %s(%s) by uid %u\n",
+				td_opname(r->opcode), r->name, r->uid);
+	}
+	pthread_mutex_unlock(&d->lock);
+	return n;
+}
+
+TEST_F(recipe, uid_split_daemon_sees_exactly_the_other_uid)
+{
+	struct fuse_uid_gate *skel = uid_setup(self, true);
+	char buf[64];
+	size_t all, n;
+
+	ASSERT_NE(NULL, skel);
+	ASSERT_EQ(0, stat_err(mp(self, "")));
+	td_log_reset(self->d);
+
+	/* uid 0 first: the kernel serves it, the nodes stay in the cache */
+	ASSERT_EQ(0, read_hello(mp(self, "hello"), buf, sizeof(buf)));
+	EXPECT_STREQ("data\n", buf);
+	EXPECT_EQ(0, stat_err(mp(self, "sub/b.key")));
+	EXPECT_EQ(0, requests_by(self->d, 0, &all));
+	EXPECT_EQ(0, all);
+	/* uid 65534 on the same cached nodes: the daemon serves all of it */
+	EXPECT_EQ(0, read_as_nobody(mp(self, "hello")));
+	n = requests_by(self->d, NOBODY, &all);
+	EXPECT_EQ(all, n);
+	EXPECT_LT(0, n);
+	EXPECT_LT(0, td_log_count(self->d, FUSE_READ));
+	EXPECT_LT(0, skel->bss->slow);
+	/* and uid 0 is still served by the kernel, on the same names */
+	td_log_reset(self->d);
+	ASSERT_EQ(0, read_hello(mp(self, "hello"), buf, sizeof(buf)));
+	EXPECT_STREQ("data\n", buf);
+	EXPECT_EQ(0, err_of(chmod(mp(self, "hello"), 0644)));
+	EXPECT_EQ(0, requests_by(self->d, 0, &all));
+	EXPECT_EQ(0, all);
+	EXPECT_EQ(0, self->d->kernel_ids);
+	fuse_uid_gate__destroy(skel);
+}
+
+/*
+ * The trap: a gate on lookups only.  uid 65534 walks the dentry uid 0's
+ * lookup left in the cache and is served by the kernel.
+ */
+TEST_F(recipe, uid_split_on_lookups_only_leaks_cached_nodes)
+{
+	struct fuse_uid_gate *skel = uid_setup(self, false);
+	char buf[64];
+	size_t all;
+
+	ASSERT_NE(NULL, skel);
+	ASSERT_EQ(0, stat_err(mp(self, "")));
+	td_log_reset(self->d);
+	ASSERT_EQ(0, read_hello(mp(self, "hello"), buf, sizeof(buf)));
+	EXPECT_EQ(1, read_as_nobody(mp(self, "hello")));
+	EXPECT_EQ(0, requests_by(self->d, NOBODY, &all));
+	EXPECT_EQ(0, all);
+	fuse_uid_gate__destroy(skel);
 }
 
 TEST_HARNESS_MAIN
