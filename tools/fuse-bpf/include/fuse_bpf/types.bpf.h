@@ -52,6 +52,12 @@ enum fuse_bpf_verdict {
 	FUSE_BPF_SKIP = 5,
 };
 
+/* &fuse_bpf_ops.flags, chosen when the filter is attached */
+enum fuse_bpf_ops_flags {
+	FUSE_BPF_F_FAIL_CLOSED = 1 << 0,
+	FUSE_BPF_F_BOTH_ENDS = 1 << 1,
+};
+
 struct fuse_bpf_ctx {
 	__u32 opcode;
 	__u32 phase;
@@ -185,6 +191,7 @@ struct fuse_bpf_ops {
 	int (*ioctl)(struct fuse_bpf_ctx *ctx,
 		     struct fuse_bpf_ioctl_args *args);
 	char name[16];
+	__u32 flags;
 };
 
 #pragma clang attribute pop
