@@ -20,9 +20,14 @@
  * A failing function also logs one line at FUSE_LOG_ERR through
  * fuse_log(), so fuse_set_log_func() decides where messages go.
  *
- * Threads: the I/O hooks and the counters may be used from any number
- * of session threads.  Set-up and tear-down functions are not
- * thread-safe.  Each function's comment says which it is.
+ * Threads: the I/O hooks, the userspace filter callbacks, the reply,
+ * backing and filter id functions, the negotiation queries and the
+ * counters may be used from any number of session threads at once
+ * (the connection's state they read is atomic, or written once before
+ * INIT is answered).  Set-up and tear-down functions (attach, mount,
+ * set_user_filter, want_filter, the filter loaders, the destructors)
+ * are not thread-safe: call them before the session loop starts or
+ * after it has returned.  Each function's comment says which it is.
  */
 #ifndef FUSE_BPF_H
 #define FUSE_BPF_H
@@ -219,6 +224,8 @@ struct fuse_bpf_user_filter_ops {
  * @max_stack_depth: the max_stack_depth offered with passthrough, 1 or 2
  *	(0 means 1): how deep the backing filesystems may stack
  *
+ * Thread-safe (it touches no shared state).
+ *
  * Return: 0, -EINVAL for bad arguments, -ENOMEM.
  */
 int fuse_bpf_conn_new(struct fuse_bpf_conn **connp, unsigned int want,
@@ -238,7 +245,8 @@ int fuse_bpf_conn_new(struct fuse_bpf_conn **connp, unsigned int want,
  * when passthrough was granted), max_stack_depth, and drops
  * FUSE_WRITEBACK_CACHE, which passthrough excludes.  Every other choice
  * of libfuse and of the daemon's init() stays.  The hooks do not splice:
- * libfuse then does not offer splice either.
+ * libfuse then does not offer splice either.  Not thread-safe: call it
+ * once, before the session loop starts (fuse_bpf_mount() calls it).
  *
  * Return: 0 or the error of fuse_session_custom_io().
  */
@@ -299,12 +307,17 @@ int fuse_bpf_conn_filter_id(const struct fuse_bpf_conn *conn,
  * @conn: the connection, or NULL
  *
  * Call after fuse_session_destroy(): the hooks must not run any more.
+ * Not thread-safe: the hooks of every connection of the process look
+ * theirs up in one list without a lock, so with several connections in
+ * one process, destroy none while another one's session loop runs.
  */
 void fuse_bpf_conn_destroy(struct fuse_bpf_conn *conn);
 
 /**
  * fuse_bpf_init_done() - has the INIT reply been sent?
  * @conn: the connection
+ *
+ * Thread-safe.
  *
  * Return: true once the daemon answered INIT; the flag functions below
  * mean something only then (from the daemon's init() callback on,
@@ -315,6 +328,8 @@ bool fuse_bpf_init_done(const struct fuse_bpf_conn *conn);
 /**
  * fuse_bpf_kernel_flags() - the kernel's INIT flags
  * @conn: the connection
+ *
+ * Thread-safe.
  *
  * Return: flags | flags2 << 32 of the kernel's INIT request (flags2 only
  * with FUSE_INIT_EXT), 0 before INIT.  FUSE_BPF is bit 63.
@@ -327,6 +342,7 @@ uint64_t fuse_bpf_kernel_flags(const struct fuse_bpf_conn *conn);
  * @want: FUSE_BPF_WANT_PASSTHROUGH and/or FUSE_BPF_WANT_BPF
  *
  * Usable from the daemon's init() callback on, before the INIT reply.
+ * Thread-safe.
  *
  * Return: true when the kernel's INIT request offered FUSE_PASSTHROUGH
  * (with FUSE_INIT_EXT) and, for FUSE_BPF_WANT_BPF, FUSE_BPF.
@@ -338,6 +354,8 @@ bool fuse_bpf_kernel_offers(const struct fuse_bpf_conn *conn,
  * fuse_bpf_passthrough_enabled() - was FUSE_PASSTHROUGH negotiated?
  * @conn: the connection
  *
+ * Thread-safe.
+ *
  * Return: true when it was wanted, the kernel offered it and the INIT
  * reply asked for it.
  */
@@ -346,6 +364,8 @@ bool fuse_bpf_passthrough_enabled(const struct fuse_bpf_conn *conn);
 /**
  * fuse_bpf_enabled() - was FUSE_BPF negotiated?
  * @conn: the connection
+ *
+ * Thread-safe.
  *
  * Return: true when FUSE_BPF was wanted, the kernel offered it and the
  * INIT reply asked for it (with passthrough, which it needs).
@@ -372,6 +392,8 @@ uint64_t fuse_bpf_request_count(const struct fuse_bpf_conn *conn,
  * fuse_bpf_opcode_name() - the name of a FUSE opcode
  * @opcode: a FUSE opcode
  *
+ * Thread-safe.
+ *
  * Return: "LOOKUP", "READDIRPLUS", ...; "OTHER" for unknown opcodes.
  */
 const char *fuse_bpf_opcode_name(uint32_t opcode);
@@ -383,7 +405,8 @@ const char *fuse_bpf_opcode_name(uint32_t opcode);
  *
  * One line per opcode seen, "NAME count", in opcode order, then one
  * per userspace filter request seen, "PREFILTER:NAME count" and
- * "POSTFILTER:NAME count".  Thread-safe.
+ * "POSTFILTER:NAME count".  Thread-safe: the counters are read one by
+ * one while session threads may go on counting (no snapshot).
  *
  * Return: 0, or -EIO when printing failed.
  */
@@ -399,7 +422,8 @@ int fuse_bpf_stats_write(const struct fuse_bpf_conn *conn, FILE *f);
  *
  * FUSE_DEV_IOC_BACKING_OPEN.  Needs CAP_SYS_ADMIN and passthrough
  * negotiated, directories FUSE_BPF too.  The kernel keeps its own
- * reference: @fd may be closed afterwards.
+ * reference: @fd may be closed afterwards.  Thread-safe (one ioctl on
+ * the session's descriptor).
  *
  * Return: the backing id (> 0) or -errno (-EPERM, -EINVAL, -ELOOP, ...).
  */
@@ -416,7 +440,7 @@ int fuse_bpf_backing_open(struct fuse_session *se, int fd,
  * the kernel resolves it after the daemon's write() returned, in the
  * context of the process that sent the request (a closed id makes that
  * process's system call fail with -EBADF).  Keep it as long as the node
- * (until its FORGET), or until the file is released.
+ * (until its FORGET), or until the file is released.  Thread-safe.
  *
  * Return: 0 or -errno.
  */
@@ -485,7 +509,7 @@ int fuse_bpf_reply_create(fuse_req_t req, const struct fuse_entry_param *e,
  * passthrough the kernel serves read, write, splice and mmap of the file
  * on the backing; the daemon still sees flush, fsync and release.  One
  * inode can only pass through to one backing at a time: reuse the id
- * while files of the inode are open.
+ * while files of the inode are open.  Thread-safe, as fuse_reply_buf().
  *
  * Return: 0, -EINVAL for a negative @passthrough_id (the request is then
  * answered with EIO), or the error of fuse_reply_buf(): -ENOENT means the
@@ -538,7 +562,8 @@ struct fuse_bpf_mount_opts {
  * backing_root_fd= and bpf_filter=, then gives the descriptor to the session
  * (fuse_bpf_conn_attach() and fuse_session_mount(se, "/dev/fd/N")).
  * Needs CAP_SYS_ADMIN; no fusermount.  Unmount with fuse_bpf_unmount():
- * fuse_session_unmount() does not know this mount.
+ * fuse_session_unmount() does not know this mount.  Not thread-safe:
+ * call it once, before the session loop starts.
  *
  * Return: 0; -errno of open() or mount(2) (-EINVAL from a kernel that
  * does not know backing_root_fd= or bpf_filter=, -ENOENT when no filter
@@ -554,6 +579,7 @@ int fuse_bpf_mount(struct fuse_session *se, struct fuse_bpf_conn *conn,
  * @mountpoint: the mount point
  *
  * umount2(MNT_DETACH).  An already unmounted point (-EINVAL) is no error.
+ * Thread-safe.
  *
  * Return: 0 or -errno.
  */
@@ -580,7 +606,9 @@ int fuse_bpf_unmount(const char *mountpoint);
  * messages dropped): the first call installs the library's callback
  * with libbpf_set_print(); a later libbpf_set_print() of the daemon's
  * replaces it.  A failure's message names the libbpf error and the
- * first warning libbpf printed, its cause.  Not thread-safe.
+ * first warning libbpf printed, its cause.  Not thread-safe: load and
+ * attach filters from one thread at a time (libbpf does not promise
+ * more); session threads may meanwhile use the rest of the library.
  *
  * Return: 0; -ENOENT (or another errno of open()) when @path cannot be
  * opened; libbpf's error when it cannot open the object (-EINVAL for
@@ -610,7 +638,7 @@ int fuse_bpf_filter_load(struct fuse_bpf_filter **filterp, const char *path);
  * fuse_bpf_ops map's initial value before the object is loaded; the
  * object's other filters keep their names.
  *
- * Not thread-safe.
+ * Not thread-safe, as fuse_bpf_filter_load().
  *
  * Return: as fuse_bpf_filter_load(); -EINVAL also for a bad @name.
  */
@@ -633,7 +661,7 @@ int fuse_bpf_filter_load_as(struct fuse_bpf_filter **filterp,
  * from the libbpf the library uses: the system's libbpf when the
  * library was built against it, else the copy libfuse-bpf.a carries
  * (link the program statically with libfuse-bpf.a: libfuse-bpf.so
- * hides its copy).  Not thread-safe.
+ * hides its copy).  Not thread-safe, as fuse_bpf_filter_load().
  *
  * Return: 0; -EINVAL for a bad @name or an object without a named
  * struct fuse_bpf_ops; -EBUSY when @obj is loaded already; -E2BIG for
@@ -652,7 +680,8 @@ int fuse_bpf_filter_set_name(struct bpf_object *obj, const char *name);
  * fuse_bpf_ops of @obj under the name in its map (the object's, or the
  * one fuse_bpf_filter_set_name() gave).  The handle does not own @obj:
  * fuse_bpf_filter_unload() detaches the filters and leaves the object to
- * the caller, who destroys it after.  Not thread-safe.
+ * the caller, who destroys it after.  Not thread-safe, as
+ * fuse_bpf_filter_load().
  *
  * Return: 0; -EINVAL when @obj is not loaded or holds no named struct
  * fuse_bpf_ops; -EEXIST when a filter of that name is attached already
@@ -670,7 +699,9 @@ int fuse_bpf_filter_attach(struct fuse_bpf_filter **filterp,
  * Destroys the links (the kernel forgets the names; nodes that hold one
  * of the filters are served as if it had no callbacks) and closes the
  * object fuse_bpf_filter_load() opened (not one given to
- * fuse_bpf_filter_attach()).  Filter ids a daemon opened stay valid but name a dead filter.
+ * fuse_bpf_filter_attach()).  Filter ids a daemon opened stay valid
+ * but name a dead filter.  Not thread-safe, as fuse_bpf_filter_load();
+ * nothing may use @filter during or after the call.
  */
 void fuse_bpf_filter_unload(struct fuse_bpf_filter *filter);
 
@@ -679,6 +710,8 @@ void fuse_bpf_filter_unload(struct fuse_bpf_filter *filter);
  * @filter: from fuse_bpf_filter_load()
  * @index: 0 for the first struct fuse_bpf_ops of the object, in the
  *	object's map order
+ *
+ * Thread-safe (it reads the handle only).
  *
  * Return: the name, as the kernel registered it, or NULL when @index is
  * past the last filter.  Valid until fuse_bpf_filter_unload().
@@ -691,7 +724,8 @@ const char *fuse_bpf_filter_name(const struct fuse_bpf_filter *filter,
  * @filter: from fuse_bpf_filter_load()
  *
  * For reading the filter's maps (bpf_object__find_map_by_name(),
- * bpf_map__lookup_elem()); the handle keeps owning it.
+ * bpf_map__lookup_elem()); the handle keeps owning it.  Thread-safe;
+ * what the caller does with the object is libbpf's business.
  *
  * Return: the loaded object, valid until fuse_bpf_filter_unload().
  */
@@ -723,6 +757,7 @@ int fuse_bpf_filter_open(struct fuse_session *se, const char *name);
  *
  * FUSE_DEV_IOC_BPF_FILTER_CLOSE.  Nodes that were given the filter keep
  * it.  As with backing ids, do not close an id a reply just named.
+ * Thread-safe.
  *
  * Return: 0 or -errno (-ENOENT for an unknown id).
  */
