@@ -82,9 +82,10 @@ static inline bool fuse_bpf_inode_backed(struct inode *inode)
 	       READ_ONCE(get_fuse_conn(inode)->connected);
 }
 
-int fuse_bpf_resolve(struct fuse_mount *fm, struct fuse_args *args);
 int fuse_bpf_refuse_background(struct fuse_conn *fc, struct fuse_args *args);
 int fuse_bpf_refuse_nodeid(struct fuse_conn *fc, u64 nodeid, u32 opcode);
+
+int fuse_bpf_resolve(struct fuse_mount *fm, struct fuse_args *args);
 
 /*
  * A request about a kernel node would name an id the daemon never saw.
