@@ -722,13 +722,13 @@ static bool fuse_bpf_serve_two(struct inode *a, struct inode *b,
 }
 
 /*
- * The linked node's filter, with FUSE_BPF_F_BOTH_ENDS, on the pre phase
- * verdict of the new directory's.
+ * The pre phase of link: the new directory's filter, then, with
+ * FUSE_BPF_F_BOTH_ENDS, the linked node's on its verdict.
  */
-static int fuse_bpf_link_other_end(struct fuse_bpf_call *call,
-				   struct inode *inode,
-				   struct fuse_bpf_link_args *args, int verdict)
+static int fuse_bpf_link_pre(struct fuse_bpf_call *call, struct inode *inode,
+			     struct fuse_bpf_link_args *args)
 {
+	int verdict = fuse_bpf_run_link(call, args);
 	struct fuse_bpf_call other;
 
 	if (verdict < 0 || !fuse_bpf_call_other_end(&other, call, inode))
@@ -810,8 +810,7 @@ bool fuse_bpf_link(struct dentry *entry, struct inode *newdir,
 		return false;
 	fuse_bpf_call_begin(&call, newdir, FUSE_LINK);
 	call.name[0] = newent->d_name;
-	verdict = fuse_bpf_run_link(&call, &args);
-	verdict = fuse_bpf_link_other_end(&call, oldinode, &args, verdict);
+	verdict = fuse_bpf_link_pre(&call, oldinode, &args);
 	if (!fuse_bpf_serve_two(newdir, oldinode, &call, verdict, &dfb, &fb))
 		return false;
 	*err = verdict < 0 ? verdict :
@@ -1029,14 +1028,14 @@ out:
 }
 
 /*
- * The new directory's filter, with FUSE_BPF_F_BOTH_ENDS, on the pre phase
- * verdict of the old directory's.
+ * The pre phase of rename: the old directory's filter, then, with
+ * FUSE_BPF_F_BOTH_ENDS, the new directory's on its verdict.
  */
-static int fuse_bpf_rename_other_end(struct fuse_bpf_call *call,
-				     struct inode *newdir,
-				     struct fuse_bpf_rename_args *args,
-				     int verdict)
+static int fuse_bpf_rename_pre(struct fuse_bpf_call *call,
+			       struct inode *newdir,
+			       struct fuse_bpf_rename_args *args)
 {
+	int verdict = fuse_bpf_run_rename(call, args);
 	struct fuse_bpf_call other;
 
 	if (verdict < 0 || !fuse_bpf_call_other_end(&other, call, newdir))
@@ -1084,8 +1083,7 @@ int fuse_bpf_rename(struct mnt_idmap *idmap, struct fuse_mount *fm,
 	fuse_bpf_call_begin(&call, olddir, FUSE_RENAME2);
 	call.name[0] = oldent->d_name;
 	call.name[1] = newent->d_name;
-	verdict = fuse_bpf_run_rename(&call, &rargs);
-	verdict = fuse_bpf_rename_other_end(&call, newdir, &rargs, verdict);
+	verdict = fuse_bpf_rename_pre(&call, newdir, &rargs);
 	if (!fuse_bpf_serve_two(olddir, newdir, &call, verdict, &ofb, &nfb))
 		return fuse_simple_idmap_request(idmap, fm, args);
 	err = verdict < 0 ? verdict :
