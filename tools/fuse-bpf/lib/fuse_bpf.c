@@ -1201,7 +1201,8 @@ static int name_expand(char out[FUSE_BPF_FILTER_NAME_MAX], const char *name)
 	if (n && !strchr(out, ','))
 		return 0;
 bad:
-	fuse_log(FUSE_LOG_ERR, "fuse-bpf: bad filter name '%s' (1 to %d bytes once %%p is the process id, no comma)\n",
+	fuse_log(FUSE_LOG_ERR,
+		 "fuse-bpf: bad filter name '%s' (1 to %d bytes once %%p is the process id, no comma)\n",
 		 name ? name : "(null)", FUSE_BPF_FILTER_NAME_MAX - 1);
 	return -EINVAL;
 }
@@ -1363,7 +1364,8 @@ int fuse_bpf_filter_set_name(struct bpf_object *obj, const char *name)
 	if (name_expand(as, name))
 		return -EINVAL;
 	if (obj_loaded(obj)) {
-		fuse_log(FUSE_LOG_ERR, "fuse-bpf: %s: loaded already: name the filter between open and load\n",
+		fuse_log(FUSE_LOG_ERR,
+			 "fuse-bpf: %s: loaded already: name the filter between open and load\n",
 			 bpf_object__name(obj));
 		return -EBUSY;
 	}
@@ -1384,7 +1386,8 @@ int fuse_bpf_filter_attach(struct fuse_bpf_filter **filterp,
 	}
 	f->obj = obj;
 	if (!obj_loaded(obj)) {
-		fuse_log(FUSE_LOG_ERR, "fuse-bpf: %s: the object is not loaded (attach after bpf_object__load())\n",
+		fuse_log(FUSE_LOG_ERR,
+			 "fuse-bpf: %s: the object is not loaded (attach after bpf_object__load())\n",
 			 bpf_object__name(obj));
 		err = -EINVAL;
 		goto out;

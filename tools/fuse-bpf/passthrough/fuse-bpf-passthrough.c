@@ -336,16 +336,15 @@ static int do_lookup(fuse_ino_t parent, const char *name,
 		e->ino = ino_of(n);
 		return 0;
 	}
-	if (fs.count >= 2 * fs.nbuckets && table_grow()) {
-		pthread_mutex_unlock(&fs.lock);
-		close(fd);
-		return ENOMEM;
+	err = fs.count >= 2 * fs.nbuckets ? -table_grow() : 0;
+	if (!err) {
+		n = calloc(1, sizeof(*n));
+		err = n ? 0 : errno;
 	}
-	n = calloc(1, sizeof(*n));
-	if (!n) {
+	if (err) {
 		pthread_mutex_unlock(&fs.lock);
 		close(fd);
-		return ENOMEM;
+		return err;
 	}
 	n->dev = e->attr.st_dev;
 	n->ino = e->attr.st_ino;
@@ -742,8 +741,10 @@ static int new_file(struct node *n, int fd, struct fuse_file_info *fi,
 
 	*backing_id = 0;
 	if (!fh) {
+		int err = errno;
+
 		close(fd);
-		return ENOMEM;
+		return err;
 	}
 	fh->fd = fd;
 	if (want_passthrough()) {
