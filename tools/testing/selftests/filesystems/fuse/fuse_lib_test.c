@@ -303,7 +303,7 @@ static int start(struct _test_data_lib *self, bool root_backed,
 		 const struct fuse_bpf_user_filter_ops *uf,
 		 const char *const *want)
 {
-	char *argv[] = { "fuse_lib_test", NULL };
+	char *argv[2] = { "fuse_lib_test", NULL };
 	struct fuse_args args = FUSE_ARGS_INIT(1, argv);
 	struct fuse_bpf_mount_opts mo = {
 		.fsname = "fuse_lib_test",
