@@ -282,19 +282,25 @@ int fuse_bpf_backing_check(struct fuse_conn *fc, struct file *file,
 /**
  * fuse_bpf_entry_args() - let an entry request accept the extension
  * @fc: the connection
- * @args: LOOKUP arguments with struct fuse_entry_out as the only out arg
+ * @args: the arguments of LOOKUP, MKNOD, MKDIR, SYMLINK, LINK (struct
+ *	fuse_entry_out the only out arg) or CREATE (and struct fuse_open_out)
  * @ext: where the extension goes; zeroed, so that a plain reply is KEEP
+ *
+ * The extension becomes the last out arg, of variable size.
  */
 void fuse_bpf_entry_args(struct fuse_conn *fc, struct fuse_args *args,
 			 struct fuse_entry_bpf_out *ext)
 {
+	struct fuse_arg *arg = &args->out_args[args->out_numargs];
+
 	memset(ext, 0, sizeof(*ext));
-	if (!fc->bpf)
+	if (!fc->bpf ||
+	    WARN_ON_ONCE(args->out_numargs >= ARRAY_SIZE(args->out_args)))
 		return;
-	args->out_numargs = 2;
+	args->out_numargs++;
 	args->out_argvar = true;
-	args->out_args[1].size = sizeof(*ext);
-	args->out_args[1].value = ext;
+	arg->size = sizeof(*ext);
+	arg->value = ext;
 }
 
 /**
@@ -317,7 +323,7 @@ int fuse_bpf_entry_check(struct fuse_conn *fc, struct fuse_args *args,
 
 	if (!fc->bpf || err < 0)
 		return err;
-	ext = args->out_args[1].value;
+	ext = args->out_args[args->out_numargs - 1].value;
 	if (err && err != sizeof(*ext)) {
 		pr_warn_ratelimited("fuse-bpf: entry extension of %d bytes, want 0 or %zu\n",
 				    err, sizeof(*ext));
@@ -485,6 +491,37 @@ out_put:
 	trace_fuse_bpf_refused(fc->dev, get_node_id(inode), opcode, reason);
 	fuse_backing_put(fb);
 	fuse_bpf_filter_put(f);
+	return err;
+}
+
+/**
+ * fuse_bpf_create_bind() - apply the extension of a CREATE reply
+ * @dir: the directory the file was created in
+ * @entry: the new file's dentry, not instantiated yet
+ * @inode: the new file's node, from fuse_iget()
+ * @ext: the extension, validated by fuse_bpf_entry_check()
+ * @ff: the file the daemon opened
+ * @flags: the open flags of the create
+ *
+ * The file the daemon opened stays the daemon's; the node is served on its
+ * backing from then on.  When the extension cannot be applied, the create
+ * fails as when fuse_iget() does: @ff is released (RELEASE reaches the
+ * daemon) and @inode put (FORGET follows).
+ *
+ * Return: 0, or the error of fuse_bpf_entry_apply().
+ */
+int fuse_bpf_create_bind(struct inode *dir, struct dentry *entry,
+			 struct inode *inode,
+			 const struct fuse_entry_bpf_out *ext,
+			 struct fuse_file *ff, unsigned int flags)
+{
+	int err = fuse_bpf_entry_apply(inode, ext, get_node_id(dir),
+				       &entry->d_name, FUSE_CREATE);
+
+	if (err) {
+		fuse_sync_release(NULL, ff, flags & ~(O_CREAT | O_EXCL | O_TRUNC));
+		iput(inode);
+	}
 	return err;
 }
 

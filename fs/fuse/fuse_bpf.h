@@ -147,6 +147,10 @@ int fuse_bpf_entry_check(struct fuse_conn *fc, struct fuse_args *args,
 int fuse_bpf_entry_apply(struct inode *inode,
 			 const struct fuse_entry_bpf_out *ext, u64 parent,
 			 const struct qstr *name, u32 opcode);
+int fuse_bpf_create_bind(struct inode *dir, struct dentry *entry,
+			 struct inode *inode,
+			 const struct fuse_entry_bpf_out *ext,
+			 struct fuse_file *ff, unsigned int flags);
 int fuse_bpf_backing_check(struct fuse_conn *fc, struct file *file,
 			   unsigned int flags);
 void fuse_bpf_fill_attr(struct fuse_conn *fc, const struct kstat *st,
@@ -364,6 +368,15 @@ static inline int fuse_bpf_entry_apply(struct inode *inode,
 				       const struct fuse_entry_bpf_out *ext,
 				       u64 parent, const struct qstr *name,
 				       u32 opcode)
+{
+	return 0;
+}
+
+static inline int fuse_bpf_create_bind(struct inode *dir,
+				       struct dentry *entry,
+				       struct inode *inode,
+				       const struct fuse_entry_bpf_out *ext,
+				       struct fuse_file *ff, unsigned int flags)
 {
 	return 0;
 }

@@ -481,9 +481,10 @@ int fuse_bpf_reply_entry(fuse_req_t req, const struct fuse_entry_param *e,
  * @bpf: the backing action, or NULL for KEEP
  *
  * Sends struct fuse_entry_out, struct fuse_open_out and, unless @bpf is
- * NULL or KEEP, struct fuse_entry_bpf_out.  The fuse-bpf kernel does not
- * accept the extension on CREATE replies yet (its write() fails and the
- * caller gets -EIO): pass NULL until it does.
+ * NULL or KEEP, struct fuse_entry_bpf_out: the new node is bound at once,
+ * while the file CREATE opened stays the daemon's (@fi->fh).  When the
+ * kernel cannot apply @bpf (a closed backing id, ...), the create fails
+ * and the daemon gets RELEASE for @fi->fh and FORGET for @e->ino.
  *
  * @e->ino must not have FUSE_BPF_NODEID_KERNEL (bit 63), as with
  * fuse_bpf_reply_entry().  Thread-safe, as fuse_reply_buf().

@@ -712,6 +712,104 @@ TEST_F(backing, mkdir_reply_binds_backing)
 	self->d->handler = NULL;
 }
 
+/*
+ * The CREATE reply binds too: struct fuse_entry_out, struct fuse_open_out
+ * and the extension.  The file CREATE opened stays the daemon's; the node
+ * is served on its backing from then on.
+ */
+static struct {
+	int32_t backing_id;
+	uint32_t action;
+	uint64_t nodeid;
+} create_bind;
+
+static int create_binds(struct td *d, const struct fuse_in_header *in,
+			const void *arg, size_t arglen)
+{
+	struct {
+		struct fuse_entry_out e;
+		struct fuse_open_out o;
+		struct fuse_entry_bpf_out x;
+	} r = { 0 };
+
+	/* the daemon's own table does not know the nodes made here */
+	if ((in->opcode == FUSE_FLUSH || in->opcode == FUSE_RELEASE) &&
+	    in->nodeid >= 310 && in->nodeid <= 312) {
+		td_reply(d, in->unique, 0, NULL, 0);
+		return 0;
+	}
+	if (in->opcode != FUSE_CREATE)
+		return TD_DEFAULT;
+	r.e.nodeid = create_bind.nodeid;
+	r.e.entry_valid = 60;
+	r.e.attr_valid = 60;
+	r.e.attr.ino = r.e.nodeid;
+	r.e.attr.mode = S_IFREG | 0644;
+	r.e.attr.nlink = 1;
+	r.o.fh = 77;
+	r.x.backing_action = create_bind.action;
+	r.x.backing_id = create_bind.backing_id;
+	td_reply(d, in->unique, 0, &r, sizeof(r));
+	return 0;
+}
+
+TEST_F(backing, create_reply_binds_backing)
+{
+	char buf[64], p[256], path[256];
+	struct stat st;
+	int fd, id;
+
+	ASSERT_EQ(0, td_write_file(bpath(self, "made-file", p), "backed\n",
+				   0644));
+	fd = open(bpath(self, "made-file", p), O_RDWR);
+	ASSERT_LE(0, fd);
+	id = td_backing_open(self->d, fd, 0);
+	close(fd);
+	ASSERT_LT(0, id);
+	create_bind.nodeid = 310;
+	create_bind.action = FUSE_BPF_ACTION_SET;
+	create_bind.backing_id = id;
+	self->d->handler = create_binds;
+	/* The root is the daemon's: CREATE goes to it, and binds */
+	snprintf(path, sizeof(path), "%s/newfile", self->mnt);
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0644);
+	ASSERT_LE(0, fd) TH_LOG("open: %s", strerror(errno));
+	ASSERT_EQ(0, close(fd)) TH_LOG("close: %s", strerror(errno));
+	/* the open file was the daemon's: its FLUSH and RELEASE went there */
+	ASSERT_LOG("INIT LOOKUP(newfile) CREATE(newfile) FLUSH RELEASE");
+	/* the node is the backing file's now, served by the kernel */
+	ASSERT_EQ(0, stat(path, &st));
+	EXPECT_EQ(7, st.st_size);
+	EXPECT_EQ(7, td_read_file(path, buf, sizeof(buf)));
+	EXPECT_EQ(0, memcmp(buf, "backed\n", 7));
+	ASSERT_EQ(0, td_write_file(path, "changed\n", 0644));
+	EXPECT_EQ(8, td_read_file(bpath(self, "made-file", p), buf,
+				  sizeof(buf)));
+	ASSERT_LOG("INIT LOOKUP(newfile) CREATE(newfile) FLUSH RELEASE");
+	/*
+	 * An extension that cannot be applied (no such backing id) fails
+	 * the open(): the daemon's file is released, the node forgotten.
+	 */
+	create_bind.nodeid = 311;
+	create_bind.backing_id = 999;
+	snprintf(path, sizeof(path), "%s/other", self->mnt);
+	EXPECT_EQ(-1, open(path, O_RDWR | O_CREAT, 0644));
+	EXPECT_EQ(EBADF, errno);
+	ASSERT_TRUE(td_barrier(self->d));
+	EXPECT_EQ(2, td_log_count(self->d, FUSE_RELEASE));
+	/* a malformed one is refused before anything is applied */
+	create_bind.nodeid = 312;
+	create_bind.action = 9;
+	snprintf(path, sizeof(path), "%s/third", self->mnt);
+	EXPECT_EQ(-1, open(path, O_RDWR | O_CREAT, 0644));
+	EXPECT_EQ(EIO, errno);
+	self->d->handler = NULL;
+	ASSERT_TRUE(td_barrier(self->d));
+	EXPECT_EQ(3, td_log_count(self->d, FUSE_CREATE));
+	/* and the mount goes on */
+	EXPECT_EQ(0, stat(mpath(self, "hello"), &st));
+}
+
 TEST_F(backing, malformed_extension)
 {
 	const size_t full = sizeof(struct fuse_entry_bpf_out);
