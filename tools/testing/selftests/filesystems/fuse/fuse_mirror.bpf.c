@@ -27,36 +27,16 @@
 
 __u64 hidden_lookups, hidden_entries, refused, to_daemon;
 
-/* Does @name (@len bytes, in a FUSE_NAME_BUF buffer) end in @sfx? */
-static bool has_suffix4(const char *name, int len, const char sfx[4])
-{
-	unsigned int i;
-
-	if (len < 4 || len >= FUSE_NAME_BUF)
-		return false;
-	/* A bounded index: the verifier refuses an unbounded stack offset */
-	i = (len - 4) & (FUSE_NAME_BUF - 1);
-	if (i > FUSE_NAME_BUF - 4)
-		return false;
-	return name[i] == sfx[0] && name[i + 1] == sfx[1] &&
-	       name[i + 2] == sfx[2] && name[i + 3] == sfx[3];
-}
-
+/* The kit's pattern helpers (<fuse_bpf/filter.bpf.h>) on literals */
 static bool is_hidden(const char *name, int len)
 {
-	return has_suffix4(name, len, ".pem") || has_suffix4(name, len, ".key");
+	return fuse_bpf_has_suffix(name, len, ".pem") ||
+	       fuse_bpf_has_suffix(name, len, ".key");
 }
 
 static bool is_policy_dir(const char *name, int len)
 {
-	int i;
-
-	if (len != sizeof(POLICY_DIR) - 1)
-		return false;
-	for (i = 0; i < sizeof(POLICY_DIR) - 1; i++)
-		if (name[i] != POLICY_DIR[i])
-			return false;
-	return true;
+	return fuse_bpf_name_is(name, len, POLICY_DIR);
 }
 
 /* What name @index of the operation is */
