@@ -7,7 +7,8 @@
  * include/uapi/linux/fuse.h has them).  Each block is left out when the
  * system header has it, so that the headers of a fuse-bpf kernel
  * (KHDR_INCLUDES) are used unchanged.  Private to the library: not
- * installed.
+ * installed.  check-uapi.sh (run by dev/fbpf tools) compares the fuse-bpf
+ * block with the patched kernel's header: a uapi change is made in both.
  */
 #ifndef FUSE_BPF_UAPI_H
 #define FUSE_BPF_UAPI_H
