@@ -18,6 +18,8 @@
 #include <linux/fs_context.h>
 #include <linux/mount.h>
 #include <linux/namei.h>
+#include <linux/random.h>
+#include <linux/siphash.h>
 
 #define CREATE_TRACE_POINTS
 #include <trace/events/fuse_bpf.h>
@@ -593,17 +595,68 @@ static struct fuse_backing *fuse_bpf_backing_new(const struct path *path,
 	return fb;
 }
 
+/*
+ * The kernel node id of @binode's node: a keyed hash of the backing inode,
+ * so that a second name of it (a hard link) and a name looked up again
+ * after its dentry was evicted find the inode the first one made, as on a
+ * native file system (inotify watches, leases and locks are on it).
+ */
+static u64 fuse_bpf_knode_id(const struct inode *binode)
+{
+	static siphash_key_t key;
+
+	get_random_once(&key, sizeof(key));
+	return FUSE_NODEID_KERNEL |
+	       (siphash_1u64((unsigned long)binode, &key) & ~FUSE_NODEID_KERNEL);
+}
+
+/*
+ * Bind @inode, which fuse_iget() found or made under a kernel node id, to
+ * @fb with @dir's filter, or share it.  A filter belongs to a place in the
+ * tree: a hard link in a directory with another filter gets a node of its
+ * own, and so does a hash collision.
+ *
+ * Return: 0 when @inode was unbound and now holds @fb, 1 when it is bound
+ * to @fb's backing inode with @dir's filter already (the caller drops
+ * @fb), -EEXIST when it is another backing inode's or filter's.
+ */
+static int fuse_bpf_knode_claim(struct inode *inode, struct inode *dir,
+				struct fuse_backing *fb)
+{
+	struct fuse_inode *fi = get_fuse_inode(inode);
+	struct fuse_backing *cur;
+	int ret = -EEXIST;
+
+	spin_lock(&fi->lock);
+	fi->nlookup = 0;
+	cur = unrcu_pointer(cmpxchg(&fi->bpf_backing, NULL,
+				    RCU_INITIALIZER(fb)));
+	if (!cur) {
+		fuse_bpf_trace_bind(inode, FUSE_BPF_BIND_KERNEL);
+		fuse_bpf_filter_inherit(inode, dir);
+		ret = 0;
+	} else if (file_inode(cur->file) == file_inode(fb->file) &&
+		   fuse_bpf_filter_same(inode, dir)) {
+		ret = 1;
+	}
+	spin_unlock(&fi->lock);
+	return ret;
+}
+
 /**
- * fuse_bpf_node_iget() - make the node for a child of a backed directory
+ * fuse_bpf_node_iget() - the node for a child of a backed directory
  * @dir: the backed FUSE directory
  * @parent: @dir's backing
  * @bdentry: the positive child of the backing directory
  * @outarg: filled as a LOOKUP reply would be, for fuse_lookup()
- * @inode: the new node, bound to @bdentry
+ * @inode: the node, bound to @bdentry's inode
  *
- * The node gets a FUSE_NODEID_KERNEL id and a lookup count of zero: the
- * daemon never saw it, so it is never sent a FORGET for it.  It inherits
- * @dir's filter.
+ * One node per backing inode and filter: the node of another name of the
+ * same backing inode, or of this name before its dentry was evicted, if it
+ * is still in memory, else a new one bound to @bdentry.  The node has a
+ * FUSE_NODEID_KERNEL id and a lookup count of zero: the daemon never saw
+ * it, so it is never sent a FORGET for it.  A new node inherits @dir's
+ * filter.
  *
  * Context: with @parent's credentials in force.
  * Return: 0 or -errno.
@@ -617,8 +670,8 @@ int fuse_bpf_node_iget(struct inode *dir, struct fuse_backing *parent,
 	struct fuse_conn *fc = get_fuse_conn(dir);
 	u64 attr_version = fuse_get_attr_version(fc);
 	u64 evict_ctr = fuse_get_evict_ctr(fc);
+	u64 nodeid = fuse_bpf_knode_id(d_inode(bdentry));
 	struct fuse_backing *fb;
-	struct fuse_inode *fi;
 	struct kstat st;
 	int err;
 
@@ -632,24 +685,26 @@ int fuse_bpf_node_iget(struct inode *dir, struct fuse_backing *parent,
 		return PTR_ERR(fb);
 
 	memset(outarg, 0, sizeof(*outarg));
-	outarg->nodeid = FUSE_NODEID_KERNEL |
-			 atomic64_inc_return(&fc->bpf_knode_ctr);
 	outarg->entry_valid = FUSE_BPF_ENTRY_VALID;
 	fuse_bpf_fill_attr(fc, &st, &outarg->attr);
-	*inode = fuse_iget(dir->i_sb, outarg->nodeid, 0, &outarg->attr, 0,
-			   attr_version, evict_ctr);
-	if (!*inode) {
-		fuse_backing_put(fb);
-		return -ENOMEM;
+	for (;;) {
+		outarg->nodeid = nodeid;
+		*inode = fuse_iget(dir->i_sb, nodeid, 0, &outarg->attr, 0,
+				   attr_version, evict_ctr);
+		if (!*inode) {
+			fuse_backing_put(fb);
+			return -ENOMEM;
+		}
+		err = fuse_bpf_knode_claim(*inode, dir, fb);
+		if (err >= 0)
+			break;
+		iput(*inode);
+		nodeid = FUSE_NODEID_KERNEL |
+			 atomic64_inc_return(&fc->bpf_knode_ctr);
 	}
-	fi = get_fuse_inode(*inode);
-	spin_lock(&fi->lock);
-	fi->nlookup = 0;
-	spin_unlock(&fi->lock);
+	if (err)
+		fuse_backing_put(fb);
 	fuse_bpf_copyflags(*inode, d_inode(bdentry));
-	fuse_bpf_bind(*inode, fb);
-	fuse_bpf_trace_bind(*inode, FUSE_BPF_BIND_KERNEL);
-	fuse_bpf_filter_inherit(*inode, dir);
 	return 0;
 }
 

@@ -826,8 +826,10 @@ bool fuse_bpf_link(struct dentry *entry, struct inode *newdir,
 
 /*
  * Look @name up in the locked backing directory @parent and check that it
- * still leads to @fb's backing, as it did when the FUSE dentry was
+ * still leads to @fb's backing inode, as it did when the FUSE dentry was
  * revalidated: the backing filesystem may have changed behind our back.
+ * The inode, not the dentry: a node is bound to one name of its backing
+ * inode and serves its hard links too.
  */
 static struct dentry *fuse_bpf_lookup_locked(const struct path *parent,
 					     const struct qstr *name,
@@ -839,7 +841,7 @@ static struct dentry *fuse_bpf_lookup_locked(const struct path *parent,
 			     parent->dentry, name->len);
 	if (IS_ERR(bdentry))
 		return bdentry;
-	if ((fb && bdentry != fb->file->f_path.dentry) ||
+	if ((fb && d_inode(bdentry) != file_inode(fb->file)) ||
 	    (!fb && d_is_positive(bdentry))) {
 		dput(bdentry);
 		return ERR_PTR(-ESTALE);

@@ -135,6 +135,16 @@ bool fuse_bpf_filter_rewrites_attr(struct inode *inode)
 	return ops && ops->getattr;
 }
 
+/*
+ * Does @inode have @dir's filter (or both none)?  Pointers compared, no
+ * reference taken.
+ */
+bool fuse_bpf_filter_same(struct inode *inode, struct inode *dir)
+{
+	return rcu_access_pointer(get_fuse_inode(inode)->bpf_filter) ==
+	       rcu_access_pointer(get_fuse_inode(dir)->bpf_filter);
+}
+
 /**
  * fuse_bpf_filter_inherit() - give a kernel node its parent's filter
  * @inode: the new node

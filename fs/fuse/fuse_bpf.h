@@ -175,6 +175,7 @@ void fuse_bpf_filter_put(struct fuse_bpf_filter *f);
 void fuse_bpf_filter_evict(struct fuse_inode *fi);
 bool fuse_bpf_filter_rewrites_attr(struct inode *inode);
 void fuse_bpf_filter_inherit(struct inode *inode, struct inode *dir);
+bool fuse_bpf_filter_same(struct inode *inode, struct inode *dir);
 int fuse_bpf_filter_resolve(struct fuse_conn *fc,
 			    const struct fuse_entry_bpf_out *ext,
 			    struct fuse_bpf_filter **fp);

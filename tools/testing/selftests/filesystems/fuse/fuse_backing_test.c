@@ -18,6 +18,7 @@
 #include <linux/falloc.h>
 #include <linux/fs.h>
 #include <poll.h>
+#include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <pthread.h>
 #include <sys/file.h>
@@ -505,6 +506,74 @@ TEST_F(backing, no_forget_for_kernel_nodes)
 	close(fd);
 	ASSERT_TRUE(td_barrier(self->d));
 	ASSERT_EQ(0, self->d->kernel_ids);
+}
+
+/* Did @ifd report IN_MODIFY on watch @wd?  Drains the queue. */
+static bool modified(int ifd, int wd)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	const struct inotify_event *ev;
+	bool seen = false;
+	ssize_t n, off;
+
+	while ((n = read(ifd, buf, sizeof(buf))) > 0) {
+		for (off = 0; off < n; off += sizeof(*ev) + ev->len) {
+			ev = (const struct inotify_event *)(buf + off);
+			if (ev->wd == wd && (ev->mask & IN_MODIFY))
+				seen = true;
+		}
+	}
+	return seen;
+}
+
+/*
+ * One node per backing inode: the names of a hard link are one FUSE inode,
+ * as on the backing filesystem, so an inotify watch on one name sees a
+ * write through the other; and a name looked up again after its dentry
+ * was evicted finds the inode the watch holds.
+ */
+TEST_F(backing, hard_links_are_one_inode)
+{
+	struct stat a, b, native;
+	char p[256], other[256];
+	int ifd, wd, fd;
+
+	ASSERT_EQ(0, td_write_file(mpath(self, "sub/one"), "1\n", 0644));
+	snprintf(other, sizeof(other), "%s", mpath(self, "sub/one"));
+	ASSERT_EQ(0, link(other, mpath(self, "two")));
+	ASSERT_EQ(0, stat(other, &a));
+	ASSERT_EQ(0, stat(mpath(self, "two"), &b));
+	ASSERT_EQ(0, stat(bpath(self, "two", p), &native));
+	EXPECT_EQ(a.st_ino, b.st_ino);
+	EXPECT_EQ(native.st_ino, a.st_ino);
+	EXPECT_EQ(2, a.st_nlink);
+	EXPECT_EQ(2, b.st_nlink);
+
+	ifd = inotify_init1(IN_NONBLOCK);
+	ASSERT_LE(0, ifd);
+	wd = inotify_add_watch(ifd, other, IN_MODIFY);
+	ASSERT_LE(0, wd);
+	/* a write through the other name is a write to the watched inode */
+	ASSERT_EQ(0, td_write_file(mpath(self, "two"), "2\n", 0644));
+	EXPECT_TRUE(modified(ifd, wd));
+	/* the dentries go, the watch keeps the inode, a lookup finds it */
+	fd = open("/proc/sys/vm/drop_caches", O_WRONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(2, write(fd, "2\n", 2));
+	close(fd);
+	ASSERT_EQ(0, td_write_file(other, "3\n", 0644));
+	EXPECT_TRUE(modified(ifd, wd));
+	ASSERT_EQ(0, td_write_file(mpath(self, "two"), "4\n", 0644));
+	EXPECT_TRUE(modified(ifd, wd));
+	/* unlinking one name leaves the other, served on the same inode */
+	ASSERT_EQ(0, unlink(other));
+	ASSERT_EQ(0, stat(mpath(self, "two"), &b));
+	EXPECT_EQ(1, b.st_nlink);
+	ASSERT_EQ(0, td_write_file(mpath(self, "two"), "5\n", 0644));
+	EXPECT_TRUE(modified(ifd, wd));
+	close(ifd);
+	/* served by the kernel; "dir" is the daemon's, looked up again */
+	ASSERT_LOG("INIT LOOKUP(dir) LOOKUP(dir)");
 }
 
 /* ---- hostile input: registration ---- */
