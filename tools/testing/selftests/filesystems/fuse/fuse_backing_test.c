@@ -719,11 +719,27 @@ static int bad_lookup(struct td *d, const struct fuse_in_header *in,
  * The reply to MKDIR (and MKNOD, SYMLINK, LINK) may carry the extension
  * too: the daemon makes the directory and binds a backing to it at once.
  */
-static struct {
+struct made_bind {
 	int32_t backing_id;
 	uint32_t action;
 	uint64_t nodeid;
-} mkdir_bind;
+};
+
+static struct made_bind mkdir_bind;
+
+/* The entry and extension of a reply that makes @b->nodeid, of @mode */
+static void made_entry(struct fuse_entry_out *e, struct fuse_entry_bpf_out *x,
+		       const struct made_bind *b, mode_t mode)
+{
+	e->nodeid = b->nodeid;
+	e->entry_valid = 60;
+	e->attr_valid = 60;
+	e->attr.ino = b->nodeid;
+	e->attr.mode = mode;
+	e->attr.nlink = S_ISDIR(mode) ? 2 : 1;
+	x->backing_action = b->action;
+	x->backing_id = b->backing_id;
+}
 
 static int mkdir_binds(struct td *d, const struct fuse_in_header *in,
 		       const void *arg, size_t arglen)
@@ -735,14 +751,7 @@ static int mkdir_binds(struct td *d, const struct fuse_in_header *in,
 
 	if (in->opcode != FUSE_MKDIR)
 		return TD_DEFAULT;
-	r.e.nodeid = mkdir_bind.nodeid;
-	r.e.entry_valid = 60;
-	r.e.attr_valid = 60;
-	r.e.attr.ino = r.e.nodeid;
-	r.e.attr.mode = S_IFDIR | 0755;
-	r.e.attr.nlink = 2;
-	r.x.backing_action = mkdir_bind.action;
-	r.x.backing_id = mkdir_bind.backing_id;
+	made_entry(&r.e, &r.x, &mkdir_bind, S_IFDIR | 0755);
 	td_reply(d, in->unique, 0, &r, sizeof(r));
 	return 0;
 }
@@ -786,11 +795,7 @@ TEST_F(backing, mkdir_reply_binds_backing)
  * and the extension.  The file CREATE opened stays the daemon's; the node
  * is served on its backing from then on.
  */
-static struct {
-	int32_t backing_id;
-	uint32_t action;
-	uint64_t nodeid;
-} create_bind;
+static struct made_bind create_bind;
 
 static int create_binds(struct td *d, const struct fuse_in_header *in,
 			const void *arg, size_t arglen)
@@ -809,15 +814,8 @@ static int create_binds(struct td *d, const struct fuse_in_header *in,
 	}
 	if (in->opcode != FUSE_CREATE)
 		return TD_DEFAULT;
-	r.e.nodeid = create_bind.nodeid;
-	r.e.entry_valid = 60;
-	r.e.attr_valid = 60;
-	r.e.attr.ino = r.e.nodeid;
-	r.e.attr.mode = S_IFREG | 0644;
-	r.e.attr.nlink = 1;
+	made_entry(&r.e, &r.x, &create_bind, S_IFREG | 0644);
 	r.o.fh = 77;
-	r.x.backing_action = create_bind.action;
-	r.x.backing_id = create_bind.backing_id;
 	td_reply(d, in->unique, 0, &r, sizeof(r));
 	return 0;
 }
