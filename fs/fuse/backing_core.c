@@ -247,6 +247,7 @@ void fuse_bpf_conn_free(struct fuse_conn *fc)
 	idr_for_each_entry(&fc->bpf_filter_ids, f, id)
 		fuse_bpf_filter_put(f);
 	idr_destroy(&fc->bpf_filter_ids);
+	fuse_bpf_ctl_conn_free(fc);
 	/* The superblock, and so every inode of these classes, is gone */
 	fuse_bpf_lockdep_keys(fc, false);
 }
@@ -774,10 +775,13 @@ out_fput:
  * root before it is backed: until INIT is answered, the root is served
  * with the mounter's credentials as the mounter asked (opening a file
  * waits for INIT, which negotiates passthrough).  fuse_bpf_root_init()
- * unbinds it again if the INIT reply does not allow it.
+ * unbinds it again if the INIT reply does not allow it.  The mounter's
+ * root directory is remembered for the paths of the fusectl files
+ * (fuse_bpf_ctl_mount()).
  */
 void fuse_bpf_root_bind(struct inode *root, struct fuse_fs_context *ctx)
 {
+	fuse_bpf_ctl_mount(get_fuse_conn(root));
 	if (ctx->bpf_root) {
 		fuse_bpf_bind(root, ctx->bpf_root);
 		fuse_bpf_trace_bind(root, FUSE_BPF_BIND_ROOT);
@@ -801,7 +805,8 @@ void fuse_bpf_fsc_free(struct fuse_fs_context *ctx)
  * @fm: the mount
  * @ok: whether the rest of the INIT reply was accepted
  *
- * Called from process_init_reply(), whatever the reply was.  Only the
+ * Called from process_init_reply(), whatever the reply was; a connection
+ * that negotiated FUSE_BPF gets its bpf_stats counters here.  Only the
  * mount option backs the root (the daemon never looks the root up).  A
  * backed root needs an accepted INIT with FUSE_BPF and a backing no deeper
  * than the negotiated max_stack_depth admits; otherwise the root is
@@ -816,6 +821,8 @@ bool fuse_bpf_root_init(struct fuse_mount *fm, bool ok)
 	struct fuse_conn *fc = fm->fc;
 	struct fuse_backing *fb;
 
+	if (ok && fc->bpf)
+		fuse_bpf_stats_alloc(fc);
 	fb = fuse_bpf_backing_get(root);
 	if (!fb)
 		return ok;

@@ -47,7 +47,13 @@ struct fuse_bpf_filter {
 static LIST_HEAD(fuse_bpf_filters);
 static DEFINE_MUTEX(fuse_bpf_filters_lock);
 
-static struct fuse_bpf_filter *fuse_bpf_filter_get(struct fuse_bpf_filter *f)
+/**
+ * fuse_bpf_filter_get() - take a reference to a filter
+ * @f: the filter, or NULL; under RCU when no reference is held
+ *
+ * Return: @f, or NULL when it is NULL or being freed.
+ */
+struct fuse_bpf_filter *fuse_bpf_filter_get(struct fuse_bpf_filter *f)
 {
 	if (f && !refcount_inc_not_zero(&f->count))
 		f = NULL;
@@ -62,6 +68,17 @@ void fuse_bpf_filter_put(struct fuse_bpf_filter *f)
 {
 	if (f && refcount_dec_and_test(&f->count))
 		kfree_rcu(f, rcu);
+}
+
+/**
+ * fuse_bpf_filter_name() - the name a filter registered with
+ * @f: the filter; its name stays after it is unregistered
+ *
+ * Return: the name, NUL-terminated.
+ */
+const char *fuse_bpf_filter_name(const struct fuse_bpf_filter *f)
+{
+	return f->name;
 }
 
 /* A registered filter by name, with a new reference, or NULL. */
@@ -99,7 +116,13 @@ void fuse_bpf_filter_evict(struct fuse_inode *fi)
 	fuse_bpf_filter_set_fi(fi, NULL);
 }
 
-static struct fuse_bpf_filter *fuse_bpf_filter_of(struct inode *inode)
+/**
+ * fuse_bpf_filter_of() - the filter of a node
+ * @inode: the node
+ *
+ * Return: a new reference to @inode's filter, or NULL.
+ */
+struct fuse_bpf_filter *fuse_bpf_filter_of(struct inode *inode)
 {
 	struct fuse_inode *fi = get_fuse_inode(inode);
 	struct fuse_bpf_filter *f;
@@ -369,6 +392,7 @@ void fuse_bpf_call_begin(struct fuse_bpf_call *call, struct inode *inode,
 	call->ctx.opcode = opcode;
 	call->ctx.phase = FUSE_BPF_PRE;
 	call->ctx.nodeid = get_node_id(inode);
+	call->stats = fuse_bpf_stats_of(fc);
 	call->filter = fuse_bpf_filter_of(inode);
 	if (!call->filter)
 		return;
@@ -389,15 +413,18 @@ void fuse_bpf_call_end(struct fuse_bpf_call *call)
 }
 
 /*
- * The fuse_bpf_op trace event of a call (&enum fuse_bpf_trace_served
- * @served), unless it is an RCU path walk's attempt that the VFS retries
- * in ref-walk mode, which has its own event then.
+ * The end of a call: its fuse_bpf_op trace event and its counts in
+ * bpf_stats (&enum fuse_bpf_trace_served @served), unless it is an RCU
+ * path walk's attempt that the VFS retries in ref-walk mode, which has
+ * its own then.
  */
-static void fuse_bpf_trace_op(const struct fuse_bpf_call *call, int served,
-			      int err)
+static void fuse_bpf_call_account(struct fuse_bpf_call *call, int served,
+				  int err)
 {
-	if (call->nonblock && err == -ECHILD)
+	if (call->nonblock && (served == FUSE_BPF_SERVED_DAEMON ||
+			       err == -ECHILD))
 		return;
+	fuse_bpf_stats_add(call, served, err);
 	trace_fuse_bpf_op(call->conn, call->ctx.nodeid, call->ctx.opcode,
 			  call->pre, call->post, served, err);
 }
@@ -408,8 +435,7 @@ static void fuse_bpf_trace_op(const struct fuse_bpf_call *call, int served,
  */
 void fuse_bpf_call_daemon(struct fuse_bpf_call *call)
 {
-	if (trace_fuse_bpf_op_enabled() && !call->nonblock)
-		fuse_bpf_trace_op(call, FUSE_BPF_SERVED_DAEMON, 0);
+	fuse_bpf_call_account(call, FUSE_BPF_SERVED_DAEMON, 0);
 	fuse_bpf_call_end(call);
 }
 
@@ -425,12 +451,10 @@ void fuse_bpf_call_done(struct fuse_bpf_call *call, long ret)
 {
 	int served = FUSE_BPF_SERVED_BACKING;
 
-	if (trace_fuse_bpf_op_enabled()) {
-		if (call->denied || call->pre == FUSE_BPF_DAEMON)
-			served = call->user_pre ? FUSE_BPF_SERVED_USER :
-						  FUSE_BPF_SERVED_FILTER;
-		fuse_bpf_trace_op(call, served, ret < 0 ? ret : 0);
-	}
+	if (call->denied || call->pre == FUSE_BPF_DAEMON)
+		served = call->user_pre ? FUSE_BPF_SERVED_USER :
+					  FUSE_BPF_SERVED_FILTER;
+	fuse_bpf_call_account(call, served, ret < 0 ? ret : 0);
 	fuse_bpf_call_end(call);
 }
 
@@ -1410,6 +1434,7 @@ void fuse_bpf_filters_init(void)
 	BTF_TYPE_EMIT(enum fuse_bpf_verdict);
 	BTF_TYPE_EMIT(enum fuse_bpf_phase);
 	BTF_TYPE_EMIT(enum fuse_bpf_ops_flags);
+	fuse_bpf_stats_init();
 	if (register_btf_kfunc_id_set(BPF_PROG_TYPE_STRUCT_OPS,
 				      &fuse_bpf_kfunc_set) ||
 	    register_bpf_struct_ops(&fuse_bpf_struct_ops, fuse_bpf_ops))

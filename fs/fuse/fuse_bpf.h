@@ -17,6 +17,7 @@
 struct fuse_entry_bpf_out;
 struct fuse_fs_context;
 struct fs_context;
+struct seq_file;
 
 #if IS_ENABLED(CONFIG_FUSE_BPF)
 
@@ -43,6 +44,7 @@ struct fuse_bpf_dirname {
  * @user_post: the pre phase asked for a userspace post filter
  * @nonblock: RCU path walk: no userspace filter request (-ECHILD)
  * @conn: for the fuse_bpf_op trace event: the connection's fusectl number
+ * @stats: the connection's counters (bpf_stats), or NULL
  * @pre: the pre phase's verdict (&enum fuse_bpf_verdict, or -errno)
  * @post: &enum fuse_bpf_trace_post: what ran in the post phase
  * @user_pre: a userspace pre filter request was sent
@@ -59,6 +61,7 @@ struct fuse_bpf_call {
 	bool user_post;
 	bool nonblock;
 	u32 conn;
+	struct fuse_bpf_stats __percpu *stats;
 	int pre;
 	u8 post;
 	bool user_pre;
@@ -164,8 +167,22 @@ int fuse_bpf_node_iget(struct inode *dir, struct fuse_backing *parent,
 		       struct dentry *bdentry, struct fuse_entry_out *outarg,
 		       struct inode **inode);
 
+/* backing_ctl.c */
+void fuse_bpf_stats_init(void);
+void fuse_bpf_stats_add(const struct fuse_bpf_call *call, int served,
+			int err);
+void fuse_bpf_stats_alloc(struct fuse_conn *fc);
+struct fuse_bpf_stats __percpu *fuse_bpf_stats_of(struct fuse_conn *fc);
+int fuse_bpf_ctl_add_conn(struct dentry *parent, struct fuse_conn *fc);
+void fuse_bpf_ctl_mount(struct fuse_conn *fc);
+void fuse_bpf_ctl_conn_free(struct fuse_conn *fc);
+void fuse_bpf_show_options(struct seq_file *m, struct dentry *root);
+
 /* backing_filter.c */
 void fuse_bpf_filters_init(void);
+struct fuse_bpf_filter *fuse_bpf_filter_get(struct fuse_bpf_filter *f);
+struct fuse_bpf_filter *fuse_bpf_filter_of(struct inode *inode);
+const char *fuse_bpf_filter_name(const struct fuse_bpf_filter *f);
 long fuse_bpf_dev_ioctl(struct fuse_conn *fc, unsigned int cmd,
 			void __user *argp);
 int fuse_bpf_filter_param(struct fs_context *fsc, const char *name,
@@ -409,6 +426,17 @@ static inline void fuse_bpf_fsc_free(struct fuse_fs_context *ctx)
 }
 
 static inline void fuse_bpf_filters_init(void)
+{
+}
+
+static inline int fuse_bpf_ctl_add_conn(struct dentry *parent,
+					struct fuse_conn *fc)
+{
+	return 0;
+}
+
+static inline void fuse_bpf_show_options(struct seq_file *m,
+					 struct dentry *root)
 {
 }
 
