@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "../../kselftest_harness.h"
@@ -221,6 +222,35 @@ static int lookup_with_extension(struct td *d, const struct fuse_in_header *in,
  * The kernel offers FUSE_BPF exactly when it was built with it; without
  * it, fuse answers fuse-bpf's uapi as upstream does.
  */
+/*
+ * The files of the connection's fusectl directory, sorted and
+ * space-separated, or "" without fusectl.
+ */
+static void ctl_files(const char *mnt, char *out, size_t size)
+{
+	struct dirent **names;
+	char dir[64];
+	struct stat st;
+	int i, n;
+
+	out[0] = '\0';
+	if (stat(mnt, &st))
+		return;
+	snprintf(dir, sizeof(dir), "/sys/fs/fuse/connections/%u",
+		 minor(st.st_dev));
+	n = scandir(dir, &names, NULL, alphasort);
+	for (i = 0; i < n; i++) {
+		if (names[i]->d_name[0] != '.' &&
+		    strlen(out) + strlen(names[i]->d_name) + 2 < size) {
+			strcat(out, names[i]->d_name);
+			strcat(out, " ");
+		}
+		free(names[i]);
+	}
+	if (n >= 0)
+		free(names);
+}
+
 TEST(fuse_bpf_config)
 {
 	const char *kernel = getenv("FBPF_KERNEL");
@@ -229,7 +259,7 @@ TEST(fuse_bpf_config)
 	struct td_opts o;
 	struct stat st;
 	struct td *d;
-	char path[64];
+	char path[64], files[256];
 	int fd;
 
 	ASSERT_EQ(0, td_isolate());
@@ -241,6 +271,13 @@ TEST(fuse_bpf_config)
 	ASSERT_NE(NULL, d);
 	ASSERT_TRUE(td_barrier(d));
 	ASSERT_EQ(!nobpf, !!(d->kernel_flags & FUSE_BPF));
+	/* fusectl: upstream's files, and fuse-bpf's three when built in */
+	ctl_files(mnt, files, sizeof(files));
+	if (files[0])
+		ASSERT_STREQ(nobpf ?
+			     "abort congestion_threshold max_background waiting " :
+			     "abort backing_files bpf_filters bpf_stats congestion_threshold max_background waiting ",
+			     files);
 	fd = open("/tmp", O_PATH | O_DIRECTORY);
 	ASSERT_LE(0, fd);
 	if (nobpf) {

@@ -20,9 +20,11 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
+#include <linux/capability.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -1573,4 +1575,576 @@ TEST_F(filter, trace_events)
 	EXPECT_EQ(NULL, strstr(trace, "served=backing"));
 	trace_stop(inst);
 	fuse_verdict__destroy(skel);
+}
+
+/* ---- the fusectl files and /proc/mounts (documentation, section 13) ---- */
+
+/* Read fusectl file @name of the connection mounted on @mnt: length or -errno */
+static ssize_t ctl_read(const char *mnt, const char *name, char *buf,
+			size_t size)
+{
+	char path[128];
+	struct stat st;
+	ssize_t n;
+
+	if (stat(mnt, &st))
+		return -errno;
+	snprintf(path, sizeof(path), "/sys/fs/fuse/connections/%u/%s",
+		 minor(st.st_dev), name);
+	n = td_read_file(path, buf, size);
+	return n < 0 ? -errno : n;
+}
+
+/* bpf_stats' columns after opcode and name, in their order */
+enum {
+	ST_KERNEL, ST_DAEMON, ST_FILTER, ST_USER, ST_ERRORS, ST_PRE_BACKING,
+	ST_PRE_BACKING_POST, ST_PRE_DAEMON, ST_PRE_USER_PRE, ST_PRE_USER_POST,
+	ST_POST_BPF, ST_POST_USER, NR_ST
+};
+
+static const char * const stats_cols[] = {
+	"opcode", "name", "kernel", "daemon", "filter", "user", "errors",
+	"pre_backing", "pre_backing_post", "pre_daemon", "pre_user_pre",
+	"pre_user_post", "post_bpf", "post_user", NULL
+};
+
+/* Is @line the documented header, @cols in order?  Its length, or 0. */
+static size_t header_len(const char *line, const char * const *cols)
+{
+	const char *p = line;
+	size_t n;
+
+	for (; *cols; cols++) {
+		while (*p == ' ')
+			p++;
+		n = strlen(*cols);
+		if (strncmp(p, *cols, n) || (p[n] != ' ' && p[n] != '\n'))
+			return 0;
+		p += n;
+	}
+	return *p == '\n' ? p + 1 - line : 0;
+}
+
+/*
+ * The counters of @opcode in the bpf_stats of @mnt's connection, zeros
+ * when it has no line.  Returns the number of opcode lines, or -1 when
+ * the file is not as documented (a line without its 14 fields, a name
+ * that is not the opcode's, a line of zeros).
+ */
+static int read_stats(const char *mnt, uint32_t opcode, uint64_t *v)
+{
+	char buf[8192], name[32], *line, *save = NULL, *end;
+	unsigned long long c[NR_ST];
+	unsigned int op;
+	int i, n, lines = 0;
+	bool zero;
+
+	memset(v, 0, NR_ST * sizeof(*v));
+	if (ctl_read(mnt, "bpf_stats", buf, sizeof(buf)) <= 0)
+		return -1;
+	n = header_len(buf, stats_cols);
+	if (!n)
+		return -1;
+	for (line = strtok_r(buf + n, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (sscanf(line, "%u %31s %n", &op, name, &n) != 2 ||
+		    strcmp(name, td_opname(op)))
+			return -1;
+		line += n;
+		zero = true;
+		for (i = 0; i < NR_ST; i++) {
+			c[i] = strtoull(line, &end, 10);
+			if (end == line)
+				return -1;
+			line = end;
+			zero &= !c[i];
+		}
+		if (zero || *line)
+			return -1;
+		if (op == opcode)
+			for (i = 0; i < NR_ST; i++)
+				v[i] = c[i];
+		lines++;
+	}
+	return lines;
+}
+
+/* How many requests with @opcode for node @nodeid the daemon logged */
+static size_t log_count_node(struct td *d, uint32_t opcode, uint64_t nodeid)
+{
+	size_t i, n = 0;
+
+	pthread_mutex_lock(&d->lock);
+	for (i = 0; i < d->nlog; i++)
+		n += d->log[i].opcode == opcode && d->log[i].nodeid == nodeid;
+	pthread_mutex_unlock(&d->lock);
+	return n;
+}
+
+/*
+ * bpf_stats: per opcode, who served what the hooks handled, the filter's
+ * verdicts and the errors, each column driven by the verdict filter; the
+ * daemon's column against the requests the daemon saw.
+ */
+TEST_F(filter, fusectl_bpf_stats)
+{
+	struct fuse_verdict *skel = fuse_verdict__open_and_load();
+	uint64_t a[NR_ST], b[NR_ST], l[NR_ST], l2[NR_ST];
+	struct statx stx;
+	char buf[64];
+	size_t seen;
+
+	ASSERT_NE(NULL, skel);
+	if (ctl_read(self->mnt, "bpf_stats", buf, sizeof(buf)) == -ENOENT)
+		SKIP(return, "no fusectl");
+	/* nothing served by fuse-bpf yet: the header alone */
+	ASSERT_EQ(0, read_stats(self->mnt, FUSE_GETATTR, a));
+	ASSERT_LT(0, use_filter(self, skel->maps.verdict_ops, "verdict"));
+
+	/* served on the backing, the filter said BACKING */
+	skel->bss->pre_verdict = FUSE_BPF_BACKING;
+	ASSERT_EQ(0, stat_err(mpath(self, "hello"), NULL));
+	ASSERT_LE(2, read_stats(self->mnt, FUSE_GETATTR, a));
+	ASSERT_LE(1, a[ST_KERNEL]);
+	EXPECT_EQ(a[ST_KERNEL], a[ST_PRE_BACKING]);
+	EXPECT_GE((uint64_t)skel->bss->pre_calls, a[ST_PRE_BACKING]);
+	EXPECT_EQ(0, a[ST_DAEMON] + a[ST_FILTER] + a[ST_ERRORS]);
+	/* lookups: the filter has no lookup callback, which is BACKING */
+	ASSERT_LE(2, read_stats(self->mnt, FUSE_LOOKUP, l));
+	ASSERT_LE(1, l[ST_KERNEL]);
+	EXPECT_EQ(l[ST_KERNEL], l[ST_PRE_BACKING]);
+	EXPECT_EQ(0, l[ST_ERRORS]);
+	/* a name the backing does not have: served, with an error */
+	EXPECT_EQ(ENOENT, stat_err(mpath(self, "missing"), NULL));
+	ASSERT_LE(2, read_stats(self->mnt, FUSE_LOOKUP, l2));
+	EXPECT_LE(l[ST_KERNEL] + 1, l2[ST_KERNEL]);
+	EXPECT_EQ(l2[ST_KERNEL] - l[ST_KERNEL], l2[ST_ERRORS] - l[ST_ERRORS]);
+
+	/* failed by the filter's pre phase: no verdict, no service */
+	ASSERT_LE(2, read_stats(self->mnt, FUSE_GETATTR, a));
+	skel->bss->pre_verdict = -EACCES;
+	EXPECT_EQ(EACCES, stat_err(mpath(self, "hello"), NULL));
+	ASSERT_LE(2, read_stats(self->mnt, FUSE_GETATTR, b));
+	EXPECT_LE(a[ST_FILTER] + 1, b[ST_FILTER]);
+	EXPECT_EQ(a[ST_KERNEL], b[ST_KERNEL]);
+	EXPECT_EQ(a[ST_PRE_BACKING], b[ST_PRE_BACKING]);
+
+	/* BACKING_POST: served, and the post phase ran */
+	memcpy(a, b, sizeof(a));
+	skel->bss->pre_verdict = FUSE_BPF_BACKING_POST;
+	skel->bss->post_verdict = FUSE_BPF_BACKING;
+	EXPECT_EQ(0, stat_err(mpath(self, "hello"), NULL));
+	ASSERT_LE(2, read_stats(self->mnt, FUSE_GETATTR, b));
+	EXPECT_LE(a[ST_PRE_BACKING_POST] + 1, b[ST_PRE_BACKING_POST]);
+	EXPECT_EQ(b[ST_PRE_BACKING_POST] - a[ST_PRE_BACKING_POST],
+		  b[ST_POST_BPF] - a[ST_POST_BPF]);
+	EXPECT_EQ(b[ST_PRE_BACKING_POST] - a[ST_PRE_BACKING_POST],
+		  b[ST_KERNEL] - a[ST_KERNEL]);
+
+	/*
+	 * To the daemon: "dir" is the daemon's node.  A SETATTR the filter
+	 * sends there is one request; a forced stat may be decided twice
+	 * (fuse's getattr paths both ask), at least once per request.
+	 */
+	memcpy(a, b, sizeof(a));
+	skel->bss->setattr_pre = FUSE_BPF_DAEMON;
+	td_log_reset(self->d);
+	ASSERT_LE(2, read_stats(self->mnt, FUSE_SETATTR, l));
+	/* this daemon has no SETATTR: what it answers does not matter */
+	chmod(mpath(self, ""), 0750);
+	ASSERT_TRUE(td_barrier(self->d));
+	ASSERT_LE(2, read_stats(self->mnt, FUSE_SETATTR, l2));
+	seen = log_count_node(self->d, FUSE_SETATTR, self->dir_id);
+	EXPECT_EQ(1, seen);
+	EXPECT_EQ(seen, l2[ST_DAEMON] - l[ST_DAEMON]);
+	EXPECT_EQ(seen, l2[ST_PRE_DAEMON] - l[ST_PRE_DAEMON]);
+	EXPECT_EQ(l[ST_KERNEL], l2[ST_KERNEL]);
+	skel->bss->pre_verdict = FUSE_BPF_DAEMON;
+	td_log_reset(self->d);
+	ASSERT_EQ(0, statx(AT_FDCWD, mpath(self, ""), AT_STATX_FORCE_SYNC,
+			   STATX_BASIC_STATS, &stx));
+	ASSERT_TRUE(td_barrier(self->d));
+	ASSERT_LE(2, read_stats(self->mnt, FUSE_GETATTR, b));
+	seen = log_count_node(self->d, FUSE_GETATTR, self->dir_id);
+	EXPECT_LE(1, seen);
+	EXPECT_LE(seen, b[ST_DAEMON] - a[ST_DAEMON]);
+	EXPECT_EQ(b[ST_DAEMON] - a[ST_DAEMON],
+		  b[ST_PRE_DAEMON] - a[ST_PRE_DAEMON]);
+	EXPECT_EQ(a[ST_KERNEL], b[ST_KERNEL]);
+
+	/* the daemon's userspace pre filter fails it; then a post filter */
+	memcpy(a, b, sizeof(a));
+	memset(&uf, 0, sizeof(uf));
+	self->d->handler = user_filter;
+	uf.opcode = FUSE_PREFILTER | FUSE_GETATTR;
+	uf.err = -EPERM;
+	skel->bss->pre_verdict = FUSE_BPF_USER_PRE;
+	EXPECT_EQ(EPERM, stat_err(mpath(self, "hello"), NULL));
+	ASSERT_LE(2, read_stats(self->mnt, FUSE_GETATTR, b));
+	EXPECT_LE(a[ST_USER] + 1, b[ST_USER]);
+	EXPECT_EQ(b[ST_USER] - a[ST_USER],
+		  b[ST_PRE_USER_PRE] - a[ST_PRE_USER_PRE]);
+	memcpy(a, b, sizeof(a));
+	uf.err = 0;
+	uf.opcode = FUSE_POSTFILTER | FUSE_GETATTR;
+	skel->bss->pre_verdict = FUSE_BPF_USER_POST;
+	EXPECT_EQ(0, stat_err(mpath(self, "hello"), NULL));
+	ASSERT_LE(2, read_stats(self->mnt, FUSE_GETATTR, b));
+	EXPECT_LE(a[ST_PRE_USER_POST] + 1, b[ST_PRE_USER_POST]);
+	EXPECT_EQ(b[ST_PRE_USER_POST] - a[ST_PRE_USER_POST],
+		  b[ST_POST_USER] - a[ST_POST_USER]);
+	self->d->handler = NULL;
+	fuse_verdict__destroy(skel);
+}
+
+/* One backing_files or bpf_filters line, split into its fields */
+struct ctl_line {
+	char id[16], type[8], path[256];
+	unsigned int uid, gid, refs, nodes;
+};
+
+static const char * const backing_cols[] = {
+	"id", "type", "uid", "gid", "refs", "nodes", "path", NULL
+};
+
+static const char * const filters_cols[] = { "id", "nodes", "name", NULL };
+
+/*
+ * The backing_files line of @mnt's connection whose id is @id ("root"
+ * for the root's).  Returns 1 when found, 0 when not, -1 when the file is
+ * not as documented.
+ */
+static int backing_line(const char *mnt, const char *id, struct ctl_line *out)
+{
+	char buf[8192], *line, *save = NULL;
+	struct ctl_line c;
+	int found = 0;
+	size_t n;
+
+	if (ctl_read(mnt, "backing_files", buf, sizeof(buf)) <= 0)
+		return -1;
+	n = header_len(buf, backing_cols);
+	if (!n)
+		return -1;
+	for (line = strtok_r(buf + n, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		memset(&c, 0, sizeof(c));
+		if (sscanf(line, "%15s %7s %u %u %u %u %255[^\n]", c.id, c.type,
+			   &c.uid, &c.gid, &c.refs, &c.nodes, c.path) != 7)
+			return -1;
+		if (!strcmp(c.id, id)) {
+			*out = c;
+			found++;
+		}
+	}
+	return found;
+}
+
+/* The same for bpf_filters: id, nodes and name (in @out->path) */
+static int filter_line(const char *mnt, const char *id, struct ctl_line *out)
+{
+	char buf[4096], *line, *save = NULL;
+	struct ctl_line c;
+	int found = 0;
+	size_t n;
+
+	if (ctl_read(mnt, "bpf_filters", buf, sizeof(buf)) <= 0)
+		return -1;
+	n = header_len(buf, filters_cols);
+	if (!n)
+		return -1;
+	for (line = strtok_r(buf + n, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		memset(&c, 0, sizeof(c));
+		if (sscanf(line, "%15s %u %255[^\n]", c.id, &c.nodes,
+			   c.path) != 3)
+			return -1;
+		if (!strcmp(c.id, id)) {
+			*out = c;
+			found++;
+		}
+	}
+	return found;
+}
+
+/* Run @fn(@arg) in a child, as the same user; its return value, or -1 */
+static int in_child(int (*fn)(void *), void *arg)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -1;
+	if (!pid)
+		_exit(fn(arg));
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+static int open_backing_files(void *mnt)
+{
+	struct __user_cap_header_struct h = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct cap[2];
+	char buf[256];
+
+	if (syscall(SYS_capget, &h, cap))
+		return 255;
+	cap[0].effective &= ~(1U << CAP_SYS_ADMIN);
+	if (syscall(SYS_capset, &h, cap))
+		return 255;
+	/* the owner may read bpf_stats, not the paths and credentials */
+	if (ctl_read(mnt, "bpf_stats", buf, sizeof(buf)) <= 0)
+		return 254;
+	return -ctl_read(mnt, "backing_files", buf, sizeof(buf));
+}
+
+/*
+ * backing_files: each registered backing with its type, credentials,
+ * references and bound nodes and its path from the mounter's root;
+ * gone once closed; for CAP_SYS_ADMIN only.
+ */
+TEST_F(filter, fusectl_backing_files)
+{
+	char p[256], buf[64], id[16];
+	struct ctl_line c;
+	int fd, fid;
+
+	if (ctl_read(self->mnt, "backing_files", buf, sizeof(buf)) == -ENOENT)
+		SKIP(return, "no fusectl");
+	/* the fixture's backing directory, not bound yet */
+	ASSERT_EQ(1, backing_line(self->mnt, "1", &c));
+	EXPECT_STREQ("dir", c.type);
+	EXPECT_EQ(0, c.uid);
+	EXPECT_EQ(0, c.gid);
+	EXPECT_EQ(1, c.refs);
+	EXPECT_EQ(0, c.nodes);
+	EXPECT_STREQ(self->root, c.path);
+	EXPECT_EQ(0, backing_line(self->mnt, "root", &c));
+	/* bound to "dir" by its LOOKUP: one node, one more reference */
+	EXPECT_EQ(0, stat_err(mpath(self, "hello"), NULL));
+	ASSERT_EQ(1, backing_line(self->mnt, "1", &c));
+	EXPECT_EQ(2, c.refs);
+	EXPECT_EQ(1, c.nodes);
+	/* a file, with a name to escape */
+	ASSERT_EQ(0, td_write_file(bpath(self, "a b", p), "x", 0644));
+	fd = open(p, O_RDONLY);
+	ASSERT_LE(0, fd);
+	fid = td_backing_open(self->d, fd, 0);
+	close(fd);
+	ASSERT_LT(1, fid);
+	snprintf(id, sizeof(id), "%d", fid);
+	ASSERT_EQ(1, backing_line(self->mnt, id, &c));
+	EXPECT_STREQ("file", c.type);
+	EXPECT_EQ(1, c.refs);
+	EXPECT_EQ(0, c.nodes);
+	snprintf(p, sizeof(p), "%s/a\\040b", self->root);
+	EXPECT_STREQ(p, c.path);
+	/* removed from the backing filesystem meanwhile */
+	ASSERT_EQ(0, unlink(bpath(self, "a b", p)));
+	ASSERT_EQ(1, backing_line(self->mnt, id, &c));
+	snprintf(p, sizeof(p), "%s/a\\040b (deleted)", self->root);
+	EXPECT_STREQ(p, c.path);
+	/* closed: gone */
+	ASSERT_EQ(0, td_backing_close(self->d, fid));
+	EXPECT_EQ(0, backing_line(self->mnt, id, &c));
+	EXPECT_EQ(1, backing_line(self->mnt, "1", &c));
+	/* uid 0 without CAP_SYS_ADMIN */
+	EXPECT_EQ(EPERM, in_child(open_backing_files, self->mnt));
+}
+
+/*
+ * Paths are the mounter's: a mount made in a chroot shows its backings
+ * from that root, and one outside it as "(unreachable)", never its path.
+ */
+TEST_F(filter, fusectl_paths_from_the_mounters_root)
+{
+	char jail[200], p[256], q[256], id[16];
+	struct ctl_line c;
+	struct td_opts o;
+	struct td *d;
+	int rootfd, fd, bid;
+
+	if (ctl_read(self->mnt, "backing_files", p, sizeof(p)) == -ENOENT)
+		SKIP(return, "no fusectl");
+	bpath(self, "jail", jail);
+	ASSERT_EQ(0, mkdir(jail, 0755));
+	snprintf(p, sizeof(p), "%s/m", jail);
+	ASSERT_EQ(0, mkdir(p, 0755));
+	snprintf(p, sizeof(p), "%s/dev", jail);
+	ASSERT_EQ(0, mkdir(p, 0755));
+	ASSERT_EQ(0, mount("/dev", p, NULL, MS_BIND | MS_REC, NULL));
+	snprintf(p, sizeof(p), "%s/inside", jail);
+	ASSERT_EQ(0, mkdir(p, 0755));
+
+	rootfd = open("/", O_PATH | O_DIRECTORY);
+	ASSERT_LE(0, rootfd);
+	td_default_opts(&o);
+	o.init_flags = FUSE_PASSTHROUGH | FUSE_BPF;
+	o.max_stack_depth = 1;
+	ASSERT_EQ(0, chroot(jail));
+	ASSERT_EQ(0, chdir("/"));
+	d = td_mount("/m", &o);
+	if (d)
+		td_barrier(d);
+	ASSERT_EQ(0, fchdir(rootfd));
+	ASSERT_EQ(0, chroot("."));
+	ASSERT_EQ(0, chdir("/"));
+	close(rootfd);
+	ASSERT_NE(NULL, d);
+	/* its paths, from here on, are the real ones */
+	snprintf(d->mnt, sizeof(d->mnt), "%s/m", jail);
+
+	snprintf(p, sizeof(p), "%s/inside", jail);
+	fd = open(p, O_PATH | O_DIRECTORY);
+	ASSERT_LE(0, fd);
+	bid = td_backing_open(d, fd, FUSE_BACKING_DIR);
+	close(fd);
+	ASSERT_LT(0, bid);
+	snprintf(id, sizeof(id), "%d", bid);
+	ASSERT_EQ(1, backing_line(d->mnt, id, &c));
+	EXPECT_STREQ("/inside", c.path);
+	fd = open(self->root, O_PATH | O_DIRECTORY);
+	ASSERT_LE(0, fd);
+	bid = td_backing_open(d, fd, FUSE_BACKING_DIR);
+	close(fd);
+	ASSERT_LT(0, bid);
+	snprintf(id, sizeof(id), "%d", bid);
+	ASSERT_EQ(1, backing_line(d->mnt, id, &c));
+	EXPECT_STREQ("(unreachable)", c.path);
+	/* the test's own mount, made from "/", shows it whole */
+	ASSERT_EQ(1, backing_line(self->mnt, "1", &c));
+	EXPECT_STREQ(self->root, c.path);
+	snprintf(q, sizeof(q), "%s/dev", jail);
+	td_umount(d);
+	umount2(q, MNT_DETACH);
+}
+
+/* bpf_filters: the filter ids the daemon opened, with the nodes using them */
+TEST_F(filter, fusectl_bpf_filters)
+{
+	struct fuse_verdict *skel = fuse_verdict__open_and_load();
+	char buf[64], id[16], id2[16];
+	struct ctl_line c;
+	int fid, fid2;
+
+	ASSERT_NE(NULL, skel);
+	if (ctl_read(self->mnt, "bpf_filters", buf, sizeof(buf)) == -ENOENT)
+		SKIP(return, "no fusectl");
+	ASSERT_EQ(0, filter_line(self->mnt, "root", &c));
+	fid = use_filter(self, skel->maps.verdict_ops, "verdict");
+	ASSERT_LT(0, fid);
+	snprintf(id, sizeof(id), "%d", fid);
+	ASSERT_EQ(1, filter_line(self->mnt, id, &c));
+	EXPECT_STREQ("verdict", c.path);
+	EXPECT_EQ(0, c.nodes);
+	/* "dir" (by its LOOKUP reply) and "hello" (inherited) use it */
+	EXPECT_EQ(0, stat_err(mpath(self, "hello"), NULL));
+	ASSERT_EQ(1, filter_line(self->mnt, id, &c));
+	EXPECT_EQ(2, c.nodes);
+	EXPECT_EQ(0, stat_err(mpath(self, "sub/inner"), NULL));
+	ASSERT_EQ(1, filter_line(self->mnt, id, &c));
+	EXPECT_EQ(4, c.nodes);
+	/* a second id for the same filter counts the same nodes */
+	fid2 = td_filter_open(self->d, "verdict");
+	ASSERT_LT(fid, fid2);
+	snprintf(id2, sizeof(id2), "%d", fid2);
+	ASSERT_EQ(1, filter_line(self->mnt, id2, &c));
+	EXPECT_EQ(4, c.nodes);
+	/* closed ids are gone; the nodes keep the filter */
+	ASSERT_EQ(0, td_filter_close(self->d, fid));
+	EXPECT_EQ(0, filter_line(self->mnt, id, &c));
+	ASSERT_EQ(0, td_filter_close(self->d, fid2));
+	EXPECT_EQ(0, filter_line(self->mnt, id2, &c));
+	EXPECT_EQ(0, stat_err(mpath(self, "hello"), NULL));
+	fuse_verdict__destroy(skel);
+}
+
+/* The mountpoint's line of /proc/self/mounts, or "" */
+static void mounts_line(const char *mnt, char *out, size_t size)
+{
+	char line[1024], want[300];
+	FILE *f = fopen("/proc/self/mounts", "r");
+
+	out[0] = '\0';
+	snprintf(want, sizeof(want), " %s ", mnt);
+	while (f && fgets(line, sizeof(line), f))
+		if (strstr(line, want))
+			snprintf(out, size, "%s", line);
+	if (f)
+		fclose(f);
+}
+
+/*
+ * The root backed and filtered by the mount options: /proc/mounts shows
+ * backing_root=PATH (escaped; never the descriptor) and bpf_filter=NAME,
+ * a bind mount of a subdirectory too, and the fusectl files list the
+ * root's backing and filter.
+ */
+TEST_F(filter, fusectl_root_and_proc_mounts)
+{
+	struct fuse_hide *skel = fuse_hide__open_and_load();
+	char mo[96], p[256], want[400], line[1024], bind[] = "/tmp/fuse-bind-XXXXXX";
+	struct ctl_line c;
+	struct td_opts o;
+	struct td *d;
+	int fd;
+
+	ASSERT_NE(NULL, skel);
+	if (ctl_read(self->mnt, "bpf_filters", p, sizeof(p)) == -ENOENT)
+		SKIP(return, "no fusectl");
+	self->link = bpf_map__attach_struct_ops(skel->maps.hide_ops);
+	ASSERT_NE(NULL, self->link);
+	mounts_line(self->mnt, line, sizeof(line));
+	EXPECT_EQ(NULL, strstr(line, "backing_root")) TH_LOG("%s", line);
+	EXPECT_EQ(NULL, strstr(line, "bpf_filter")) TH_LOG("%s", line);
+	td_umount(self->d);
+	self->d = NULL;
+	ASSERT_EQ(0, mkdir(bpath(self, "a b,c", p), 0755));
+	ASSERT_EQ(0, td_write_file(bpath(self, "a b,c/f", p), "f\n", 0644));
+	ASSERT_EQ(0, mkdir(bpath(self, "a b,c/d", p), 0755));
+	fd = open(bpath(self, "a b,c", p), O_PATH | O_DIRECTORY);
+	ASSERT_LE(0, fd);
+	snprintf(mo, sizeof(mo), "backing_root_fd=%d,bpf_filter=hide", fd);
+	td_default_opts(&o);
+	o.init_flags = FUSE_PASSTHROUGH | FUSE_BPF;
+	o.max_stack_depth = 1;
+	o.mount_opts = mo;
+	d = td_mount(self->mnt, &o);
+	close(fd);
+	ASSERT_NE(NULL, d) TH_LOG("mount: %s", strerror(errno));
+	self->d = d;
+	ASSERT_TRUE(td_barrier(d));
+
+	snprintf(want, sizeof(want), ",backing_root=%s/a\\040b\\054c,",
+		 self->root);
+	mounts_line(self->mnt, line, sizeof(line));
+	EXPECT_NE(NULL, strstr(line, want)) TH_LOG("%s", line);
+	EXPECT_NE(NULL, strstr(line, ",bpf_filter=hide ")) TH_LOG("%s", line);
+	EXPECT_EQ(NULL, strstr(line, "backing_root_fd")) TH_LOG("%s", line);
+	/* a bind mount of a subdirectory shows the file system's root */
+	ASSERT_NE(NULL, mkdtemp(bind));
+	snprintf(p, sizeof(p), "%s/d", self->mnt);
+	ASSERT_EQ(0, mount(p, bind, NULL, MS_BIND, NULL));
+	mounts_line(bind, line, sizeof(line));
+	EXPECT_NE(NULL, strstr(line, want)) TH_LOG("%s", line);
+	ASSERT_EQ(0, umount(bind));
+	rmdir(bind);
+
+	/* the root's lines: its backing, and its filter with its nodes */
+	ASSERT_EQ(1, backing_line(self->mnt, "root", &c));
+	EXPECT_STREQ("dir", c.type);
+	EXPECT_EQ(1, c.nodes);
+	snprintf(p, sizeof(p), "%s/a\\040b,c", self->root);
+	EXPECT_STREQ(p, c.path);
+	ASSERT_EQ(1, filter_line(self->mnt, "root", &c));
+	EXPECT_STREQ("hide", c.path);
+	snprintf(p, sizeof(p), "%s/f", self->mnt);
+	EXPECT_EQ(0, stat_err(p, NULL));
+	ASSERT_EQ(1, filter_line(self->mnt, "root", &c));
+	/* the root, "d" (the bind mount's) and "f" */
+	EXPECT_EQ(3, c.nodes);
+	fuse_hide__destroy(skel);
 }
