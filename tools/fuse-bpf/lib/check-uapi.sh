@@ -41,7 +41,8 @@ done
 	echo '#error "<linux/fuse.h> is not a fuse-bpf kernel'"'"'s (KHDR_INCLUDES)"'
 	echo '#endif'
 	echo '#include "renamed.h"'
-	echo '#define SAME(a, b) _Static_assert((a) == (b), #a " differs from the library'"'"'s copy")'
+	echo '#define SAME(a, b) _Static_assert((a) == (b), \'
+	echo '	#a " differs from the library'"'"'s copy")'
 	for m in $macros; do
 		echo "SAME($m, LIBCHK_$m);"
 	done
@@ -52,8 +53,12 @@ done
 			on && /^};/ { on = 0 }
 			on && /;/ {
 				f = $NF; sub(/;.*/, "", f); sub(/\[.*/, "", f)
-				printf "SAME(offsetof(struct %s, %s), offsetof(struct libchk_%s, %s));\n", s, f, s, f
-				printf "SAME(sizeof(((struct %s *)0)->%s), sizeof(((struct libchk_%s *)0)->%s));\n", s, f, s, f
+				o = "SAME(offsetof(struct %s, %s), "
+				o = o "offsetof(struct libchk_%s, %s));\n"
+				z = "SAME(sizeof(((struct %s *)0)->%s), "
+				z = z "sizeof(((struct libchk_%s *)0)->%s));\n"
+				printf o, s, f, s, f
+				printf z, s, f, s, f
 			}' "$tmp/block.h"
 	done
 } > "$tmp/check.c"
@@ -62,4 +67,6 @@ if ! "$cc" "$@" -I"$tmp" -Werror -Wfatal-errors -fsyntax-only "$tmp/check.c"; th
 	echo "check-uapi: lib/fuse_bpf_uapi.h and the kernel's <linux/fuse.h> disagree (above)" >&2
 	exit 1
 fi
-echo "check-uapi: $(echo $macros | wc -w) macros and $(echo $structs | wc -w) structures agree with <linux/fuse.h>"
+nm=$(echo $macros | wc -w)
+ns=$(echo $structs | wc -w)
+echo "check-uapi: $nm macros and $ns structures agree with <linux/fuse.h>"

@@ -511,14 +511,17 @@ TEST_F(backing, no_forget_for_kernel_nodes)
 /* Did @ifd report IN_MODIFY on watch @wd?  Drains the queue. */
 static bool modified(int ifd, int wd)
 {
-	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	union {
+		struct inotify_event first;
+		char buf[4096];
+	} u;
 	const struct inotify_event *ev;
 	bool seen = false;
 	ssize_t n, off;
 
-	while ((n = read(ifd, buf, sizeof(buf))) > 0) {
+	while ((n = read(ifd, u.buf, sizeof(u.buf))) > 0) {
 		for (off = 0; off < n; off += sizeof(*ev) + ev->len) {
-			ev = (const struct inotify_event *)(buf + off);
+			ev = (const struct inotify_event *)(u.buf + off);
 			if (ev->wd == wd && (ev->mask & IN_MODIFY))
 				seen = true;
 		}
