@@ -15,6 +15,7 @@
 #include "fuse_i.h"
 
 #include <linux/bsearch.h>
+#include <linux/delay.h>
 #include <linux/fs_struct.h>
 #include <linux/idr.h>
 #include <linux/percpu.h>
@@ -340,13 +341,33 @@ static int fuse_bpf_ctl_cmp_id(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
+/*
+ * fc->killsb for reading the connection's superblocks, without waiting:
+ * the files are read under the seq_file's lock, which an unmount holding
+ * killsb may need (through a pipe: lockdep saw the cycle).  A few tries;
+ * false while a mount or unmount holds it, and the caller leaves the
+ * superblocks out.
+ */
+static bool fuse_bpf_ctl_lock_sbs(struct fuse_conn *fc)
+{
+	int i;
+
+	for (i = 0; i < 50; i++) {
+		if (down_read_trylock(&fc->killsb))
+			return true;
+		usleep_range(1000, 2000);
+	}
+	return false;
+}
+
 /* The root inode of the connection's first superblock, referenced, or NULL */
 static struct inode *fuse_bpf_ctl_root(struct fuse_conn *fc)
 {
 	struct inode *root = NULL;
 	struct fuse_mount *fm;
 
-	down_read(&fc->killsb);
+	if (!fuse_bpf_ctl_lock_sbs(fc))
+		return NULL;
 	list_for_each_entry(fm, &fc->mounts, fc_entry) {
 		if (fm->sb && fm->sb->s_root) {
 			root = igrab(d_inode(fm->sb->s_root));
@@ -372,7 +393,8 @@ static void fuse_bpf_ctl_count_nodes(struct fuse_conn *fc,
 	unsigned int i, j, k;
 
 	sort(l->e, l->n, sizeof(*l->e), fuse_bpf_ctl_cmp_key, NULL);
-	down_read(&fc->killsb);
+	if (!fuse_bpf_ctl_lock_sbs(fc))
+		goto counted;
 	list_for_each_entry(fm, &fc->mounts, fc_entry) {
 		struct super_block *sb = fm->sb;
 
@@ -398,6 +420,7 @@ static void fuse_bpf_ctl_count_nodes(struct fuse_conn *fc,
 		spin_unlock(&sb->s_inode_list_lock);
 	}
 	up_read(&fc->killsb);
+counted:
 	/* Two ids of one filter: bsearch() counted in either; both get all */
 	for (i = 0; i < l->n; i = j) {
 		u32 nodes = 0;
