@@ -1809,28 +1809,45 @@ static const char * const backing_cols[] = {
 
 static const char * const filters_cols[] = { "id", "nodes", "name", NULL };
 
+/* One line of backing_files into @c: 0, or -1 when not as documented */
+static int backing_fields(const char *line, struct ctl_line *c)
+{
+	return sscanf(line, "%15s %7s %u %u %u %u %255[^\n]", c->id, c->type,
+		      &c->uid, &c->gid, &c->refs, &c->nodes, c->path) == 7 ?
+	       0 : -1;
+}
+
+/* One line of bpf_filters: id, nodes and name (in @c->path) */
+static int filter_fields(const char *line, struct ctl_line *c)
+{
+	return sscanf(line, "%15s %u %255[^\n]", c->id, &c->nodes,
+		      c->path) == 3 ? 0 : -1;
+}
+
 /*
- * The backing_files line of @mnt's connection whose id is @id ("root"
- * for the root's).  Returns 1 when found, 0 when not, -1 when the file is
- * not as documented.
+ * The line of @file (of @mnt's connection, with columns @cols, split by
+ * @fields) whose id is @id ("root" for the root's).  Returns 1 when found,
+ * 0 when not, -1 when the file is not as documented.
  */
-static int backing_line(const char *mnt, const char *id, struct ctl_line *out)
+static int ctl_line(const char *mnt, const char *file,
+		    const char * const *cols,
+		    int (*fields)(const char *, struct ctl_line *),
+		    const char *id, struct ctl_line *out)
 {
 	char buf[8192], *line, *save = NULL;
 	struct ctl_line c;
 	int found = 0;
 	size_t n;
 
-	if (ctl_read(mnt, "backing_files", buf, sizeof(buf)) <= 0)
+	if (ctl_read(mnt, file, buf, sizeof(buf)) <= 0)
 		return -1;
-	n = header_len(buf, backing_cols);
+	n = header_len(buf, cols);
 	if (!n)
 		return -1;
 	for (line = strtok_r(buf + n, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
 		memset(&c, 0, sizeof(c));
-		if (sscanf(line, "%15s %7s %u %u %u %u %255[^\n]", c.id, c.type,
-			   &c.uid, &c.gid, &c.refs, &c.nodes, c.path) != 7)
+		if (fields(line, &c))
 			return -1;
 		if (!strcmp(c.id, id)) {
 			*out = c;
@@ -1840,31 +1857,16 @@ static int backing_line(const char *mnt, const char *id, struct ctl_line *out)
 	return found;
 }
 
-/* The same for bpf_filters: id, nodes and name (in @out->path) */
+static int backing_line(const char *mnt, const char *id, struct ctl_line *out)
+{
+	return ctl_line(mnt, "backing_files", backing_cols, backing_fields,
+			id, out);
+}
+
 static int filter_line(const char *mnt, const char *id, struct ctl_line *out)
 {
-	char buf[4096], *line, *save = NULL;
-	struct ctl_line c;
-	int found = 0;
-	size_t n;
-
-	if (ctl_read(mnt, "bpf_filters", buf, sizeof(buf)) <= 0)
-		return -1;
-	n = header_len(buf, filters_cols);
-	if (!n)
-		return -1;
-	for (line = strtok_r(buf + n, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		memset(&c, 0, sizeof(c));
-		if (sscanf(line, "%15s %u %255[^\n]", c.id, &c.nodes,
-			   c.path) != 3)
-			return -1;
-		if (!strcmp(c.id, id)) {
-			*out = c;
-			found++;
-		}
-	}
-	return found;
+	return ctl_line(mnt, "bpf_filters", filters_cols, filter_fields, id,
+			out);
 }
 
 /* Run @fn(@arg) in a child, as the same user; its return value, or -1 */
