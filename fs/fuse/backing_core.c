@@ -393,10 +393,10 @@ static struct fuse_backing *fuse_bpf_inherit(struct inode *inode, u64 parent,
 		return fb ?: ERR_PTR(-EINVAL);
 	}
 	ppath = &dfb->file->f_path;
-	old = override_creds(dfb->cred);
+	old = fuse_bpf_override_creds(dfb->cred);
 	bdentry = lookup_one_unlocked(mnt_idmap(ppath->mnt), name->name,
 				      ppath->dentry, name->len);
-	revert_creds(old);
+	fuse_bpf_revert_creds(old);
 	if (IS_ERR(bdentry)) {
 		fb = ERR_CAST(bdentry);
 	} else if (d_is_negative(bdentry)) {
@@ -553,26 +553,6 @@ void fuse_bpf_fill_attr(struct fuse_conn *fc, const struct kstat *st,
 	attr->gid = from_kgid_munged(fc->user_ns, st->gid);
 	attr->rdev = new_encode_dev(st->rdev);
 	attr->blksize = st->blksize;
-}
-
-/**
- * fuse_bpf_copyflags() - take the backing inode's append-only and immutable flags
- * @inode: FUSE inode
- * @binode: its backing inode
- *
- * The VFS refuses truncation, writes without O_APPEND and changes of an
- * append-only or immutable file by looking at the inode it was given, the
- * FUSE inode: it must carry the backing's flags (as ovl_copyflags() does).
- *
- * Context: any, including RCU path walk.
- */
-void fuse_bpf_copyflags(struct inode *inode, const struct inode *binode)
-{
-	unsigned int mask = S_APPEND | S_IMMUTABLE;
-	unsigned int flags = READ_ONCE(binode->i_flags) & mask;
-
-	if ((READ_ONCE(inode->i_flags) & mask) != flags)
-		inode_set_flags(inode, flags, mask);
 }
 
 /* A binding for @path, with the credentials of the binding it came from. */

@@ -211,18 +211,6 @@ void fuse_bpf_stats_alloc(struct fuse_conn *fc)
 	smp_store_release(&fc->bpf_stats, stats);
 }
 
-/**
- * fuse_bpf_stats_of() - the counters to count a connection's operations in
- * @fc: the connection
- *
- * Return: the per-CPU counters, or NULL before INIT negotiated FUSE_BPF.
- */
-struct fuse_bpf_stats __percpu *fuse_bpf_stats_of(struct fuse_conn *fc)
-{
-	/* Pairs with fuse_bpf_stats_alloc(): the counters are zeroed first */
-	return smp_load_acquire(&fc->bpf_stats);
-}
-
 /* The width of a bpf_stats column: its name's, and at least 8 */
 static int fuse_bpf_stats_width(int i)
 {

@@ -36,7 +36,7 @@ static int fuse_bpf_lookup_backing(struct inode *dir, struct fuse_backing *dfb,
 				   struct inode **inode)
 {
 	const struct path *parent = &dfb->file->f_path;
-	const struct cred *old = override_creds(dfb->cred);
+	const struct cred *old = fuse_bpf_override_creds(dfb->cred);
 	struct dentry *bdentry;
 	int err;
 
@@ -48,7 +48,7 @@ static int fuse_bpf_lookup_backing(struct inode *dir, struct fuse_backing *dfb,
 			fuse_bpf_node_iget(dir, dfb, bdentry, outarg, inode);
 		dput(bdentry);
 	}
-	revert_creds(old);
+	fuse_bpf_revert_creds(old);
 	return err;
 }
 
@@ -118,16 +118,56 @@ static bool fuse_bpf_same_child(struct fuse_backing *fb,
 	return same;
 }
 
+/*
+ * fuse_bpf_revalidate() in an RCU read-side critical section, without
+ * references: @ret is 1 or 0, or -ECHILD when a binding it looked at
+ * changed meanwhile.
+ */
+static bool fuse_bpf_revalidate_rcu(struct dentry *entry, struct inode *dir,
+				    struct inode *inode, int *ret)
+{
+	struct fuse_backing *dfb = fuse_bpf_backing_rcu(dir);
+	struct fuse_backing *fb = NULL;
+	struct inode *binode = NULL;
+
+	*ret = 0;
+	if (inode && (get_node_id(inode) & FUSE_NODEID_KERNEL)) {
+		/* The parent lost its backing: look the name up again. */
+		if (!dfb)
+			return true;
+	} else if (!dfb) {
+		return false;
+	}
+	/* A kernel node, resolved to a daemon id or not, or a daemon node */
+	if (inode)
+		fb = fuse_bpf_backing_rcu(inode);
+	if (fb && fuse_bpf_same_child(fb, dfb, &entry->d_name))
+		binode = file_inode(fb->file);
+	if (!fuse_bpf_backing_held(dir, dfb) ||
+	    (fb && !fuse_bpf_backing_held(inode, fb))) {
+		*ret = -ECHILD;
+	} else if (binode) {
+		fuse_bpf_copyflags(inode, binode);
+		*ret = 1;
+	}
+	return true;
+}
+
 /**
  * fuse_bpf_revalidate() - revalidate a dentry of a backed directory
  * @entry: the dentry
  * @flags: LOOKUP_* flags; LOOKUP_RCU is fine
- * @ret: 1 when @entry is still valid, 0 when it must be looked up again
+ * @ret: 1 when @entry is still valid, 0 when it must be looked up again,
+ *	-ECHILD in RCU path walk when a binding changed while it looked
  *
  * A bound node (a kernel node, resolved or not) stays valid while the
  * backing directory still has its backing inode under the same name; an
  * unbound node and a negative dentry are always looked up again (which
- * costs a backing dcache lookup, not a request).
+ * costs a backing dcache lookup, not a request).  No reference is taken:
+ * the bindings are read under RCU and read again after use.  Outside RCU
+ * path walk a binding that keeps changing, which takes a daemon replying
+ * to lookups of the node meanwhile, gets the name looked up again after a
+ * few tries.
  *
  * Return: true when the parent is backed and the answer is in @ret.
  */
@@ -136,30 +176,19 @@ bool fuse_bpf_revalidate(struct dentry *entry, unsigned int flags, int *ret)
 	struct dentry *parent = READ_ONCE(entry->d_parent);
 	struct inode *dir = d_inode_rcu(parent);
 	struct inode *inode = d_inode_rcu(entry);
-	struct fuse_backing *dfb, *fb = NULL;
+	int tries = (flags & LOOKUP_RCU) ? 1 : 3;
+	bool backed;
 
 	if (!dir || IS_ROOT(entry))
 		return false;
-	dfb = fuse_bpf_backing_get(dir);
-	*ret = 0;
-	if (inode && (get_node_id(inode) & FUSE_NODEID_KERNEL)) {
-		/* The parent lost its backing: look the name up again. */
-		if (!dfb)
-			return true;
-		fb = fuse_bpf_backing_get(inode);
-	} else if (!dfb) {
-		return false;
-	} else if (inode) {
-		/* A kernel node resolved to a daemon id, or a daemon node */
-		fb = fuse_bpf_backing_get(inode);
-	}
-	if (fb)
-		*ret = fuse_bpf_same_child(fb, dfb, &entry->d_name);
-	if (*ret)
-		fuse_bpf_copyflags(inode, file_inode(fb->file));
-	fuse_backing_put(fb);
-	fuse_backing_put(dfb);
-	return true;
+	do {
+		rcu_read_lock();
+		backed = fuse_bpf_revalidate_rcu(entry, dir, inode, ret);
+		rcu_read_unlock();
+	} while (*ret == -ECHILD && --tries);
+	if (*ret == -ECHILD && !(flags & LOOKUP_RCU))
+		*ret = 0;
+	return backed;
 }
 
 /* Passes the backing's entries to the caller through the filter. */
@@ -252,12 +281,12 @@ static int fuse_bpf_readdir_backing(struct fuse_file *ff, struct file *backing,
 		if (pos < 0)
 			return pos;
 	}
-	old = override_creds(ff->cred);
+	old = fuse_bpf_override_creds(ff->cred);
 	if (post)
 		err = fuse_bpf_readdir_filtered(backing, ctx, call, args);
 	else
 		err = iterate_dir(backing, ctx);
-	revert_creds(old);
+	fuse_bpf_revert_creds(old);
 	return err;
 }
 
@@ -330,9 +359,9 @@ static int fuse_bpf_creator_begin(struct inode *dir, struct fuse_backing *dfb,
 		err = mnt_want_write(c->mnt);
 	if (err)
 		return err;
-	c->saved = override_creds(dfb->cred);
+	c->saved = fuse_bpf_override_creds(dfb->cred);
 	c->cred = prepare_creds();
-	revert_creds(c->saved);
+	fuse_bpf_revert_creds(c->saved);
 	err = -ENOMEM;
 	if (!c->cred)
 		goto out_drop_write;
@@ -344,7 +373,7 @@ static int fuse_bpf_creator_begin(struct inode *dir, struct fuse_backing *dfb,
 		put_cred(c->cred);
 		goto out_drop_write;
 	}
-	c->saved = override_creds(c->cred);
+	c->saved = fuse_bpf_override_creds(c->cred);
 	return 0;
 out_drop_write:
 	mnt_drop_write(c->mnt);
@@ -353,7 +382,7 @@ out_drop_write:
 
 static void fuse_bpf_creator_end(struct fuse_bpf_creator *c)
 {
-	revert_creds(c->saved);
+	fuse_bpf_revert_creds(c->saved);
 	put_cred(c->cred);
 	mnt_drop_write(c->mnt);
 }
@@ -680,7 +709,7 @@ static int fuse_bpf_dir_lock(struct fuse_backing *dfb,
 
 	if (err)
 		return err;
-	*old = override_creds(dfb->cred);
+	*old = fuse_bpf_override_creds(dfb->cred);
 	inode_lock_nested(d_inode(parent->dentry), I_MUTEX_PARENT);
 	return 0;
 }
@@ -689,7 +718,7 @@ static void fuse_bpf_dir_unlock(struct fuse_backing *dfb,
 				const struct cred *old)
 {
 	inode_unlock(d_inode(dfb->file->f_path.dentry));
-	revert_creds(old);
+	fuse_bpf_revert_creds(old);
 	mnt_drop_write(dfb->file->f_path.mnt);
 }
 
@@ -1012,7 +1041,7 @@ static int fuse_bpf_rename_backing(struct fuse_backing *ofb,
 	err = mnt_want_write(mnt);
 	if (err)
 		goto out;
-	old = override_creds(ofb->cred);
+	old = fuse_bpf_override_creds(ofb->cred);
 	trap = lock_rename(ofb->file->f_path.dentry, nfb->file->f_path.dentry);
 	err = PTR_ERR(trap);
 	if (!IS_ERR(trap)) {
@@ -1021,7 +1050,7 @@ static int fuse_bpf_rename_backing(struct fuse_backing *ofb,
 		unlock_rename(ofb->file->f_path.dentry,
 			      nfb->file->f_path.dentry);
 	}
-	revert_creds(old);
+	fuse_bpf_revert_creds(old);
 	mnt_drop_write(mnt);
 out:
 	fuse_backing_put(dst);

@@ -135,21 +135,13 @@ struct fuse_bpf_filter *fuse_bpf_filter_of(struct inode *inode)
 	return f;
 }
 
-/**
- * fuse_bpf_filter_rewrites_attr() - may a node's filter rewrite its attributes?
- * @inode: the node
- *
- * Context: any, including RCU path walk.
- * Return: true when the node's filter has a getattr callback.
- */
-bool fuse_bpf_filter_rewrites_attr(struct inode *inode)
+/* fuse_bpf_filter_rewrites_attr() of a node that has a filter */
+bool fuse_bpf_filter_has_getattr(struct inode *inode)
 {
 	struct fuse_inode *fi = get_fuse_inode(inode);
 	const struct fuse_bpf_ops *ops = NULL;
 	struct fuse_bpf_filter *f;
 
-	if (!rcu_access_pointer(fi->bpf_filter))
-		return false;
 	rcu_read_lock();
 	f = rcu_dereference(fi->bpf_filter);
 	if (f)
@@ -408,6 +400,8 @@ void fuse_bpf_call_begin(struct fuse_bpf_call *call, struct inode *inode,
  */
 void fuse_bpf_call_end(struct fuse_bpf_call *call)
 {
+	if (!call->filter)
+		return;
 	fuse_bpf_filter_put(call->filter);
 	call->filter = NULL;
 }
@@ -468,26 +462,6 @@ void fuse_bpf_call_post(struct fuse_bpf_call *call, int err)
 	call->ctx.phase = FUSE_BPF_POST;
 	call->ctx.error = err;
 	call->post = call->user_post ? FUSE_BPF_POST_USER : FUSE_BPF_POST_BPF;
-}
-
-/**
- * fuse_bpf_post() - switch a call to its post phase, if it has one
- * @call: the call
- * @verdict: what its pre phase said
- * @err: the backing operation's result, 0 or -errno
- *
- * The usual end of a hook is: if (fuse_bpf_post(&call, verdict, err))
- * err = fuse_bpf_run_X(&call, &args);
- *
- * Return: true when @verdict was FUSE_BPF_BACKING_POST: the caller runs the
- * callback again, now in the post phase.
- */
-bool fuse_bpf_post(struct fuse_bpf_call *call, int verdict, int err)
-{
-	if (verdict != FUSE_BPF_BACKING_POST)
-		return false;
-	fuse_bpf_call_post(call, err);
-	return true;
 }
 
 /**
@@ -716,13 +690,11 @@ static const struct fuse_bpf_ops *fuse_bpf_ops_get(struct fuse_bpf_call *call)
 	return ops ?: &fuse_bpf_no_ops;
 }
 
-/*
- * The outcome of the callback's return value @ret (ignored when @ops is
- * NULL), with @ua for a request to a userspace filter.
- */
-static int fuse_bpf_ops_put(struct fuse_bpf_call *call,
-			    const struct fuse_bpf_ops *ops, int ret,
-			    const struct fuse_bpf_user_args *ua)
+/* fuse_bpf_ops_put() of a call with a filter */
+static noinline int fuse_bpf_ops_put_filter(struct fuse_bpf_call *call,
+					    const struct fuse_bpf_ops *ops,
+					    int ret,
+					    const struct fuse_bpf_user_args *ua)
 {
 	if (ops) {
 		rcu_read_unlock();
@@ -731,15 +703,27 @@ static int fuse_bpf_ops_put(struct fuse_bpf_call *call,
 			ret = -EIO;
 		else
 			ret = fuse_bpf_outcome(call, ret, ua);
-	} else if (call->filter) {
-		ret = fuse_bpf_user_filter(call, ua);
 	} else {
-		ret = call->ctx.phase == FUSE_BPF_POST ? call->ctx.error :
-							 FUSE_BPF_BACKING;
+		ret = fuse_bpf_user_filter(call, ua);
 	}
 	if (call->ctx.phase == FUSE_BPF_PRE && ret < 0)
 		call->denied = true;
 	return ret;
+}
+
+/*
+ * The outcome of the callback's return value @ret (ignored when @ops is
+ * NULL), with @ua for a request to a userspace filter.  Without a filter,
+ * what the operation would be without one, at the cost of a test.
+ */
+static __always_inline int
+fuse_bpf_ops_put(struct fuse_bpf_call *call, const struct fuse_bpf_ops *ops,
+		 int ret, const struct fuse_bpf_user_args *ua)
+{
+	if (likely(!call->filter))
+		return call->ctx.phase == FUSE_BPF_POST ? call->ctx.error :
+							  FUSE_BPF_BACKING;
+	return fuse_bpf_ops_put_filter(call, ops, ret, ua);
 }
 
 /*

@@ -26,9 +26,10 @@
  * @verdict: what the pre phase said
  *
  * Return: a reference to @inode's backing, for the kernel to serve the
- * operation; NULL when the daemon is to be asked (the verdict was
- * FUSE_BPF_DAEMON or the node was unbound meanwhile), and @call is ended
- * then.
+ * operation (in RCU path walk, @call->nonblock, the backing without a
+ * reference: see fuse_bpf_backing_rcu()); NULL when the daemon is to be
+ * asked (the verdict was FUSE_BPF_DAEMON or the node was unbound
+ * meanwhile), and @call is ended then.
  */
 struct fuse_backing *fuse_bpf_serve(struct inode *inode,
 				    struct fuse_bpf_call *call, int verdict)
@@ -36,7 +37,8 @@ struct fuse_backing *fuse_bpf_serve(struct inode *inode,
 	struct fuse_backing *fb = NULL;
 
 	if (verdict != FUSE_BPF_DAEMON)
-		fb = fuse_bpf_backing_get(inode);
+		fb = call->nonblock ? fuse_bpf_backing_rcu(inode) :
+				      fuse_bpf_backing_get(inode);
 	if (!fb)
 		fuse_bpf_call_daemon(call);
 	return fb;
@@ -77,61 +79,65 @@ static int fuse_bpf_attr_rewrite(struct fuse_conn *fc,
 }
 
 /*
- * Does the FUSE inode already have @attr?  Then a stat need not take fuse's
- * attribute update path again: ctime moves with every change of the
- * others, and size and mtime guard the page cache.
+ * Does the FUSE inode already have the attributes @st?  Then a stat need
+ * not take fuse's attribute update path again: ctime moves with every
+ * change of the others, and size and mtime guard the page cache.  Owners
+ * the connection's user namespace cannot map never compare equal: those
+ * take the update path every time.
  */
-static bool fuse_bpf_attr_current(struct inode *inode,
-				  const struct fuse_attr *attr)
+static bool fuse_bpf_attr_current(struct inode *inode, const struct kstat *st)
 {
 	struct timespec64 ctime = inode_get_ctime(inode);
 	struct timespec64 mtime = inode_get_mtime(inode);
 
-	return ctime.tv_sec == attr->ctime && ctime.tv_nsec == attr->ctimensec &&
-	       mtime.tv_sec == attr->mtime && mtime.tv_nsec == attr->mtimensec &&
-	       i_size_read(inode) == attr->size &&
-	       inode->i_mode == attr->mode && inode->i_nlink == attr->nlink &&
-	       i_uid_read(inode) == attr->uid && i_gid_read(inode) == attr->gid &&
-	       inode->i_blocks == attr->blocks;
+	return timespec64_equal(&ctime, &st->ctime) &&
+	       timespec64_equal(&mtime, &st->mtime) &&
+	       i_size_read(inode) == st->size && inode->i_mode == st->mode &&
+	       inode->i_nlink == st->nlink && uid_eq(inode->i_uid, st->uid) &&
+	       gid_eq(inode->i_gid, st->gid) && inode->i_blocks == st->blocks;
 }
 
 /*
- * The backing's attributes, as a kstat in @st and as FUSE's in @attr; its
- * inode flags go to @inode.  @attr_version is the FUSE inode's attribute
- * version from before they were read.
+ * The backing's attributes, as a kstat in @st; its inode flags go to
+ * @inode.  @attr_version is the FUSE inode's attribute version from before
+ * they were read.
  */
 static int fuse_bpf_getattr_backing(struct inode *inode,
 				    struct fuse_backing *fb, struct kstat *st,
-				    struct fuse_attr *attr, u64 *attr_version)
+				    u64 *attr_version)
 {
 	const struct cred *old;
 	int err;
 
 	*attr_version = fuse_get_attr_version(get_fuse_conn(inode));
-	old = override_creds(fb->cred);
+	old = fuse_bpf_override_creds(fb->cred);
 	err = vfs_getattr(&fb->file->f_path, st,
 			  STATX_BASIC_STATS | STATX_BTIME,
 			  AT_STATX_SYNC_AS_STAT);
-	revert_creds(old);
+	fuse_bpf_revert_creds(old);
 	if (err)
 		return err;
 	if (inode_wrong_type(inode, st->mode)) {
 		fuse_make_bad(inode);
 		return -EIO;
 	}
-	fuse_bpf_fill_attr(get_fuse_conn(inode), st, attr);
 	fuse_bpf_copyflags(inode, file_inode(fb->file));
 	return 0;
 }
 
-/* The post phase of getattr: the filter sees and may change the result. */
+/*
+ * The post phase of getattr: the filter sees the result as FUSE's
+ * attributes, @attr, and may change them.
+ */
 static int fuse_bpf_getattr_post(struct fuse_bpf_call *call,
 				 struct fuse_bpf_attr_args *args,
 				 struct fuse_conn *fc, int err,
 				 struct fuse_attr *attr, struct kstat *st)
 {
-	if (!err)
+	if (!err) {
+		fuse_bpf_fill_attr(fc, st, attr);
 		args->out.attr = *attr;
+	}
 	fuse_bpf_call_post(call, err);
 	err = fuse_bpf_run_getattr(call, args);
 	if (err)
@@ -144,16 +150,20 @@ static int fuse_bpf_getattr_post(struct fuse_bpf_call *call,
 }
 
 /*
- * The attributes served, @attr and @st: the FUSE inode takes them unless
- * it has them already, and the caller gets them in @stat if it asked.
+ * The attributes served, @st (and @attr when a post phase made it): the
+ * FUSE inode takes them unless it has them already, and the caller gets
+ * them in @stat if it asked.
  */
 static void fuse_bpf_getattr_result(struct inode *inode,
-				    struct fuse_attr *attr,
+				    struct fuse_attr *attr, bool have_attr,
 				    const struct kstat *st, u64 attr_version,
 				    struct kstat *stat)
 {
-	if (!fuse_bpf_attr_current(inode, attr))
+	if (!fuse_bpf_attr_current(inode, st)) {
+		if (!have_attr)
+			fuse_bpf_fill_attr(get_fuse_conn(inode), st, attr);
 		fuse_change_attributes(inode, attr, NULL, 0, attr_version);
+	}
 	if (stat) {
 		*stat = *st;
 		stat->dev = inode->i_sb->s_dev;
@@ -191,12 +201,14 @@ bool fuse_bpf_getattr(struct inode *inode, struct kstat *stat, int *err)
 	if (!fb)
 		return false;
 	*err = verdict < 0 ? verdict :
-	       fuse_bpf_getattr_backing(inode, fb, &st, &attr, &attr_version);
+	       fuse_bpf_getattr_backing(inode, fb, &st, &attr_version);
 	if (verdict == FUSE_BPF_BACKING_POST)
 		*err = fuse_bpf_getattr_post(&call, &args, get_fuse_conn(inode),
 					     *err, &attr, &st);
 	if (!*err)
-		fuse_bpf_getattr_result(inode, &attr, &st, attr_version, stat);
+		fuse_bpf_getattr_result(inode, &attr,
+					verdict == FUSE_BPF_BACKING_POST, &st,
+					attr_version, stat);
 	fuse_bpf_call_done(&call, *err);
 	fuse_backing_put(fb);
 	return true;
@@ -234,8 +246,8 @@ static int fuse_bpf_permission_shown(struct inode *inode, int mask)
  * The caller's access to @fb's backing, and the daemon's (whose
  * credentials do the operation), as overlayfs checks both layers.
  */
-static int fuse_bpf_permission_backing(struct inode *inode,
-				       struct fuse_backing *fb, int mask)
+static int fuse_bpf_permission_check(struct inode *inode,
+				     struct fuse_backing *fb, int mask)
 {
 	struct mnt_idmap *bidmap = mnt_idmap(fb->file->f_path.mnt);
 	struct inode *binode = file_inode(fb->file);
@@ -253,9 +265,23 @@ static int fuse_bpf_permission_backing(struct inode *inode,
 		err = fuse_bpf_permission_shown(inode, mask);
 	if (err)
 		return err;
-	old = override_creds(fb->cred);
+	old = fuse_bpf_override_creds(fb->cred);
 	err = inode_permission(bidmap, binode, mask);
-	revert_creds(old);
+	fuse_bpf_revert_creds(old);
+	return err;
+}
+
+/*
+ * fuse_bpf_permission_check(); in RCU path walk, where @fb is held by the
+ * node's binding only, -ECHILD unless that binding held throughout.
+ */
+static int fuse_bpf_permission_backing(struct inode *inode,
+				       struct fuse_backing *fb, int mask)
+{
+	int err = fuse_bpf_permission_check(inode, fb, mask);
+
+	if ((mask & MAY_NOT_BLOCK) && !fuse_bpf_backing_held(inode, fb))
+		return -ECHILD;
 	return err;
 }
 
@@ -271,7 +297,9 @@ static int fuse_bpf_permission_backing(struct inode *inode,
  * attributes, against those it is shown too), then the daemon's
  * credentials against the backing inode: neither may get what it could
  * not get by itself.  The FUSE inode takes the backing's append-only and
- * immutable flags on the way, for the VFS checks that follow.
+ * immutable flags on the way, for the VFS checks that follow.  RCU path
+ * walk takes no reference: the answer is -ECHILD if the node was rebound
+ * meanwhile.
  *
  * Return: true when @inode is backed.
  */
@@ -296,11 +324,12 @@ bool fuse_bpf_permission(struct mnt_idmap *idmap, struct inode *inode,
 	if (verdict < 0)
 		goto out;
 	*err = fuse_bpf_permission_backing(inode, fb, mask);
-	if (fuse_bpf_post(&call, verdict, *err))
+	if (*err != -ECHILD && fuse_bpf_post(&call, verdict, *err))
 		*err = fuse_bpf_run_access(&call, &args);
 out:
 	fuse_bpf_call_done(&call, *err);
-	fuse_backing_put(fb);
+	if (!call.nonblock)
+		fuse_backing_put(fb);
 	return true;
 }
 
@@ -333,9 +362,9 @@ static int fuse_bpf_may_open(struct fuse_backing *fb, struct file *file)
 	err = inode_permission(idmap, binode, mask);
 	if (err)
 		return err;
-	old = override_creds(fb->cred);
+	old = fuse_bpf_override_creds(fb->cred);
 	err = inode_permission(idmap, binode, mask);
-	revert_creds(old);
+	fuse_bpf_revert_creds(old);
 	return err;
 }
 
@@ -551,12 +580,12 @@ static ssize_t fuse_bpf_getxattr_backing(struct fuse_backing *fb,
 					 size_t size)
 {
 	const struct path *path = &fb->file->f_path;
-	const struct cred *old = override_creds(fb->cred);
+	const struct cred *old = fuse_bpf_override_creds(fb->cred);
 	ssize_t ret;
 
 	ret = vfs_getxattr(mnt_idmap(path->mnt), path->dentry, name, value,
 			   size);
-	revert_creds(old);
+	fuse_bpf_revert_creds(old);
 	return ret;
 }
 
@@ -654,9 +683,9 @@ bool fuse_bpf_listxattr(struct inode *inode, char *list, size_t size,
 		return false;
 	*ret = verdict;
 	if (verdict >= 0) {
-		old = override_creds(fb->cred);
+		old = fuse_bpf_override_creds(fb->cred);
 		*ret = vfs_listxattr(fb->file->f_path.dentry, list, size);
-		revert_creds(old);
+		fuse_bpf_revert_creds(old);
 		if (size)
 			*ret = fuse_bpf_listxattr_filter(list, *ret);
 	}
@@ -679,13 +708,13 @@ static int fuse_bpf_xattr_change(struct fuse_backing *fb, struct inode *inode,
 	err = mnt_want_write(path->mnt);
 	if (err)
 		return err;
-	old = override_creds(fb->cred);
+	old = fuse_bpf_override_creds(fb->cred);
 	if (remove)
 		err = vfs_removexattr(idmap, path->dentry, name);
 	else
 		err = vfs_setxattr(idmap, path->dentry, name, value, size,
 				   flags);
-	revert_creds(old);
+	fuse_bpf_revert_creds(old);
 	mnt_drop_write(path->mnt);
 	if (!err)
 		fuse_invalidate_attr(inode);
@@ -759,11 +788,11 @@ bool fuse_bpf_removexattr(struct inode *inode, const char *name, int *err)
 static const char *fuse_bpf_get_link_backing(struct fuse_backing *fb,
 					     struct delayed_call *done)
 {
-	const struct cred *old = override_creds(fb->cred);
+	const struct cred *old = fuse_bpf_override_creds(fb->cred);
 	const char *link;
 
 	link = vfs_get_link(fb->file->f_path.dentry, done);
-	revert_creds(old);
+	fuse_bpf_revert_creds(old);
 	return link;
 }
 
@@ -984,11 +1013,11 @@ static int fuse_bpf_setattr_backing(struct fuse_backing *fb,
 		if (err)
 			goto out_drop_write;
 	}
-	old = override_creds(fb->cred);
+	old = fuse_bpf_override_creds(fb->cred);
 	inode_lock(binode);
 	err = notify_change(mnt_idmap(path->mnt), path->dentry, battr, NULL);
 	inode_unlock(binode);
-	revert_creds(old);
+	fuse_bpf_revert_creds(old);
 	if (battr->ia_valid & ATTR_SIZE)
 		put_write_access(binode);
 out_drop_write:
@@ -1095,9 +1124,9 @@ bool fuse_bpf_statfs(struct dentry *dentry, struct kstatfs *buf, int *err)
 		return false;
 	*err = verdict;
 	if (verdict >= 0) {
-		old = override_creds(fb->cred);
+		old = fuse_bpf_override_creds(fb->cred);
 		*err = vfs_statfs(&fb->file->f_path, buf);
-		revert_creds(old);
+		fuse_bpf_revert_creds(old);
 	}
 	if (verdict == FUSE_BPF_BACKING_POST)
 		*err = fuse_bpf_statfs_post(&call, &args, buf, *err);
@@ -1154,9 +1183,9 @@ bool fuse_bpf_fsync(struct file *file, loff_t start, loff_t end,
 	verdict = fuse_bpf_file_verdict(fuse_bpf_run_fsync(&call, &args));
 	*err = min(verdict, 0);
 	if (!*err) {
-		old = override_creds(ff->cred);
+		old = fuse_bpf_override_creds(ff->cred);
 		*err = vfs_fsync_range(backing, start, end, datasync);
-		revert_creds(old);
+		fuse_bpf_revert_creds(old);
 	}
 	if (fuse_bpf_post(&call, verdict, *err))
 		*err = fuse_bpf_run_fsync(&call, &args);
@@ -1225,9 +1254,9 @@ static int fuse_bpf_remove_privs(struct file *file)
 	inode_lock(binode);
 	kill.ia_valid |= setattr_should_drop_suidgid(idmap, binode);
 	if (kill.ia_valid != ATTR_FORCE) {
-		old = override_creds(ff->cred);
+		old = fuse_bpf_override_creds(ff->cred);
 		err = notify_change(idmap, bdentry, &kill, NULL);
-		revert_creds(old);
+		fuse_bpf_revert_creds(old);
 	}
 	inode_unlock(binode);
 	return err;
@@ -1247,9 +1276,9 @@ static int fuse_bpf_fallocate_backing(struct file *file, struct file *backing,
 	err = fuse_bpf_remove_privs(file);
 	if (err)
 		return err;
-	old = override_creds(ff->cred);
+	old = fuse_bpf_override_creds(ff->cred);
 	err = vfs_fallocate(backing, mode, offset, length);
-	revert_creds(old);
+	fuse_bpf_revert_creds(old);
 	fuse_bpf_refresh(file_inode(file));
 	return err;
 }
@@ -1338,9 +1367,9 @@ static ssize_t fuse_bpf_copy_backing(struct file *in, loff_t pos_in,
 	ret = fuse_bpf_remove_privs(file_out);
 	if (ret)
 		return ret;
-	old = override_creds(ff->cred);
+	old = fuse_bpf_override_creds(ff->cred);
 	ret = vfs_copy_file_range(in, pos_in, out, pos_out, len, flags);
-	revert_creds(old);
+	fuse_bpf_revert_creds(old);
 	fuse_bpf_refresh(file_inode(file_out));
 	return ret;
 }
@@ -1396,11 +1425,11 @@ static struct posix_acl *fuse_bpf_get_acl_backing(struct fuse_backing *fb,
 						  const char *name)
 {
 	const struct path *path = &fb->file->f_path;
-	const struct cred *old = override_creds(fb->cred);
+	const struct cred *old = fuse_bpf_override_creds(fb->cred);
 	struct posix_acl *acl;
 
 	acl = vfs_get_acl(mnt_idmap(path->mnt), path->dentry, name);
-	revert_creds(old);
+	fuse_bpf_revert_creds(old);
 	return acl == ERR_PTR(-ENODATA) ? NULL : acl;
 }
 
@@ -1489,7 +1518,7 @@ static int fuse_bpf_set_acl_backing(struct fuse_backing *fb,
 	err = mnt_want_write(path->mnt);
 	if (err)
 		return err;
-	old = override_creds(fb->cred);
+	old = fuse_bpf_override_creds(fb->cred);
 	if (acl) {
 		err = vfs_set_acl(mnt_idmap(path->mnt), path->dentry, name, acl);
 	} else {
@@ -1497,7 +1526,7 @@ static int fuse_bpf_set_acl_backing(struct fuse_backing *fb,
 		if (err == -ENODATA)
 			err = 0;
 	}
-	revert_creds(old);
+	fuse_bpf_revert_creds(old);
 	mnt_drop_write(path->mnt);
 	return err;
 }
@@ -1671,12 +1700,12 @@ static int fuse_bpf_fileattr_backing(struct inode *inode,
 		if (err)
 			return err;
 	}
-	old = override_creds(fb->cred);
+	old = fuse_bpf_override_creds(fb->cred);
 	if (set)
 		err = vfs_fileattr_set(mnt_idmap(path->mnt), path->dentry, fa);
 	else
 		err = vfs_fileattr_get(path->dentry, fa);
-	revert_creds(old);
+	fuse_bpf_revert_creds(old);
 	if (set) {
 		mnt_drop_write(path->mnt);
 		fuse_invalidate_attr(inode);

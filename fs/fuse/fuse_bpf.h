@@ -85,6 +85,95 @@ static inline bool fuse_bpf_inode_backed(struct inode *inode)
 	       READ_ONCE(get_fuse_conn(inode)->connected);
 }
 
+/*
+ * The backing bound to @inode, without a reference: for a caller in an RCU
+ * read-side critical section that does not sleep (RCU path walk,
+ * revalidation).  The binding and its credentials are freed only after a
+ * grace period, but the binding's file may be closed, and its memory
+ * reused, as soon as the node is rebound: a caller that used the file
+ * must see fuse_bpf_backing_held() before it trusts what it found.
+ *
+ * Return: the backing, or NULL when @inode is not backed.
+ */
+static inline struct fuse_backing *fuse_bpf_backing_rcu(struct inode *inode)
+{
+	if (!READ_ONCE(get_fuse_conn(inode)->connected))
+		return NULL;
+	return rcu_dereference(get_fuse_inode(inode)->bpf_backing);
+}
+
+/*
+ * Is @fb, from fuse_bpf_backing_rcu(), still @inode's backing after the
+ * caller read through it?  Then the binding's reference kept its file
+ * open throughout: a binding whose last reference is gone is never bound
+ * again, and its memory is not reused before the caller's grace period
+ * ends.
+ */
+static inline bool fuse_bpf_backing_held(struct inode *inode,
+					 struct fuse_backing *fb)
+{
+	/* The reads through @fb come before the binding is read again */
+	smp_rmb();
+	return rcu_access_pointer(get_fuse_inode(inode)->bpf_backing) == fb;
+}
+
+/*
+ * Act with @cred until fuse_bpf_revert_creds(@old): a binding's or an open
+ * file's credentials, which the caller keeps alive until then.  As
+ * override_creds(), without the reference to @cred that it takes in this
+ * kernel (later kernels dropped it too): the operations run meanwhile are
+ * synchronous, and anything that keeps current_cred() takes its own
+ * reference.  In RCU path walk @cred may be a binding's that is being
+ * released: its memory outlives the walk, and the walk's result is thrown
+ * away unless the binding held (fuse_bpf_backing_held()).
+ */
+static inline const struct cred *fuse_bpf_override_creds(const struct cred *cred)
+{
+	const struct cred *old = current->cred;
+
+	rcu_assign_pointer(current->cred, cred);
+	return old;
+}
+
+static inline void fuse_bpf_revert_creds(const struct cred *old)
+{
+	rcu_assign_pointer(current->cred, old);
+}
+
+/**
+ * fuse_bpf_copyflags() - take the backing inode's append-only and immutable flags
+ * @inode: FUSE inode
+ * @binode: its backing inode
+ *
+ * The VFS refuses truncation, writes without O_APPEND and changes of an
+ * append-only or immutable file by looking at the inode it was given, the
+ * FUSE inode: it must carry the backing's flags (as ovl_copyflags() does).
+ *
+ * Context: any, including RCU path walk.
+ */
+static inline void fuse_bpf_copyflags(struct inode *inode,
+				      const struct inode *binode)
+{
+	unsigned int mask = S_APPEND | S_IMMUTABLE;
+	unsigned int flags = READ_ONCE(binode->i_flags) & mask;
+
+	if (unlikely((READ_ONCE(inode->i_flags) & mask) != flags))
+		inode_set_flags(inode, flags, mask);
+}
+
+/**
+ * fuse_bpf_stats_of() - the counters to count a connection's operations in
+ * @fc: the connection
+ *
+ * Return: the per-CPU counters, or NULL before INIT negotiated FUSE_BPF.
+ */
+static inline struct fuse_bpf_stats __percpu *
+fuse_bpf_stats_of(struct fuse_conn *fc)
+{
+	/* Pairs with fuse_bpf_stats_alloc(): the counters are zeroed first */
+	return smp_load_acquire(&fc->bpf_stats);
+}
+
 int fuse_bpf_refuse_background(struct fuse_conn *fc, struct fuse_args *args);
 int fuse_bpf_refuse_nodeid(struct fuse_conn *fc, u64 nodeid, u32 opcode);
 
@@ -134,7 +223,6 @@ static inline int fuse_bpf_reply_nodeid(struct fuse_conn *fc, u64 nodeid,
 
 /* backing_core.c */
 struct fuse_backing *fuse_bpf_backing_get(struct inode *inode);
-void fuse_bpf_copyflags(struct inode *inode, const struct inode *binode);
 void fuse_bpf_backing_cred(struct cred *cred);
 void fuse_bpf_lockdep_inode(struct inode *inode, struct fuse_conn *fc);
 void fuse_bpf_lockdep_sb(struct super_block *sb, struct fuse_conn *fc);
@@ -172,7 +260,6 @@ void fuse_bpf_stats_init(void);
 void fuse_bpf_stats_add(const struct fuse_bpf_call *call, int served,
 			int err);
 void fuse_bpf_stats_alloc(struct fuse_conn *fc);
-struct fuse_bpf_stats __percpu *fuse_bpf_stats_of(struct fuse_conn *fc);
 int fuse_bpf_ctl_add_conn(struct dentry *parent, struct fuse_conn *fc);
 void fuse_bpf_ctl_mount(struct fuse_conn *fc);
 void fuse_bpf_ctl_conn_free(struct fuse_conn *fc);
@@ -190,7 +277,21 @@ int fuse_bpf_filter_param(struct fs_context *fsc, const char *name,
 void fuse_bpf_filter_root(struct inode *root, struct fuse_bpf_filter **fp);
 void fuse_bpf_filter_put(struct fuse_bpf_filter *f);
 void fuse_bpf_filter_evict(struct fuse_inode *fi);
-bool fuse_bpf_filter_rewrites_attr(struct inode *inode);
+bool fuse_bpf_filter_has_getattr(struct inode *inode);
+
+/**
+ * fuse_bpf_filter_rewrites_attr() - may a node's filter rewrite its attributes?
+ * @inode: the node
+ *
+ * Context: any, including RCU path walk.
+ * Return: true when the node's filter has a getattr callback.
+ */
+static inline bool fuse_bpf_filter_rewrites_attr(struct inode *inode)
+{
+	return rcu_access_pointer(get_fuse_inode(inode)->bpf_filter) &&
+	       fuse_bpf_filter_has_getattr(inode);
+}
+
 void fuse_bpf_filter_inherit(struct inode *inode, struct inode *dir);
 bool fuse_bpf_filter_same(struct inode *inode, struct inode *dir);
 int fuse_bpf_filter_resolve(struct fuse_conn *fc,
@@ -205,7 +306,28 @@ void fuse_bpf_call_end(struct fuse_bpf_call *call);
 void fuse_bpf_call_daemon(struct fuse_bpf_call *call);
 void fuse_bpf_call_done(struct fuse_bpf_call *call, long ret);
 void fuse_bpf_call_post(struct fuse_bpf_call *call, int err);
-bool fuse_bpf_post(struct fuse_bpf_call *call, int verdict, int err);
+
+/**
+ * fuse_bpf_post() - switch a call to its post phase, if it has one
+ * @call: the call
+ * @verdict: what its pre phase said
+ * @err: the backing operation's result, 0 or -errno
+ *
+ * The usual end of a hook is: if (fuse_bpf_post(&call, verdict, err))
+ * err = fuse_bpf_run_X(&call, &args);
+ *
+ * Return: true when @verdict was FUSE_BPF_BACKING_POST: the caller runs the
+ * callback again, now in the post phase.
+ */
+static inline bool fuse_bpf_post(struct fuse_bpf_call *call, int verdict,
+				 int err)
+{
+	if (verdict != FUSE_BPF_BACKING_POST)
+		return false;
+	fuse_bpf_call_post(call, err);
+	return true;
+}
+
 bool fuse_bpf_call_other_end(struct fuse_bpf_call *call,
 			     const struct fuse_bpf_call *main,
 			     struct inode *inode);

@@ -335,6 +335,53 @@ TEST_F(backing, changes_on_backing_are_visible)
 	ASSERT_LOG("INIT LOOKUP(dir)");
 }
 
+/* stat() @path @n times as nobody: 0, the last errno, or 255 */
+static int nobody_stats(const char *path, int n)
+{
+	struct stat st;
+	int status, err = 0;
+	pid_t pid;
+
+	pid = fork();
+	if (pid < 0)
+		return 255;
+	if (!pid) {
+		if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
+		    setresuid(65534, 65534, 65534))
+			_exit(255);
+		while (n--)
+			if (stat(path, &st))
+				err = errno;
+		_exit(err);
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return 255;
+	return WEXITSTATUS(status);
+}
+
+/*
+ * Warm walks (RCU path walk: revalidation and permission read the
+ * bindings without references) see changes made on the backing behind
+ * the mount at once: a directory's mode, a rename, an unlink.
+ */
+TEST_F(backing, warm_walks_see_backing_changes)
+{
+	char p[256], q[256];
+
+	ASSERT_EQ(0, nobody_stats(mpath(self, "sub/inner"), 50));
+	ASSERT_EQ(0, chmod(bpath(self, "sub", p), 0700));
+	EXPECT_EQ(EACCES, nobody_stats(mpath(self, "sub/inner"), 1));
+	ASSERT_EQ(0, chmod(bpath(self, "sub", p), 0755));
+	EXPECT_EQ(0, nobody_stats(mpath(self, "sub/inner"), 50));
+	ASSERT_EQ(0, rename(bpath(self, "sub/inner", p),
+			    bpath(self, "sub/moved", q)));
+	EXPECT_EQ(ENOENT, nobody_stats(mpath(self, "sub/inner"), 1));
+	EXPECT_EQ(0, nobody_stats(mpath(self, "sub/moved"), 50));
+	ASSERT_EQ(0, unlink(bpath(self, "sub/moved", p)));
+	EXPECT_EQ(ENOENT, nobody_stats(mpath(self, "sub/moved"), 1));
+	ASSERT_LOG("INIT LOOKUP(dir)");
+}
+
 /* telldir()/seekdir() on a directory larger than one getdents buffer. */
 TEST_F(backing, large_dir_seekdir)
 {
