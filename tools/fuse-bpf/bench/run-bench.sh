@@ -390,31 +390,30 @@ while [ $rep -le "$REPS" ]; do
 	echo "bench-info: repetition $rep took $(($(cut -d. -f1 /proc/uptime) - t0)) s"
 	rep=$((rep + 1))
 done
-# profile: where the time of a warm lstat goes, per configuration, from
-# the function graph tracer (inclusive microseconds per function, summed
-# over `ls -l` of 200 files; tracer overhead included, so compare rows and
+# profile: where the time of a warm lstat, an open+close, a create (and
+# close) and an unlink goes, per configuration, from the function graph
+# tracer (inclusive microseconds and calls per function, summed over 200
+# files; tracer overhead included, so compare calls, rows and
 # configurations, not absolute times).
-profile_config() {
-	T=/sys/kernel/tracing
-	[ -w $T/current_tracer ] || T=/sys/kernel/debug/tracing
-	p=$DIR/prof
-	mkdir -p "$p"
-	i=0
-	while [ $i -lt 200 ]; do : > "$p/f$i"; i=$((i + 1)); done
-	ls -l "$p" > /dev/null
+# profile_trace WORKLOAD SYSCALL...: trace the syscalls of profile_WORKLOAD
+profile_trace() {
+	work=$1
+	shift
 	echo 0 > $T/tracing_on
 	echo nop > $T/current_tracer
-	echo __x64_sys_newfstatat > $T/set_graph_function 2>/dev/null ||
-		echo __x64_sys_fstatat64 > $T/set_graph_function
+	: > $T/set_graph_function
+	for f in "$@"; do
+		echo "$f" >> $T/set_graph_function 2>/dev/null
+	done
 	echo 12 > $T/max_graph_depth
 	echo 65536 > $T/buffer_size_kb
 	echo funcgraph-tail > $T/trace_options
 	echo function_graph > $T/current_tracer
 	echo > $T/trace
 	echo 1 > $T/tracing_on
-	ls -l "$p" > /dev/null
+	"profile_$work"
 	echo 0 > $T/tracing_on
-	awk -v cfg="$cfg" '
+	awk -v cfg="$cfg" -v work="$work" '
 		/ us / {
 			d = $0; sub(/^ *[0-9]+\) */, "", d); gsub(/[+!#*@$]/, "", d)
 			split(d, f, " "); us = f[1] + 0
@@ -425,10 +424,36 @@ profile_config() {
 				name = substr($0, RSTART, RLENGTH - 3)
 			if (name != "") { t[name] += us; n[name]++ }
 		}
-		END { for (k in t) printf "bench-profile: %s %s %.1f %d\n", cfg, k, t[k], n[k] }
-	' $T/trace | sort -k4 -n -r | head -n 40
-	echo "bench-info: $cfg profile: $(grep -c 'newfstatat \*/' $T/trace) lstat calls traced," \
-	     "$(cat $T/per_cpu/cpu0/stats 2>/dev/null | grep overrun)"
+		END { for (k in t) printf "bench-profile: %s %s %s %.1f %d\n", cfg, work, k, t[k], n[k] }
+	' $T/trace | sort -k5 -n -r | head -n 40
+	calls=$(echo "$@" | tr ' ' '|')
+	echo "bench-info: $cfg $work profile: $(grep -cE "($calls)\(\)|($calls) \*/" $T/trace)" \
+	     "system calls traced, $(grep overrun $T/per_cpu/cpu0/stats 2>/dev/null)"
+}
+profile_lstat() { ls -l "$p" > /dev/null; }
+profile_create() {
+	i=0
+	while [ $i -lt 200 ]; do : > "$p/c$i"; i=$((i + 1)); done
+}
+profile_unlink() { rm -f "$p"/c*; }
+profile_open() {
+	for f in "$p"/f*; do
+		exec 3< "$f"
+		exec 3<&-
+	done
+}
+profile_config() {
+	T=/sys/kernel/tracing
+	[ -w $T/current_tracer ] || T=/sys/kernel/debug/tracing
+	p=$DIR/prof
+	mkdir -p "$p"
+	i=0
+	while [ $i -lt 200 ]; do : > "$p/f$i"; i=$((i + 1)); done
+	ls -l "$p" > /dev/null
+	profile_trace lstat __x64_sys_newfstatat __x64_sys_statx
+	profile_trace open __x64_sys_openat __x64_sys_close
+	profile_trace create __x64_sys_openat __x64_sys_close
+	profile_trace unlink __x64_sys_unlinkat __x64_sys_unlink
 	echo nop > $T/current_tracer
 	rm -rf "$p"
 }
