@@ -363,6 +363,27 @@ void fuse_bpf_filter_root(struct inode *root, struct fuse_bpf_filter **fp)
 
 /* ------------------------------------------------------------ calls */
 
+/* Begin a call of @filter, a reference or (in RCU path walk) not */
+static void fuse_bpf_call_init(struct fuse_bpf_call *call, struct inode *inode,
+			       u32 opcode, struct fuse_bpf_filter *filter)
+{
+	struct fuse_conn *fc = get_fuse_conn(inode);
+
+	memset(call, 0, sizeof(*call));
+	call->conn = fc->dev;
+	call->ctx.opcode = opcode;
+	call->ctx.phase = FUSE_BPF_PRE;
+	call->ctx.nodeid = get_node_id(inode);
+	call->stats = fuse_bpf_stats_of(fc);
+	call->filter = filter;
+	if (!filter)
+		return;
+	call->fm = get_fuse_mount(inode);
+	call->ctx.uid = from_kuid(fc->user_ns, current_fsuid());
+	call->ctx.gid = from_kgid(fc->user_ns, current_fsgid());
+	call->ctx.pid = pid_nr_ns(task_tgid(current), fc->pid_ns);
+}
+
 /**
  * fuse_bpf_call_begin() - prepare a filter call for an operation
  * @call: the call, on the caller's stack
@@ -377,21 +398,26 @@ void fuse_bpf_filter_root(struct inode *root, struct fuse_bpf_filter **fp)
 void fuse_bpf_call_begin(struct fuse_bpf_call *call, struct inode *inode,
 			 u32 opcode)
 {
-	struct fuse_conn *fc = get_fuse_conn(inode);
+	fuse_bpf_call_init(call, inode, opcode, fuse_bpf_filter_of(inode));
+}
 
-	memset(call, 0, sizeof(*call));
-	call->conn = fc->dev;
-	call->ctx.opcode = opcode;
-	call->ctx.phase = FUSE_BPF_PRE;
-	call->ctx.nodeid = get_node_id(inode);
-	call->stats = fuse_bpf_stats_of(fc);
-	call->filter = fuse_bpf_filter_of(inode);
-	if (!call->filter)
-		return;
-	call->fm = get_fuse_mount(inode);
-	call->ctx.uid = from_kuid(fc->user_ns, current_fsuid());
-	call->ctx.gid = from_kgid(fc->user_ns, current_fsgid());
-	call->ctx.pid = pid_nr_ns(task_tgid(current), fc->pid_ns);
+/**
+ * fuse_bpf_call_begin_rcu() - fuse_bpf_call_begin() for RCU path walk
+ * @call: the call, on the caller's stack
+ * @inode: the node the filter is taken from
+ * @opcode: the operation's FUSE opcode
+ *
+ * The call is @call->nonblock: no userspace filter request, and no
+ * reference to the filter, which is freed only after a grace period.
+ *
+ * Context: RCU path walk (rcu_read_lock() held throughout the call).
+ */
+void fuse_bpf_call_begin_rcu(struct fuse_bpf_call *call, struct inode *inode,
+			     u32 opcode)
+{
+	fuse_bpf_call_init(call, inode, opcode,
+			   rcu_dereference(get_fuse_inode(inode)->bpf_filter));
+	call->nonblock = true;
 }
 
 /**
@@ -402,7 +428,8 @@ void fuse_bpf_call_end(struct fuse_bpf_call *call)
 {
 	if (!call->filter)
 		return;
-	fuse_bpf_filter_put(call->filter);
+	if (!call->nonblock)
+		fuse_bpf_filter_put(call->filter);
 	call->filter = NULL;
 }
 

@@ -313,20 +313,19 @@ bool fuse_bpf_permission(struct mnt_idmap *idmap, struct inode *inode,
 
 	if (!fuse_bpf_inode_backed(inode))
 		return false;
-	fuse_bpf_call_begin(&call, inode, FUSE_ACCESS);
-	call.nonblock = mask & MAY_NOT_BLOCK;
+	if (mask & MAY_NOT_BLOCK)
+		fuse_bpf_call_begin_rcu(&call, inode, FUSE_ACCESS);
+	else
+		fuse_bpf_call_begin(&call, inode, FUSE_ACCESS);
 	args.in.mask = mask & (MAY_READ | MAY_WRITE | MAY_EXEC);
 	verdict = fuse_bpf_run_access(&call, &args);
 	fb = fuse_bpf_serve(inode, &call, verdict);
 	if (!fb)
 		return false;
-	*err = verdict;
-	if (verdict < 0)
-		goto out;
-	*err = fuse_bpf_permission_backing(inode, fb, mask);
+	*err = verdict < 0 ? verdict :
+	       fuse_bpf_permission_backing(inode, fb, mask);
 	if (*err != -ECHILD && fuse_bpf_post(&call, verdict, *err))
 		*err = fuse_bpf_run_access(&call, &args);
-out:
 	fuse_bpf_call_done(&call, *err);
 	if (!call.nonblock)
 		fuse_backing_put(fb);

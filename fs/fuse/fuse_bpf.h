@@ -42,7 +42,8 @@ struct fuse_bpf_dirname {
  *	or in the getxattr post phase the value read
  * @value_len: its length
  * @user_post: the pre phase asked for a userspace post filter
- * @nonblock: RCU path walk: no userspace filter request (-ECHILD)
+ * @nonblock: RCU path walk: no userspace filter request (-ECHILD), no
+ *	reference to the filter or the backing
  * @conn: for the fuse_bpf_op trace event: the connection's fusectl number
  * @stats: the connection's counters (bpf_stats), or NULL
  * @pre: the pre phase's verdict (&enum fuse_bpf_verdict, or -errno)
@@ -302,6 +303,8 @@ void fuse_bpf_filter_install(struct inode *inode,
 			     struct fuse_bpf_filter *f);
 void fuse_bpf_call_begin(struct fuse_bpf_call *call, struct inode *inode,
 			 u32 opcode);
+void fuse_bpf_call_begin_rcu(struct fuse_bpf_call *call, struct inode *inode,
+			     u32 opcode);
 void fuse_bpf_call_end(struct fuse_bpf_call *call);
 void fuse_bpf_call_daemon(struct fuse_bpf_call *call);
 void fuse_bpf_call_done(struct fuse_bpf_call *call, long ret);
