@@ -21,6 +21,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <sys/vfs.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
@@ -77,6 +78,11 @@ struct fuse_bpf_conn {
 
 	unsigned int init_filters;
 	struct init_filter init_filter[FUSE_BPF_MAX_INIT_FILTERS];
+
+	/* the kernel's counters: bpf_stats, opened by fuse_bpf_mount() */
+	pthread_mutex_t stats_lock;
+	int stats_fd;
+	int stats_err;			/* -errno when stats_fd is -1 */
 };
 
 /*
@@ -179,6 +185,9 @@ int fuse_bpf_conn_new(struct fuse_bpf_conn **connp, unsigned int want,
 	c->want = want;
 	c->max_stack_depth = max_stack_depth ? max_stack_depth : 1;
 	c->fd = -1;
+	pthread_mutex_init(&c->stats_lock, NULL);
+	c->stats_fd = -1;
+	c->stats_err = -ENOTCONN;
 	*connp = c;
 	return 0;
 }
@@ -205,6 +214,9 @@ void fuse_bpf_conn_destroy(struct fuse_bpf_conn *conn)
 	if (!conn)
 		return;
 	conn_unlist(conn);
+	if (conn->stats_fd >= 0)
+		close(conn->stats_fd);
+	pthread_mutex_destroy(&conn->stats_lock);
 	free(conn);
 }
 
@@ -638,6 +650,394 @@ int fuse_bpf_stats_write(const struct fuse_bpf_conn *conn, FILE *f)
 	return fflush(f) ? -EIO : 0;
 }
 
+/* ------------------------------------------------- the kernel's counters */
+
+#define FUSECTL_SUPER_MAGIC	0x65735543
+#define FUSECTL_DIR		"/sys/fs/fuse/connections"
+#define STATS_MAX_BYTES		(1024 * 1024)
+#define STATS_MAX_COLUMNS	64
+
+/* What a header column of bpf_stats holds */
+#define COL_OPCODE		(-1)
+#define COL_NAME		(-2)
+#define COL_UNKNOWN		(-3)
+
+static const char *const stat_names[FUSE_BPF_NR_STATS] = {
+	[FUSE_BPF_STAT_KERNEL] = "kernel",
+	[FUSE_BPF_STAT_DAEMON] = "daemon",
+	[FUSE_BPF_STAT_FILTER] = "filter",
+	[FUSE_BPF_STAT_USER] = "user",
+	[FUSE_BPF_STAT_ERRORS] = "errors",
+	[FUSE_BPF_STAT_PRE_BACKING] = "pre_backing",
+	[FUSE_BPF_STAT_PRE_BACKING_POST] = "pre_backing_post",
+	[FUSE_BPF_STAT_PRE_DAEMON] = "pre_daemon",
+	[FUSE_BPF_STAT_PRE_USER_PRE] = "pre_user_pre",
+	[FUSE_BPF_STAT_PRE_USER_POST] = "pre_user_post",
+	[FUSE_BPF_STAT_POST_BPF] = "post_bpf",
+	[FUSE_BPF_STAT_POST_USER] = "post_user",
+};
+
+static_assert(FUSE_BPF_NR_STATS <= FUSE_BPF_STAT_SLOTS,
+	      "struct fuse_bpf_op_stats has no slot left");
+static_assert(sizeof(struct fuse_bpf_op_stats) == 296,
+	      "struct fuse_bpf_op_stats is ABI");
+
+const char *fuse_bpf_stat_name(unsigned int stat)
+{
+	return stat < FUSE_BPF_NR_STATS ? stat_names[stat] : NULL;
+}
+
+/* The next field of @line (@len bytes) from *@pos: its length, 0 at the end */
+static size_t next_field(const char *line, size_t len, size_t *pos,
+			 const char **field)
+{
+	size_t p = *pos, start;
+
+	while (p < len && line[p] == ' ')
+		p++;
+	start = p;
+	while (p < len && line[p] != ' ')
+		p++;
+	*field = line + start;
+	*pos = p;
+	return p - start;
+}
+
+/* Decimal digits only, within 64 bits */
+static bool parse_u64(const char *s, size_t len, uint64_t *v)
+{
+	uint64_t n = 0;
+	unsigned int d;
+	size_t i;
+
+	if (!len)
+		return false;
+	for (i = 0; i < len; i++) {
+		d = (unsigned char)s[i] - '0';
+		if (d > 9 || n > (UINT64_MAX - d) / 10)
+			return false;
+		n = n * 10 + d;
+	}
+	*v = n;
+	return true;
+}
+
+/* The header: what each column holds, in @col; the number of columns */
+static int stats_header(const char *line, size_t len, int *col)
+{
+	bool seen[FUSE_BPF_NR_STATS] = { false };
+	bool opcode = false, name = false;
+	size_t pos = 0, flen;
+	const char *f;
+	int ncol = 0;
+	unsigned int i;
+
+	while ((flen = next_field(line, len, &pos, &f))) {
+		if (ncol == STATS_MAX_COLUMNS)
+			return -1;
+		col[ncol] = COL_UNKNOWN;
+		if (flen == 6 && !memcmp(f, "opcode", 6)) {
+			if (opcode)
+				return -1;
+			opcode = true;
+			col[ncol] = COL_OPCODE;
+		} else if (flen == 4 && !memcmp(f, "name", 4)) {
+			if (name)
+				return -1;
+			name = true;
+			col[ncol] = COL_NAME;
+		}
+		for (i = 0; i < FUSE_BPF_NR_STATS; i++) {
+			if (strlen(stat_names[i]) != flen ||
+			    memcmp(f, stat_names[i], flen))
+				continue;
+			if (seen[i])
+				return -1;
+			seen[i] = true;
+			col[ncol] = i;
+		}
+		ncol++;
+	}
+	return opcode && name ? ncol : -1;
+}
+
+/* One opcode line into @st, by the header's columns */
+static bool stats_line(const char *line, size_t len, const int *col,
+		       int ncol, struct fuse_bpf_op_stats *st)
+{
+	size_t pos = 0, flen;
+	const char *f;
+	uint64_t v;
+	int i;
+
+	memset(st, 0, sizeof(*st));
+	for (i = 0; i < ncol; i++) {
+		flen = next_field(line, len, &pos, &f);
+		if (!flen)
+			return false;
+		switch (col[i]) {
+		case COL_OPCODE:
+			if (!parse_u64(f, flen, &v) || v > UINT32_MAX)
+				return false;
+			st->opcode = v;
+			break;
+		case COL_NAME:
+			if (flen >= sizeof(st->name))
+				return false;
+			memcpy(st->name, f, flen);
+			break;
+		case COL_UNKNOWN:
+			break;
+		default:
+			if (!parse_u64(f, flen, &v))
+				return false;
+			st->count[col[i]] = v;
+			st->present |= 1u << col[i];
+			break;
+		}
+	}
+	/* no field past the header's */
+	return !next_field(line, len, &pos, &f);
+}
+
+int fuse_bpf_kernel_stats_parse(const char *text, size_t len,
+				struct fuse_bpf_op_stats *out, size_t n)
+{
+	struct fuse_bpf_op_stats tmp;
+	int col[STATS_MAX_COLUMNS];
+	const char *line, *nl;
+	int ncol = 0, count = 0;
+	unsigned int lineno = 0;
+	size_t i, llen;
+
+	for (i = 0; i < len; i++)
+		if (text[i] != '\n' && (text[i] < ' ' || text[i] > '~'))
+			goto bad;
+	line = text;
+	while (line < text + len) {
+		lineno++;
+		nl = memchr(line, '\n', text + len - line);
+		if (!nl)
+			goto bad;	/* truncated */
+		llen = nl - line;
+		if (lineno == 1) {
+			ncol = stats_header(line, llen, col);
+			if (ncol < 0)
+				goto bad;
+		} else {
+			if (count == INT_MAX ||
+			    !stats_line(line, llen, col, ncol,
+					(size_t)count < n ? &out[count] : &tmp))
+				goto bad;
+			count++;
+		}
+		line = nl + 1;
+	}
+	if (!lineno)
+		goto bad;
+	return count;
+bad:
+	fuse_log(FUSE_LOG_ERR, "fuse-bpf: bpf_stats: malformed line %u\n",
+		 lineno ? lineno : 1);
+	return -EBADMSG;
+}
+
+/*
+ * Reads what @fd (bpf_stats) gives from offset 0: a seq_file that
+ * builds its text again at each read from there.  The caller frees
+ * *@bufp.
+ */
+static int stats_read(int fd, char **bufp, size_t *lenp)
+{
+	size_t size = 16384, len = 0;
+	char *buf, *nbuf;
+	ssize_t r;
+
+	buf = malloc(size);
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		if (len == size) {
+			nbuf = size < STATS_MAX_BYTES ? realloc(buf, size * 2) :
+			       NULL;
+			if (!nbuf) {
+				free(buf);
+				return size < STATS_MAX_BYTES ? -ENOMEM : -EFBIG;
+			}
+			buf = nbuf;
+			size *= 2;
+		}
+		r = pread(fd, buf + len, size - len, len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			r = -errno;
+			free(buf);
+			return r;
+		}
+		if (!r)
+			break;
+		len += r;
+	}
+	*bufp = buf;
+	*lenp = len;
+	return 0;
+}
+
+/* Read @fd and parse it, logging the failure as @what */
+static int stats_fd_parse(int fd, const char *what,
+			  struct fuse_bpf_op_stats *out, size_t n)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	int ret;
+
+	ret = stats_read(fd, &buf, &len);
+	if (ret) {
+		fuse_log(FUSE_LOG_ERR, "fuse-bpf: read %s: %s\n", what,
+			 strerror(-ret));
+		return ret;
+	}
+	ret = fuse_bpf_kernel_stats_parse(buf, len, out, n);
+	free(buf);
+	return ret;
+}
+
+/* The mount id of the mount @fd is on, from /proc/self/fdinfo */
+static int fd_mount_id(int fd)
+{
+	char path[64], line[256];
+	int id = -ENOENT;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "mnt_id: %d", &id) == 1)
+			break;
+	fclose(f);
+	return id;
+}
+
+/*
+ * The fusectl name of the connection of mount @id: its kernel device
+ * number, (major << 20) | minor, from /proc/self/mountinfo.  -EINVAL for
+ * a mount that is not FUSE's.
+ */
+static int mount_conn(int id, unsigned int *connp)
+{
+	unsigned int major, minor;
+	char *line = NULL, *sep;
+	int err = -ENOENT, mid;
+	size_t size = 0;
+	FILE *f;
+
+	f = fopen("/proc/self/mountinfo", "re");
+	if (!f)
+		return -errno;
+	while (getline(&line, &size, f) > 0) {
+		if (sscanf(line, "%d %*d %u:%u", &mid, &major, &minor) != 3 ||
+		    mid != id)
+			continue;
+		/* the optional fields end with " - ", then the type */
+		sep = strstr(line, " - ");
+		err = -EINVAL;
+		if (sep && major < (1u << 12) && minor < (1u << 20) &&
+		    (!strncmp(sep + 3, "fuse ", 5) ||
+		     !strncmp(sep + 3, "fuse.", 5) ||
+		     !strncmp(sep + 3, "fuseblk ", 8))) {
+			*connp = major << 20 | minor;
+			err = 0;
+		}
+		break;
+	}
+	free(line);
+	fclose(f);
+	return err;
+}
+
+/* Open the bpf_stats of the connection mounted at (or above) @path */
+static int stats_open(const char *path)
+{
+	unsigned int conn = 0;
+	char name[128];
+	struct statfs sfs;
+	int fd, err;
+
+	fd = open(path, O_PATH | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	err = fd_mount_id(fd);
+	close(fd);
+	if (err >= 0)
+		err = mount_conn(err, &conn);
+	if (err)
+		return err;
+	if (statfs(FUSECTL_DIR, &sfs) || sfs.f_type != FUSECTL_SUPER_MAGIC)
+		return -ENOENT;
+	snprintf(name, sizeof(name), FUSECTL_DIR "/%u/bpf_stats", conn);
+	fd = open(name, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0)
+		return fd;
+	err = -errno;
+	/* the connection is there, without fuse-bpf's files */
+	snprintf(name, sizeof(name), FUSECTL_DIR "/%u", conn);
+	if (err == -ENOENT && !access(name, F_OK))
+		err = -EOPNOTSUPP;
+	return err;
+}
+
+int fuse_bpf_kernel_stats_at(const char *path, struct fuse_bpf_op_stats *out,
+			     size_t n)
+{
+	int fd, ret;
+
+	fd = stats_open(path);
+	if (fd < 0) {
+		fuse_log(FUSE_LOG_ERR, "fuse-bpf: bpf_stats of %s: %s\n", path,
+			 strerror(-fd));
+		return fd;
+	}
+	ret = stats_fd_parse(fd, path, out, n);
+	close(fd);
+	return ret;
+}
+
+/* fuse_bpf_mount(): keep the new connection's bpf_stats open */
+static void conn_stats_open(struct fuse_bpf_conn *conn, const char *mountpoint)
+{
+	int fd = stats_open(mountpoint);
+
+	pthread_mutex_lock(&conn->stats_lock);
+	if (conn->stats_fd >= 0)
+		close(conn->stats_fd);
+	conn->stats_fd = fd < 0 ? -1 : fd;
+	conn->stats_err = fd < 0 ? fd : 0;
+	pthread_mutex_unlock(&conn->stats_lock);
+}
+
+int fuse_bpf_kernel_stats(const struct fuse_bpf_conn *conn,
+			  struct fuse_bpf_op_stats *out, size_t n)
+{
+	/* the lock serializes the reads of one descriptor from offset 0 */
+	struct fuse_bpf_conn *c = (struct fuse_bpf_conn *)conn;
+	int ret;
+
+	pthread_mutex_lock(&c->stats_lock);
+	if (c->stats_fd >= 0) {
+		ret = stats_fd_parse(c->stats_fd, "bpf_stats", out, n);
+	} else {
+		ret = c->stats_err;
+		fuse_log(FUSE_LOG_ERR, "fuse-bpf: bpf_stats: %s\n",
+			 ret == -ENOTCONN ? "not mounted by fuse_bpf_mount()" :
+			 strerror(-ret));
+	}
+	pthread_mutex_unlock(&c->stats_lock);
+	return ret;
+}
+
 int fuse_bpf_backing_open(struct fuse_session *se, int fd,
 			  unsigned int flags)
 {
@@ -956,6 +1356,7 @@ int fuse_bpf_mount(struct fuse_session *se, struct fuse_bpf_conn *conn,
 		err = fuse_bpf_conn_attach(conn, se, fd);
 		if (err)
 			goto out_umount;
+		conn_stats_open(conn, mountpoint);
 	}
 	snprintf(devfd, sizeof(devfd), "/dev/fd/%d", fd);
 	if (fuse_session_mount(se, devfd)) {

@@ -412,6 +412,162 @@ const char *fuse_bpf_opcode_name(uint32_t opcode);
  */
 int fuse_bpf_stats_write(const struct fuse_bpf_conn *conn, FILE *f);
 
+/*
+ * The kernel's counters: /sys/fs/fuse/connections/N/bpf_stats
+ * (Documentation/filesystems/fuse-bpf.rst, section 13), one line per
+ * opcode the fuse-bpf hooks handled, parsed into struct
+ * fuse_bpf_op_stats.  Its count[] is indexed by enum fuse_bpf_stat, the
+ * file's columns; FUSE_BPF_STAT_SLOTS is fixed, so that a later library
+ * knowing more columns keeps the structure's size and layout.
+ */
+#define FUSE_BPF_STAT_SLOTS		32
+#define FUSE_BPF_OP_NAME_MAX		32
+
+/**
+ * enum fuse_bpf_stat - the count columns of bpf_stats
+ * @FUSE_BPF_STAT_KERNEL: served on the backing ("kernel")
+ * @FUSE_BPF_STAT_DAEMON: handed to fuse's own code, which asks the daemon
+ *	unless its caches answer ("daemon")
+ * @FUSE_BPF_STAT_FILTER: failed by the BPF filter's pre phase ("filter")
+ * @FUSE_BPF_STAT_USER: failed by the daemon's userspace pre filter
+ *	("user")
+ * @FUSE_BPF_STAT_ERRORS: served on the backing with an errno as the
+ *	result ("errors")
+ * @FUSE_BPF_STAT_PRE_BACKING: pre phase verdict BACKING ("pre_backing")
+ * @FUSE_BPF_STAT_PRE_BACKING_POST: pre phase verdict BACKING_POST
+ *	("pre_backing_post")
+ * @FUSE_BPF_STAT_PRE_DAEMON: pre phase verdict DAEMON ("pre_daemon")
+ * @FUSE_BPF_STAT_PRE_USER_PRE: pre phase verdict USER_PRE
+ *	("pre_user_pre")
+ * @FUSE_BPF_STAT_PRE_USER_POST: pre phase verdict USER_POST
+ *	("pre_user_post")
+ * @FUSE_BPF_STAT_POST_BPF: a post phase ran the BPF callback
+ *	("post_bpf")
+ * @FUSE_BPF_STAT_POST_USER: a post phase sent a userspace post filter
+ *	request ("post_user")
+ * @FUSE_BPF_NR_STATS: how many columns this library knows (at most
+ *	FUSE_BPF_STAT_SLOTS; later versions append)
+ */
+enum fuse_bpf_stat {
+	FUSE_BPF_STAT_KERNEL,
+	FUSE_BPF_STAT_DAEMON,
+	FUSE_BPF_STAT_FILTER,
+	FUSE_BPF_STAT_USER,
+	FUSE_BPF_STAT_ERRORS,
+	FUSE_BPF_STAT_PRE_BACKING,
+	FUSE_BPF_STAT_PRE_BACKING_POST,
+	FUSE_BPF_STAT_PRE_DAEMON,
+	FUSE_BPF_STAT_PRE_USER_PRE,
+	FUSE_BPF_STAT_PRE_USER_POST,
+	FUSE_BPF_STAT_POST_BPF,
+	FUSE_BPF_STAT_POST_USER,
+	FUSE_BPF_NR_STATS,
+};
+
+/**
+ * struct fuse_bpf_op_stats - the kernel's counts for one opcode
+ * @opcode: the FUSE opcode (the "opcode" column)
+ * @present: bit i set when the file had the column of enum fuse_bpf_stat
+ *	i (a column the kernel does not print reads 0 in @count)
+ * @name: the kernel's name of the opcode ("LOOKUP", ...), NUL-terminated
+ * @count: the counts, indexed by enum fuse_bpf_stat; slots from
+ *	FUSE_BPF_NR_STATS on are 0 (reserved for later columns)
+ *
+ * 296 bytes, the same in every version of the library.
+ */
+struct fuse_bpf_op_stats {
+	uint32_t opcode;
+	uint32_t present;
+	char name[FUSE_BPF_OP_NAME_MAX];
+	uint64_t count[FUSE_BPF_STAT_SLOTS];
+};
+
+/**
+ * fuse_bpf_stat_name() - the bpf_stats column of an enum fuse_bpf_stat
+ * @stat: FUSE_BPF_STAT_KERNEL, ...
+ *
+ * Thread-safe.
+ *
+ * Return: "kernel", "daemon", ... as the file's header names them, or
+ * NULL from FUSE_BPF_NR_STATS on.
+ */
+const char *fuse_bpf_stat_name(unsigned int stat);
+
+/**
+ * fuse_bpf_kernel_stats() - the kernel's counters of a connection
+ * @conn: a connection mounted with fuse_bpf_mount()
+ * @out: where the counts go, one element per opcode line; NULL with @n 0
+ * @n: how many elements @out has
+ *
+ * fuse_bpf_mount() opens the connection's bpf_stats in the fuse control
+ * filesystem, /sys/fs/fuse/connections/N (N is the minor of the mount's
+ * st_dev), and keeps it open until fuse_bpf_conn_destroy(): the counts
+ * stay readable after the unmount, which removes that directory.  Each
+ * call reads the file again and parses it as
+ * fuse_bpf_kernel_stats_parse() does.  A connection without FUSE_BPF
+ * negotiated has no lines (0).  The library does not mount fusectl
+ * ("mount -t fusectl none /sys/fs/fuse/connections"; most distributions
+ * do at boot).  Daemons that mount with libfuse use
+ * fuse_bpf_kernel_stats_at().  Thread-safe.
+ *
+ * Return: the number of opcode lines, of which the first @n are stored
+ * (call again with a larger @out when it exceeds @n); -ENOTCONN when
+ * @conn was not mounted by fuse_bpf_mount(); -ENOENT when fusectl was not
+ * mounted at /sys/fs/fuse/connections then; -EOPNOTSUPP for a kernel
+ * without fuse-bpf's files; -EACCES for a process that may not read
+ * them (they belong to the mount's user_id, mode 0400); -EBADMSG for a
+ * malformed file; -EFBIG past 1 MiB; -ENOMEM.
+ */
+int fuse_bpf_kernel_stats(const struct fuse_bpf_conn *conn,
+			  struct fuse_bpf_op_stats *out, size_t n);
+
+/**
+ * fuse_bpf_kernel_stats_at() - the kernel's counters of a mount
+ * @path: the mount point of a FUSE mount (or a path below it)
+ * @out: as for fuse_bpf_kernel_stats()
+ * @n: likewise
+ *
+ * Finds the connection from @path's mount (its mount id in
+ * /proc/self/fdinfo, its device in /proc/self/mountinfo: no request
+ * reaches the daemon for the mount point itself; a path below it is
+ * looked up as usual, so a single-threaded daemon must not name one from
+ * its own session thread), then reads and parses its bpf_stats.  For
+ * daemons mounted by libfuse, monitoring tools, any mount of the
+ * caller's mount namespace.  Thread-safe.
+ *
+ * Return: as fuse_bpf_kernel_stats(); -errno of open() for @path
+ * (-ENOENT, ...); -EINVAL when @path is not on a FUSE mount; -ENOENT
+ * also when fusectl is not mounted at /sys/fs/fuse/connections or the
+ * connection is gone.
+ */
+int fuse_bpf_kernel_stats_at(const char *path, struct fuse_bpf_op_stats *out,
+			     size_t n);
+
+/**
+ * fuse_bpf_kernel_stats_parse() - parse the text of a bpf_stats file
+ * @text: the file's contents (need not be NUL-terminated)
+ * @len: their length in bytes
+ * @out: as for fuse_bpf_kernel_stats()
+ * @n: likewise
+ *
+ * The format of Documentation/filesystems/fuse-bpf.rst, section 13: a
+ * header line naming the columns, then one line per opcode, fields
+ * separated by spaces, every line ending with a newline.  Columns are
+ * taken by the header's names, in any order; columns this library does
+ * not know are skipped (their fields must be there), known ones it does
+ * not find stay 0 with their @present bit clear.  Strict otherwise: only
+ * printable ASCII and spaces, every line as many fields as the header,
+ * numbers decimal digits within 64 bits (the opcode within 32), names
+ * shorter than FUSE_BPF_OP_NAME_MAX, at most 64 columns, each named once.
+ * For files copied elsewhere, and for tests.  Thread-safe.
+ *
+ * Return: the number of opcode lines, of which the first @n are stored;
+ * -EBADMSG (logged, with the line number) for malformed text, nothing
+ * stored then beyond what earlier lines gave.
+ */
+int fuse_bpf_kernel_stats_parse(const char *text, size_t len,
+				struct fuse_bpf_op_stats *out, size_t n);
+
 /**
  * fuse_bpf_backing_open() - register a backing file or directory
  * @se: the session (its /dev/fuse descriptor is used)

@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 #include <fuse_lowlevel.h>
 #include <bpf/libbpf.h>
@@ -803,6 +804,303 @@ TEST_F(lib, skeleton_instances)
 	fuse_nosuffix__destroy(a);
 	fuse_nosuffix__destroy(b);
 	fuse_nosuffix__destroy(c);
+}
+
+/* ------------------------------------------- the kernel's counters */
+
+/* The fusectl bpf_stats of the mount at @mnt, read by the test itself */
+static void raw_stats_path(const char *mnt, char *buf, size_t size)
+{
+	struct stat st;
+
+	buf[0] = '\0';
+	if (!stat(mnt, &st))
+		snprintf(buf, size, "/sys/fs/fuse/connections/%u/bpf_stats",
+			 major(st.st_dev) << 20 | minor(st.st_dev));
+}
+
+/*
+ * The @column count of @op in the bpf_stats file @path, found without the
+ * library: the header's field number, then the line of that name; -1
+ * when either is missing.
+ */
+static long long raw_count(const char *path, const char *op,
+			   const char *column)
+{
+	static const char sep[] = { ' ', '\n', '\0' };
+	char line[1024], *tok, *save;
+	long long v = -1;
+	int want = -1, i;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return -1;
+	if (fgets(line, sizeof(line), f))
+		for (i = 0, tok = strtok_r(line, sep, &save); tok;
+		     i++, tok = strtok_r(NULL, sep, &save))
+			if (!strcmp(tok, column))
+				want = i;
+	while (want >= 0 && fgets(line, sizeof(line), f)) {
+		tok = strtok_r(line, sep, &save);
+		tok = tok ? strtok_r(NULL, sep, &save) : NULL;
+		if (!tok || strcmp(tok, op))
+			continue;
+		for (i = 1; tok && i < want; i++)
+			tok = strtok_r(NULL, sep, &save);
+		if (tok)
+			v = atoll(tok);
+	}
+	fclose(f);
+	return v;
+}
+
+static const struct fuse_bpf_op_stats *
+find_op(const struct fuse_bpf_op_stats *st, int n, const char *name)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(st[i].name, name))
+			return &st[i];
+	return NULL;
+}
+
+/*
+ * fuse_bpf_kernel_stats() against the live bpf_stats: every column of
+ * every line as the file has it, growing with the operations the kernel
+ * serves, the same by mount point, readable after the unmount.
+ */
+TEST_F(lib, kernel_stats)
+{
+	static struct fuse_bpf_op_stats st[FUSE_BPF_MAX_OPCODE];
+	static struct fuse_bpf_op_stats st2[FUSE_BPF_MAX_OPCODE];
+	const struct fuse_bpf_op_stats *lk, *lk2;
+	char raw[128], buf[64] = "";
+	int n, n2, i, s, fd;
+
+	ASSERT_EQ(0, start(self, true, NULL, NULL));
+	raw_stats_path(self->mnt, raw, sizeof(raw));
+	/* the counters are the connection's from INIT on */
+	for (i = 0; i < 500 && !fuse_bpf_init_done(self->conn); i++)
+		usleep(10000);
+	ASSERT_TRUE(fuse_bpf_init_done(self->conn));
+	ASSERT_EQ(0, stat_err(pj(self->mnt, "file"), NULL));
+	fd = open(pj(self->mnt, "dir/inner"), O_RDONLY);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(10, read(fd, buf, sizeof(buf) - 1));
+	close(fd);
+	EXPECT_EQ(ENOENT, stat_err(pj(self->mnt, "none-1"), NULL));
+
+	n = fuse_bpf_kernel_stats(self->conn, st, FUSE_BPF_MAX_OPCODE);
+	ASSERT_LT(0, n) TH_LOG("log: %s", log_buf);
+	ASSERT_GT(FUSE_BPF_MAX_OPCODE, n);
+	for (i = 0; i < n; i++) {
+		EXPECT_EQ((1u << FUSE_BPF_NR_STATS) - 1, st[i].present);
+		for (s = 0; s < FUSE_BPF_NR_STATS; s++)
+			EXPECT_EQ(raw_count(raw, st[i].name,
+					    fuse_bpf_stat_name(s)),
+				  (long long)st[i].count[s])
+				TH_LOG("%s %s", st[i].name,
+				       fuse_bpf_stat_name(s));
+		for (; s < FUSE_BPF_STAT_SLOTS; s++)
+			EXPECT_EQ(0, st[i].count[s]);
+	}
+	lk = find_op(st, n, "LOOKUP");
+	ASSERT_NE(NULL, lk);
+	EXPECT_EQ(FUSE_LOOKUP, lk->opcode);
+	/* file, dir, inner and none-1, whose ENOENT is an error */
+	EXPECT_LE(4, lk->count[FUSE_BPF_STAT_KERNEL]);
+	EXPECT_LE(1, lk->count[FUSE_BPF_STAT_ERRORS]);
+	EXPECT_EQ(lk->count[FUSE_BPF_STAT_KERNEL],
+		  lk->count[FUSE_BPF_STAT_PRE_BACKING]);
+	EXPECT_EQ(0, lk->count[FUSE_BPF_STAT_DAEMON]);
+	EXPECT_NE(NULL, find_op(st, n, "OPEN"));
+	/* what the daemon saw: INIT alone */
+	EXPECT_EQ(0, count(self, FUSE_LOOKUP));
+
+	/* by mount point, and with too small an array: the same count */
+	EXPECT_EQ(n, fuse_bpf_kernel_stats_at(self->mnt, st2,
+					      FUSE_BPF_MAX_OPCODE));
+	EXPECT_EQ(0, memcmp(st, st2, n * sizeof(st[0])));
+	memset(st2, 0xa5, sizeof(st2));
+	EXPECT_EQ(n, fuse_bpf_kernel_stats(self->conn, st2, 1));
+	EXPECT_EQ(0, memcmp(st, st2, sizeof(st[0])));
+	EXPECT_EQ(0xa5a5a5a5, st2[1].opcode);
+	EXPECT_EQ(n, fuse_bpf_kernel_stats(self->conn, NULL, 0));
+
+	/* two more lookups the backing fails */
+	EXPECT_EQ(ENOENT, stat_err(pj(self->mnt, "none-2"), NULL));
+	EXPECT_EQ(ENOENT, stat_err(pj(self->mnt, "none-3"), NULL));
+	n2 = fuse_bpf_kernel_stats(self->conn, st2, FUSE_BPF_MAX_OPCODE);
+	ASSERT_LE(n, n2);
+	lk2 = find_op(st2, n2, "LOOKUP");
+	ASSERT_NE(NULL, lk2);
+	EXPECT_EQ(lk->count[FUSE_BPF_STAT_KERNEL] + 2,
+		  lk2->count[FUSE_BPF_STAT_KERNEL]);
+	EXPECT_EQ(lk->count[FUSE_BPF_STAT_ERRORS] + 2,
+		  lk2->count[FUSE_BPF_STAT_ERRORS]);
+	EXPECT_EQ(raw_count(raw, "LOOKUP", "kernel"),
+		  (long long)lk2->count[FUSE_BPF_STAT_KERNEL]);
+
+	/* unmounted: the connection's file stays readable, the path not */
+	fuse_bpf_unmount(self->mnt);
+	pthread_join(self->loop, NULL);
+	self->running = false;
+	for (i = 0; i < 500 && !access(raw, F_OK); i++)
+		usleep(10000);
+	EXPECT_NE(0, access(raw, F_OK));
+	EXPECT_EQ(n2, fuse_bpf_kernel_stats(self->conn, st,
+					    FUSE_BPF_MAX_OPCODE));
+	EXPECT_EQ(0, memcmp(st, st2, n2 * sizeof(st[0])));
+	EXPECT_EQ(-EINVAL, fuse_bpf_kernel_stats_at(self->mnt, NULL, 0));
+}
+
+/*
+ * The errors: a connection the library did not mount, a path that is not
+ * FUSE's or does not exist, fusectl not mounted (in this test's mount
+ * namespace), each logged.
+ */
+TEST_F(lib, kernel_stats_errors)
+{
+	struct fuse_bpf_conn *c;
+
+	ASSERT_EQ(0, fuse_bpf_conn_new(&c, FUSE_BPF_WANT_BPF, 1));
+	EXPECT_EQ(-ENOTCONN, fuse_bpf_kernel_stats(c, NULL, 0));
+	EXPECT_TRUE(log_has("not mounted by fuse_bpf_mount()"))
+		TH_LOG("log: %s", log_buf);
+	fuse_bpf_conn_destroy(c);
+	EXPECT_EQ(-EINVAL, fuse_bpf_kernel_stats_at(self->src, NULL, 0));
+	EXPECT_EQ(-ENOENT, fuse_bpf_kernel_stats_at(pj(self->src, "none"),
+						    NULL, 0));
+
+	/* fusectl away while the library mounts */
+	ASSERT_EQ(0, umount2("/sys/fs/fuse/connections", MNT_DETACH));
+	ASSERT_EQ(0, start(self, true, NULL, NULL));
+	EXPECT_EQ(-ENOENT, fuse_bpf_kernel_stats(self->conn, NULL, 0));
+	EXPECT_EQ(-ENOENT, fuse_bpf_kernel_stats_at(self->mnt, NULL, 0));
+	/* back: the mount point finds it, the connection stays without */
+	ASSERT_EQ(0, mount("fusectl", "/sys/fs/fuse/connections", "fusectl",
+			   0, NULL));
+	EXPECT_LE(0, fuse_bpf_kernel_stats_at(self->mnt, NULL, 0));
+	EXPECT_EQ(-ENOENT, fuse_bpf_kernel_stats(self->conn, NULL, 0));
+}
+
+/*
+ * The documentation's example (section 13), two of its lines, joined
+ * with spaces by doc_stats() (the kernel aligns columns with several)
+ */
+static const char *const doc_rows[][14] = {
+	{ "opcode", "name", "kernel", "daemon", "filter", "user", "errors",
+	  "pre_backing", "pre_backing_post", "pre_daemon", "pre_user_pre",
+	  "pre_user_post", "post_bpf", "post_user" },
+	{ "1", "LOOKUP", "3", "0", "1", "0", "1", "3", "0", "0", "0", "0",
+	  "0", "0" },
+	{ "28", "READDIR", "2", "0", "0", "0", "0", "0", "2", "0", "0", "0",
+	  "2", "0" },
+};
+
+static const char *doc_stats(void)
+{
+	static char text[1024];
+	size_t r, c, len = 0;
+
+	for (r = 0; r < ARRAY_SIZE(doc_rows); r++)
+		for (c = 0; c < ARRAY_SIZE(doc_rows[r]); c++)
+			len += snprintf(text + len, sizeof(text) - len, "%-*s%s",
+					c ? 8 : 6, doc_rows[r][c],
+					c + 1 < ARRAY_SIZE(doc_rows[r]) ?
+					" " : "\n");
+	return text;
+}
+
+static int parse(const char *text, struct fuse_bpf_op_stats *st, size_t n)
+{
+	return fuse_bpf_kernel_stats_parse(text, strlen(text), st, n);
+}
+
+/*
+ * fuse_bpf_kernel_stats_parse() on text, no mount: the documented
+ * format, columns by name (unknown ones skipped, missing ones absent),
+ * and malformed text refused.
+ */
+TEST(kernel_stats_parse)
+{
+	static const char *const bad[] = {
+		"",					/* no header */
+		"opcode name kernel\n1 LOOKUP 3",	/* truncated */
+		"opcode name kernel\n1 LOOKUP\n",	/* a field short */
+		"opcode name kernel\n1 LOOKUP 3 4\n",	/* one too many */
+		"opcode name kernel\n\n",		/* empty line */
+		"opcode name kernel\n1 LOOKUP 18446744073709551616\n",
+		"opcode name kernel\n4294967296 LOOKUP 3\n",
+		"opcode name kernel\n1 LOOKUP -1\n",
+		"opcode name kernel\n1 LOOKUP 3a\n",
+		"opcode name kernel\n1 LOOKUP\t3\n",	/* a tab */
+		"opcode name kernel\n1 LOOKUP 3\r\n",
+		"opcode name kernel\n1 ABCDEFGHIJKLMNOPQRSTUVWXYZ012345 3\n",
+		"name kernel\nLOOKUP 3\n",		/* no opcode */
+		"opcode kernel\n1 3\n",			/* no name */
+		"opcode name kernel kernel\n1 LOOKUP 3 3\n",
+		"opcode opcode name\n1 1 LOOKUP\n",
+	};
+	static const char nul[] = "opcode name\n1 A\0\n";
+	static struct fuse_bpf_op_stats st[4];
+	char text[1024], cols[800] = "opcode name", *p;
+	size_t i;
+
+	fuse_set_log_func(log_capture);
+	ASSERT_EQ(2, parse(doc_stats(), st, 4));
+	EXPECT_EQ(1, st[0].opcode);
+	EXPECT_STREQ("LOOKUP", st[0].name);
+	EXPECT_EQ((1u << FUSE_BPF_NR_STATS) - 1, st[0].present);
+	EXPECT_EQ(3, st[0].count[FUSE_BPF_STAT_KERNEL]);
+	EXPECT_EQ(1, st[0].count[FUSE_BPF_STAT_FILTER]);
+	EXPECT_EQ(1, st[0].count[FUSE_BPF_STAT_ERRORS]);
+	EXPECT_EQ(3, st[0].count[FUSE_BPF_STAT_PRE_BACKING]);
+	EXPECT_EQ(28, st[1].opcode);
+	EXPECT_EQ(2, st[1].count[FUSE_BPF_STAT_PRE_BACKING_POST]);
+	EXPECT_EQ(2, st[1].count[FUSE_BPF_STAT_POST_BPF]);
+	EXPECT_EQ(0, st[1].count[FUSE_BPF_STAT_POST_USER]);
+	EXPECT_STREQ("kernel", fuse_bpf_stat_name(FUSE_BPF_STAT_KERNEL));
+	EXPECT_STREQ("post_user", fuse_bpf_stat_name(FUSE_BPF_STAT_POST_USER));
+	EXPECT_EQ(NULL, fuse_bpf_stat_name(FUSE_BPF_NR_STATS));
+
+	/* the header alone (no FUSE_BPF), fewer slots than lines */
+	EXPECT_EQ(0, parse("opcode name kernel\n", st, 4));
+	memset(st, 0xa5, sizeof(st));
+	EXPECT_EQ(2, parse(doc_stats(), st, 1));
+	EXPECT_EQ(1, st[0].opcode);
+	EXPECT_EQ(0xa5a5a5a5, st[1].opcode);
+	EXPECT_EQ(2, parse(doc_stats(), NULL, 0));
+
+	/* other order, unknown columns anywhere, a missing one, the maxima */
+	ASSERT_EQ(1, parse("errors future name opcode kernel later\n"
+			   " 7 x ABCDEFGHIJKLMNOPQRSTUVWXYZ01234 4294967295 18446744073709551615 y\n",
+			   st, 4));
+	EXPECT_EQ(UINT32_MAX, st[0].opcode);
+	EXPECT_STREQ("ABCDEFGHIJKLMNOPQRSTUVWXYZ01234", st[0].name);
+	EXPECT_EQ(UINT64_MAX, st[0].count[FUSE_BPF_STAT_KERNEL]);
+	EXPECT_EQ(7, st[0].count[FUSE_BPF_STAT_ERRORS]);
+	EXPECT_EQ(1u << FUSE_BPF_STAT_KERNEL | 1u << FUSE_BPF_STAT_ERRORS,
+		  st[0].present);
+	EXPECT_EQ(0, st[0].count[FUSE_BPF_STAT_DAEMON]);
+
+	/* 64 columns are fine, 65 are not */
+	for (i = 2, p = cols + strlen(cols); i < 64; i++)
+		p += sprintf(p, " c%zu", i);
+	snprintf(text, sizeof(text), "%s\n", cols);
+	EXPECT_EQ(0, parse(text, st, 4));
+	snprintf(text, sizeof(text), "%s c64\n", cols);
+	EXPECT_EQ(-EBADMSG, parse(text, st, 4));
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++)
+		EXPECT_EQ(-EBADMSG, parse(bad[i], st, 4)) TH_LOG("bad[%zu]", i);
+	/* a NUL byte */
+	EXPECT_EQ(-EBADMSG, fuse_bpf_kernel_stats_parse(nul, sizeof(nul) - 1,
+							st, 4));
+	EXPECT_EQ(0, fuse_bpf_kernel_stats_parse("opcode name\n", 12, st, 4));
+	EXPECT_TRUE(log_has("bpf_stats: malformed line 2"))
+		TH_LOG("log: %s", log_buf);
 }
 
 TEST_HARNESS_MAIN
