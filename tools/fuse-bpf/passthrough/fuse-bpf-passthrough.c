@@ -35,9 +35,12 @@
  * the backing ids are under one lock, fsuid and fsgid are per thread
  * and the umask is never changed.  Request counts per opcode go to --stats
  * FILE (or stderr) at exit and on SIGUSR1, one "NAME count" line each,
- * then "backing_opens N", the backing ids the daemon registered, and
- * with --filter "filter_id N", the id the library opened at INIT (or
- * -errno).
+ * then "backing_opens N", the backing ids the daemon registered, with
+ * --filter "filter_id N", the id the library opened at INIT (or -errno),
+ * and, once FUSE_BPF is negotiated (bpf mode), the kernel's side from
+ * its fusectl bpf_stats: "bpf_stats N" (the opcodes the kernel counted,
+ * or -errno) and a "bpf_stats.COLUMN:NAME count" line for each non-zero
+ * count ("bpf_stats.kernel:LOOKUP 3": 3 lookups served on the backing).
  *
  * Options also come as mount options (-o mode=bpf,filter=PATH,...), so
  * that mount(8) can start the daemon through mount.fuse3:
@@ -1167,6 +1170,34 @@ static const struct fuse_lowlevel_ops pt_ops = {
 
 /* ----------------------------------------------------------------- stats */
 
+/*
+ * The kernel's counts of the connection, once FUSE_BPF is negotiated
+ * (else the kernel counts nothing): its fusectl bpf_stats, which the
+ * library keeps open, readable after the unmount too.  "bpf_stats N",
+ * the number of opcode lines or -errno, then one "bpf_stats.COLUMN:NAME
+ * count" line per non-zero count, in the file's order.
+ */
+static int write_kernel_stats(FILE *f)
+{
+	static struct fuse_bpf_op_stats st[FUSE_BPF_MAX_OPCODE];
+	unsigned int s;
+	int n, i;
+
+	if (!fuse_bpf_enabled(fs.conn))
+		return 0;
+	n = fuse_bpf_kernel_stats(fs.conn, st, ARRAY_SIZE(st));
+	if (fprintf(f, "bpf_stats %d\n", n) < 0)
+		return -EIO;
+	for (i = 0; i < n && i < (int)ARRAY_SIZE(st); i++)
+		for (s = 0; s < FUSE_BPF_NR_STATS; s++)
+			if (st[i].count[s] &&
+			    fprintf(f, "bpf_stats.%s:%s %llu\n",
+				    fuse_bpf_stat_name(s), st[i].name,
+				    (unsigned long long)st[i].count[s]) < 0)
+				return -EIO;
+	return 0;
+}
+
 /* Replaces --stats FILE atomically: readers see a whole snapshot. */
 static void write_stats(void)
 {
@@ -1191,7 +1222,8 @@ static void write_stats(void)
 	if (fuse_bpf_stats_write(fs.conn, f) ||
 	    fprintf(f, "backing_opens %lu\n", opens) < 0 ||
 	    (fs.filter_name &&
-	     fprintf(f, "filter_id %d\n", filter_id()) < 0) || fflush(f))
+	     fprintf(f, "filter_id %d\n", filter_id()) < 0) ||
+	    write_kernel_stats(f) || fflush(f))
 		err = EIO;
 	if (f != stderr) {
 		if (fclose(f) && !err)
@@ -1234,7 +1266,7 @@ static void print_usage(FILE *f)
 		"  --filter-name NAME  register the filter as NAME (filter names are\n"
 		"                   global; %%p in NAME is the daemon's process id)\n"
 		"  --stats FILE     write request counts there (default: stderr) at exit\n"
-		"                   and on SIGUSR1\n"
+		"                   and on SIGUSR1; the kernel's counts follow (bpf_stats.*)\n"
 		"  --timeout SECS   entry and attribute cache timeout (default: 1)\n"
 		"  --no-root-backing  bpf: serve the root here and bind its entries in\n"
 		"                   LOOKUP replies (files and directories) instead\n"

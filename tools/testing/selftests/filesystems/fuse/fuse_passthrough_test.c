@@ -1018,6 +1018,27 @@ TEST_F(pt, who_serves)
 	ASSERT_LE(0, stat_count(self->stats, "INIT"));
 	EXPECT_EQ(1, stat_count(self->stats, "INIT"));
 
+	/* the kernel's side (its bpf_stats), written after the unmount */
+	if (strcmp(variant->mode, "bpf")) {
+		EXPECT_EQ(0, stat_count(self->stats, "bpf_stats"));
+		EXPECT_EQ(0, stat_count(self->stats, "bpf_stats.kernel:LOOKUP"));
+	} else {
+		EXPECT_LT(0, stat_count(self->stats, "bpf_stats"));
+		if (variant->inherit) {
+			EXPECT_LT(0, stat_count(self->stats,
+						"bpf_stats.daemon:LOOKUP"));
+		} else if (!variant->lookup_binds) {
+			EXPECT_LT(0, stat_count(self->stats,
+						"bpf_stats.kernel:LOOKUP"));
+			EXPECT_EQ(1, stat_count(self->stats,
+						"bpf_stats.kernel:MKDIR"));
+			EXPECT_LT(0, stat_count(self->stats,
+						"bpf_stats.kernel:RENAME2") +
+				     stat_count(self->stats,
+						"bpf_stats.kernel:RENAME"));
+		}
+	}
+
 	if (variant->inherit) {
 		/*
 		 * the filter sent every LOOKUP here, the daemon answered
