@@ -41,6 +41,13 @@ WORKLOAD_NOTE = {
     "seq-read": "fio 1M read, cold",
     "rand-read": "fio 4K randread, warm",
     "rand-write": "fio 4K randwrite, warm",
+    "git-status-cold": "git status of the tree, after drop_caches",
+    "git-status-warm": "git status again, warm",
+    "git-diff-stat": "git diff --stat, a few files changed",
+    "find-stat": "find -type f | xargs stat of the tree, warm",
+    "du": "du -s of the tree, warm",
+    "tar-c": "tar -c of the tree into a pipe, cold",
+    "make": "make -j(nproc) of the C project, translation units/s",
 }
 
 
@@ -140,13 +147,14 @@ def main():
     print(f"Median over repetitions (higher is better) and ratio to native "
           f"{base} (x); [min-max] spread below each row.")
     cw = 17
-    head = f"{'workload':<13}{'unit':<10}" + "".join(
+    ww = max([13] + [len(wl) + 1 for wl in order])
+    head = f"{'workload':<{ww}}{'unit':<10}" + "".join(
         f"{CONFIG_TITLE.get(c, c):>{cw}}" for c in configs)
     print(head)
     print("-" * len(head))
     for wl in order:
-        line = f"{wl:<13}{units[wl]:<10}"
-        spread = f"{'':<23}"
+        line = f"{wl:<{ww}}{units[wl]:<10}"
+        spread = f"{'':<{ww + 10}}"
         for cfg in configs:
             r = byk.get((wl, cfg))
             if not r:
@@ -161,7 +169,7 @@ def main():
         print(spread)
     print()
     for wl in order:
-        print(f"  {wl:<13} {WORKLOAD_NOTE.get(wl, '')}")
+        print(f"  {wl:<{ww}} {WORKLOAD_NOTE.get(wl, '')}")
     print_requests(order, configs, reqs)
     for cfg, why in skips.items():
         print(f"skipped: {CONFIG_TITLE.get(cfg, cfg)} ({cfg}): {why}")
@@ -187,7 +195,7 @@ def print_requests(order, configs, reqs):
                 continue
             total = int(c.pop("total", 0))
             top = sorted(((int(v), k) for k, v in c.items()), reverse=True)[:5]
-            print(f"    {wl:<13} {total:>8}  " +
+            print(f"    {wl:<15} {total:>8}  " +
                   " ".join(f"{k} {v}" for v, k in top))
 
 

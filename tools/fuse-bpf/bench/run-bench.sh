@@ -14,6 +14,9 @@
 #
 # Arguments (from fbpf.tests= on the kernel command line):
 #   reps=N  quick=0|1  backing=ext4|tmpfs  configs=a+b+c
+#   realworld=TARBALL  the real-world workloads (git, find, du, tar, make) on a
+#                      source tree and a C project from TARBALL, a path in the
+#                      host's root that dev/guest/init mounted at /hostroot
 #
 # Configurations: tmpfs and ext4 (native); overlay, the anchor for a
 # stacking file system: overlayfs at /mnt/overlay whose upper directory (and
@@ -30,10 +33,11 @@
 set -u
 
 REPS=5 QUICK=0 BACKING=ext4 CONFIGS="tmpfs ext4 overlay bpf bpf-filter passthrough plain"
-PROFILE=0
+PROFILE=0 RW_TAR=''
 for a in "$@"; do
 	case "$a" in
 	profile=*) PROFILE=${a#*=};;
+	realworld=*) RW_TAR=${a#*=};;
 	reps=*) REPS=${a#*=};;
 	quick=*) QUICK=${a#*=};;
 	backing=*) BACKING=${a#*=};;
@@ -348,6 +352,130 @@ teardown_config() {
 	rm -rf "$(workdir "$cfg")" "$(backdir "$cfg")"
 }
 
+# ------------------------------------------------------ real-world workloads
+# realworld=TARBALL: everyday commands on a source tree, in every
+# configuration, after the micro-benchmarks of each repetition.  They need
+# git, GNU find, xargs, stat, du, tar, make and gcc, which the initramfs
+# lacks: they run chrooted in the host's root (dev/guest/init's hostroot(),
+# /hostroot: 9p, read-only, under a tmpfs overlay), whose /mnt is this
+# guest's /mnt (bound recursively, FUSE mounts included).  TARBALL, made by
+# dev/fbpf on the host and read from $RW_LOWER, holds src/, a git
+# repository of a pinned part of the kernel tree, and proj/, a generated C
+# project with a Makefile.  The commands' own binaries come over 9p: after
+# a drop_caches, rw_warm_tools reads them back before anything is timed.
+RW_ROOT=/hostroot
+# the host's root as is (the chroot has tmpfs on /tmp, /run and /mnt)
+RW_LOWER=/lower
+RW_PATH=/usr/local/bin:/usr/bin:/bin
+RW_FILES=0 RW_TUS=0 RW_TOUCH=10
+rw_active=
+
+inroot() {
+	chroot "$RW_ROOT" /usr/bin/env -i PATH="$RW_PATH" HOME=/tmp/rw-home \
+		LC_ALL=C GIT_CONFIG_NOSYSTEM=1 "$@"
+}
+
+# rw_init: once, every configuration mounted; 0 if the phase can run.
+rw_init() {
+	[ -n "$RW_TAR" ] || return 1
+	if [ ! -x "$RW_ROOT/usr/bin/env" ]; then
+		echo "bench-info: real-world workloads skipped: no host root at $RW_ROOT"
+		return 1
+	fi
+	for t in git make gcc find xargs stat du tar; do
+		if ! inroot sh -c "command -v $t" > /dev/null 2>&1; then
+			echo "bench-info: real-world workloads skipped: no $t in the host root"
+			return 1
+		fi
+	done
+	if [ ! -f "$RW_LOWER$RW_TAR" ]; then
+		echo "bench-info: real-world workloads skipped: no $RW_TAR in the host root"
+		return 1
+	fi
+	mkdir -p "$RW_ROOT/usr/local/bin" "$RW_ROOT/tmp/rw-home"
+	cp /usr/bin/fbpf-bench "$RW_ROOT/usr/local/bin/fbpf-bench"
+	mount -o rbind /mnt "$RW_ROOT/mnt" || return 1
+	return 0
+}
+
+# rw_setup_config: unpack the tree and the project into $DIR/rw (untimed)
+# and let git refresh its index there once.
+rw_setup_config() {
+	d=$DIR/rw
+	mkdir -p "$d"
+	if ! inroot tar -xf - -C "$d" < "$RW_LOWER$RW_TAR" 2> /tmp/bench.err ||
+	   ! inroot git -C "$d/src" status --porcelain > /dev/null 2>> /tmp/bench.err; then
+		echo "bench-fail: $cfg realworld 0 cannot unpack $RW_TAR:" \
+		     "$(tr '\n' ' ' < /tmp/bench.err)"
+		return 1
+	fi
+	if [ "$RW_FILES" = 0 ]; then
+		RW_FILES=$(inroot git -C "$d/src" ls-files | wc -l)
+		RW_TUS=$(find "$d/proj/src" -name '*.c' | wc -l)
+		echo "bench-info: real-world tree: $RW_FILES files" \
+		     "($(du -sm "$d/src" | cut -f1) MiB with .git)," \
+		     "C project: $RW_TUS translation units"
+	fi
+}
+
+# What the commands run from the host's root, back in the page cache.
+rw_warm_tools() {
+	inroot sh -c 'git --version; make --version; tar --version; du --version
+		find /tmp -maxdepth 0; echo / | xargs stat
+		printf "#include <%s.h>\n" stdio stdlib string > /tmp/rw-hello.c
+		echo "int main(void) { return 0; }" >> /tmp/rw-hello.c
+		gcc -O1 -o /tmp/rw-hello /tmp/rw-hello.c' > /dev/null 2>&1
+}
+
+# rw_timed WORKLOAD OPS UNIT DIR COMMAND: sh -c COMMAND in DIR, in the host's
+# root, timed by fbpf-bench run (sh's start included: the same everywhere);
+# the value is OPS per second.
+rw_timed() {
+	w=$1 ops=$2 unit=$3 d=$4 c=$5
+	req_begin
+	if r=$(timeout $STEP_TIMEOUT chroot "$RW_ROOT" /usr/bin/env -i PATH="$RW_PATH" \
+		HOME=/tmp/rw-home LC_ALL=C GIT_CONFIG_NOSYSTEM=1 \
+		fbpf-bench run sh -c "cd '$d' && $c" 2>/tmp/bench.err); then
+		req_end "$w"
+		out "$w" "$(echo "$r" | awk -v n="$ops" '{ printf "%.2f", n / $2 }')" "$unit"
+	else
+		fail "$w" "$(tr '\n' ' ' < /tmp/bench.err | head -c 300)"
+	fi
+}
+
+# One repetition of the real-world workloads in $DIR/rw.  Rates are files of
+# the tree (git ls-files, .git itself excluded) per second, and translation
+# units per second for make.
+rw_rep() {
+	s=$DIR/rw/src p=$DIR/rw/proj
+	drop_caches
+	rw_warm_tools
+	rw_timed git-status-cold "$RW_FILES" files/s "$s" 'git status --porcelain > /dev/null'
+	rw_timed git-status-warm "$RW_FILES" files/s "$s" 'git status --porcelain > /dev/null'
+	# RW_TOUCH files changed (a line appended), then restored (untimed)
+	inroot sh -c "cd '$s' && git ls-files | awk 'NR % $((RW_FILES / RW_TOUCH)) == 1' |
+		while read -r f; do echo '/* bench */' >> \"\$f\"; done"
+	rw_timed git-diff-stat "$RW_FILES" files/s "$s" 'git diff --stat > /dev/null'
+	inroot git -C "$s" checkout -q -- .
+	rw_timed find-stat "$RW_FILES" files/s "$s" \
+		'find . -path ./.git -prune -o -type f -print0 | xargs -0 stat > /dev/null'
+	rw_timed du "$RW_FILES" files/s "$s" 'du -s --exclude=.git . > /dev/null'
+	# tar -c reads every file: cold.  (GNU tar skips reading when its
+	# archive is /dev/null: the archive goes through a pipe.)
+	drop_caches
+	rw_warm_tools
+	rw_timed tar-c "$RW_FILES" files/s "$s" 'tar -c --exclude=.git -f - . | cat > /dev/null'
+	rw_timed make "$RW_TUS" TUs/s "$p" "make -s -j$(nproc) > /dev/null"
+	inroot make -s -C "$p" clean > /dev/null 2>&1
+}
+
+# rw_teardown: the host root's view of /mnt goes before the mounts do.
+rw_teardown() {
+	[ -n "$rw_active" ] || return 0
+	umount -l "$RW_ROOT/mnt" 2> /dev/null
+	rw_active=
+}
+
 # The daemon keeps a descriptor per node the kernel holds (tens of thousands
 # here); the default hard limit, 4096, would fail the large directories.
 # shellcheck disable=SC3045 # busybox ash has it
@@ -380,12 +508,27 @@ echo "bench-info: measuring:$active (set up in $(($(cut -d. -f1 /proc/uptime) - 
 if command -v bpftool > /dev/null; then
 	echo "bench-info: struct_ops attached: $(bpftool struct_ops list 2>/dev/null | tr '\n' ' ')"
 fi
+# The real-world workloads' trees, in every configuration (untimed).
+rep=0
+if rw_init; then
+	t0=$(cut -d. -f1 /proc/uptime)
+	for cfg in $active; do
+		DIR=$(workdir "$cfg")
+		if rw_setup_config; then rw_active="$rw_active $cfg"; fi
+	done
+	echo "bench-info: real-world workloads on:$rw_active" \
+	     "(set up in $(($(cut -d. -f1 /proc/uptime) - t0)) s)"
+fi
 rep=1
 while [ $rep -le "$REPS" ]; do
 	t0=$(cut -d. -f1 /proc/uptime)
 	for cfg in $active; do
 		DIR=$(workdir "$cfg")
 		run_rep
+	done
+	for cfg in $rw_active; do
+		DIR=$(workdir "$cfg")
+		rw_rep
 	done
 	echo "bench-info: repetition $rep took $(($(cut -d. -f1 /proc/uptime) - t0)) s"
 	rep=$((rep + 1))
@@ -463,6 +606,7 @@ if [ "$PROFILE" = 1 ]; then
 		profile_config
 	done
 fi
+rw_teardown
 for cfg in $active; do
 	teardown_config
 done
