@@ -9,7 +9,11 @@
  * caller's business: run-bench.sh drops caches where it says so.
  *
  * A "tree" is DIR/dNNN/fNNNNN, FILES_PER_DIR files per directory, the shape
- * of a source tree whose files git status lstat()s one by one.
+ * of a source tree whose files git status lstat()s one by one.  With
+ * "-d DEPTH" before the subcommand (default 1), each group of FILES_PER_DIR
+ * files sits DEPTH directories below DIR: DIR/dNNN/s/.../s/fNNNNN, with
+ * DEPTH - 1 directories named "s" under each dNNN, so that every path
+ * walk crosses DEPTH + 1 components (dev/fbpf bench --scaling).
  *
  *   fbpf-bench create DIR N SIZE   create+write(SIZE bytes)+close N files (tree)
  *   fbpf-bench stat DIR N [MIN]    lstat() the N files of a tree
@@ -22,6 +26,7 @@
  * at least that long has passed: a warm pass can take a few milliseconds,
  * too short to time on a shared TCG host.
  *   fbpf-bench run CMD [ARG...]    run a command; OPS = 1
+ *   fbpf-bench rmtree DIR N        remove a tree made by create (untimed)
  *
  * Every failing system call is fatal: a benchmark that skipped work would
  * report a rate for work it did not do.
@@ -42,8 +47,11 @@
 #include <unistd.h>
 
 #define FILES_PER_DIR 100
+#define MAX_DEPTH 64
 
 static const char *prog = "fbpf-bench";
+/* directories between DIR and a file of a tree (-d) */
+static long depth = 1;
 
 static void die(const char *fmt, ...)
 {
@@ -91,32 +99,69 @@ static long parse_n(const char *s)
 	return n;
 }
 
+/* DIR/dNNN/s/.../s: the directory of group G of a tree, LEVELS deep (<= depth) */
+static void tree_dir(char *buf, size_t size, const char *dir, long g, long levels)
+{
+	size_t len;
+	long l;
+
+	snprintf(buf, size, "%s/d%03ld", dir, g);
+	for (l = 1; l < levels; l++) {
+		len = strlen(buf);
+		if (len + 3 > size) {
+			fprintf(stderr, "%s: path too long\n", prog);
+			exit(2);
+		}
+		memcpy(buf + len, "/s", 3);
+	}
+}
+
 /* Paths of a tree, computed up front so the timed loop only does syscalls. */
 static char **tree_paths(const char *dir, long n)
 {
 	char **p = calloc(n ? n : 1, sizeof(*p));
+	char d[4096];
 	long i;
 
 	if (!p)
 		die("calloc");
-	for (i = 0; i < n; i++)
-		if (asprintf(&p[i], "%s/d%03ld/f%05ld", dir,
-			     i / FILES_PER_DIR, i) < 0)
+	for (i = 0; i < n; i++) {
+		if (i % FILES_PER_DIR == 0)
+			tree_dir(d, sizeof(d), dir, i / FILES_PER_DIR, depth);
+		if (asprintf(&p[i], "%s/f%05ld", d, i) < 0)
 			die("asprintf");
+	}
 	return p;
 }
 
 static void tree_mkdirs(const char *dir, long n)
 {
 	char path[4096];
-	long d;
+	long g, l;
 
 	if (mkdir(dir, 0755) && errno != EEXIST)
 		die("mkdir %s", dir);
-	for (d = 0; d * FILES_PER_DIR < n; d++) {
-		snprintf(path, sizeof(path), "%s/d%03ld", dir, d);
-		if (mkdir(path, 0755) && errno != EEXIST)
-			die("mkdir %s", path);
+	for (g = 0; g * FILES_PER_DIR < n; g++) {
+		for (l = 1; l <= depth; l++) {
+			tree_dir(path, sizeof(path), dir, g, l);
+			if (mkdir(path, 0755) && errno != EEXIST)
+				die("mkdir %s", path);
+		}
+	}
+}
+
+/* rmdir the directories of a tree, deepest first */
+static void tree_rmdirs(const char *dir, long n)
+{
+	char path[4096];
+	long g, l;
+
+	for (g = 0; g * FILES_PER_DIR < n; g++) {
+		for (l = depth; l >= 1; l--) {
+			tree_dir(path, sizeof(path), dir, g, l);
+			if (rmdir(path))
+				die("rmdir %s", path);
+		}
 	}
 }
 
@@ -184,22 +229,18 @@ static int cmd_open(const char *dir, long n, double min_secs)
 	return 0;
 }
 
-static int cmd_unlink(const char *dir, long n)
+static int cmd_unlink(const char *dir, long n, int timed)
 {
 	char **p = tree_paths(dir, n);
-	char path[4096];
 	double t0 = now();
-	long i, d;
+	long i;
 
 	for (i = 0; i < n; i++)
 		if (unlink(p[i]))
 			die("unlink %s", p[i]);
-	report(n, t0);
-	for (d = 0; d * FILES_PER_DIR < n; d++) {
-		snprintf(path, sizeof(path), "%s/d%03ld", dir, d);
-		if (rmdir(path))
-			die("rmdir %s", path);
-	}
+	if (timed)
+		report(n, t0);
+	tree_rmdirs(dir, n);
 	return 0;
 }
 
@@ -300,11 +341,13 @@ static double parse_secs(const char *s)
 static void usage_exit(void)
 {
 	fprintf(stderr,
-		"usage: %s create DIR N SIZE | stat DIR N [MIN_SECS] | open DIR N [MIN_SECS]\n"
-		"       %s unlink DIR N | mkflat DIR N | readdir DIR [MIN_SECS] | run CMD [ARG...]\n"
+		"usage: %s [-d DEPTH] create DIR N SIZE | stat DIR N [MIN_SECS] | open DIR N [MIN_SECS]\n"
+		"       %s [-d DEPTH] unlink DIR N | rmtree DIR N\n"
+		"       %s mkflat DIR N | readdir DIR [MIN_SECS] | run CMD [ARG...]\n"
 		"Prints \"OPS SECONDS OPS_PER_SECOND\" for the timed loop.  With MIN_SECS,\n"
-		"stat, open and readdir repeat their whole pass until that much time passed.\n",
-		prog, prog);
+		"stat, open and readdir repeat their whole pass until that much time passed.\n"
+		"-d: the files of a tree are DEPTH directories below DIR (default 1).\n",
+		prog, prog, prog);
 	exit(2);
 }
 
@@ -312,6 +355,15 @@ int main(int argc, char **argv)
 {
 	const char *cmd;
 
+	if (argc > 2 && !strcmp(argv[1], "-d")) {
+		depth = parse_n(argv[2]);
+		if (depth < 1 || depth > MAX_DEPTH) {
+			fprintf(stderr, "%s: -d wants 1 to %d\n", prog, MAX_DEPTH);
+			exit(2);
+		}
+		argc -= 2;
+		argv += 2;
+	}
 	if (argc < 3)
 		usage_exit();
 	cmd = argv[1];
@@ -331,7 +383,9 @@ int main(int argc, char **argv)
 	if (argc != 4)
 		usage_exit();
 	if (!strcmp(cmd, "unlink"))
-		return cmd_unlink(argv[2], parse_n(argv[3]));
+		return cmd_unlink(argv[2], parse_n(argv[3]), 1);
+	if (!strcmp(cmd, "rmtree"))
+		return cmd_unlink(argv[2], parse_n(argv[3]), 0);
 	if (!strcmp(cmd, "mkflat"))
 		return cmd_mkflat(argv[2], parse_n(argv[3]));
 	usage_exit();
