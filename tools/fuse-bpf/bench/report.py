@@ -8,7 +8,14 @@ Reads the guest's results log (lines written by run-bench.sh), and writes:
   - OUTDIR/results.csv: one row per workload and configuration;
   - OUTDIR/results.png: ratios to native (log scale), with gnuplot.
 
-usage: report.py RESULTS_LOG OUTDIR [--baseline CONFIG]
+With --scaling (a `dev/fbpf bench --scaling` log), instead:
+  - per workload, depth and configuration, the median cost of one operation
+    (microseconds) at every N, and how it grew from the smallest N;
+  - OUTDIR/scaling.csv: one row per configuration, workload, N and depth;
+  - OUTDIR/scaling-WORKLOAD.png: microseconds per operation against N (log
+    axes), one line per configuration, a panel per depth (matplotlib).
+
+usage: report.py [--scaling] RESULTS_LOG OUTDIR [--baseline CONFIG]
 """
 import csv
 import os
@@ -101,6 +108,12 @@ def si(x):
 
 
 def main():
+    if "--scaling" in sys.argv:
+        sys.argv.remove("--scaling")
+        if len(sys.argv) < 3:
+            sys.exit(__doc__)
+        scaling_main(sys.argv[1], sys.argv[2])
+        return
     if len(sys.argv) < 3:
         sys.exit(__doc__)
     log, outdir = sys.argv[1], sys.argv[2]
@@ -247,6 +260,152 @@ plot {cols}
     if res.returncode != 0:
         print("gnuplot failed:\n" + res.stderr)
     else:
+        print(f"plot: {png}")
+
+
+# ------------------------------------------------------------------ scaling
+SCALE_NOTE = {
+    "create": "open(O_CREAT)+close of empty files, tree",
+    "stat-cold": "lstat walk, after drop_caches",
+    "stat-warm": "lstat walk, dcache warm",
+    "readdir-cold": "getdents of one directory, after drop_caches",
+    "readdir-warm": "getdents of one directory, warm",
+}
+
+
+def scaling_parse(path):
+    """bench-scale: CONFIG WORKLOAD N DEPTH REP US lines, by key."""
+    values, order, fails, infos = {}, [], [], []
+    with open(path, errors="replace") as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if line.startswith("bench-scale: "):
+                parts = line.split()
+                if len(parts) != 7:
+                    continue
+                _, cfg, wl, n, depth, _rep, us = parts
+                try:
+                    key = (wl, int(depth), cfg, int(n))
+                    values.setdefault(key, []).append(float(us))
+                except ValueError:
+                    fails.append(line)
+                    continue
+                if wl not in order:
+                    order.append(wl)
+            elif line.startswith("bench-fail: "):
+                fails.append(line[len("bench-fail: "):])
+            elif line.startswith("bench-skip: "):
+                fails.append("skipped " + line[len("bench-skip: "):])
+            elif line.startswith("bench-info: "):
+                infos.append(line[len("bench-info: "):])
+    return values, order, fails, infos
+
+
+def scaling_main(log, outdir):
+    values, order, fails, infos = scaling_parse(log)
+    os.makedirs(outdir, exist_ok=True)
+    configs = [c for c in CONFIG_ORDER if any(k[2] == c for k in values)]
+    configs += sorted({k[2] for k in values} - set(configs))
+    ns = sorted({k[3] for k in values})
+    med = {k: statistics.median(v) for k, v in values.items()}
+
+    csv_path = os.path.join(outdir, "scaling.csv")
+    with open(csv_path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["workload", "depth", "config", "n", "reps", "median_us",
+                    "min_us", "max_us", "growth_from_smallest_n", "values_us"])
+        for wl in order:
+            for depth in sorted({k[1] for k in values if k[0] == wl}):
+                for cfg in configs:
+                    first = None
+                    for n in ns:
+                        v = values.get((wl, depth, cfg, n))
+                        if not v:
+                            continue
+                        m = med[(wl, depth, cfg, n)]
+                        first = m if first is None else first
+                        w.writerow([wl, depth, cfg, n, len(v), round(m, 3),
+                                    round(min(v), 3), round(max(v), 3),
+                                    round(m / first, 3) if first else "",
+                                    " ".join(f"{x:g}" for x in v)])
+
+    for i in infos:
+        print("# " + i)
+    print()
+    print("Median microseconds per operation (lower is better) at each N; "
+          "in brackets, the cost at the largest N over the cost at the "
+          "smallest (1.0x: flat).")
+    cw = 24
+    for wl in order:
+        depths = sorted({k[1] for k in values if k[0] == wl})
+        for depth in depths:
+            title = f"{wl}" + (f", depth {depth}" if wl.startswith(("create", "stat")) else "")
+            print(f"\n{title}: {SCALE_NOTE.get(wl, '')}")
+            print(f"{'N':>8}" + "".join(f"{CONFIG_TITLE.get(c, c):>{cw}}" for c in configs))
+            for n in ns:
+                cells = [med.get((wl, depth, c, n)) for c in configs]
+                if all(x is None for x in cells):
+                    continue
+                print(f"{n:>8}" + "".join(f"{'-' if x is None else f'{x:.2f}':>{cw}}"
+                                          for x in cells))
+            growth = []
+            for c in configs:
+                have = [n for n in ns if (wl, depth, c, n) in med]
+                if len(have) < 2:
+                    growth.append("-")
+                    continue
+                g = med[(wl, depth, c, have[-1])] / med[(wl, depth, c, have[0])]
+                growth.append(f"[{g:.2f}x]")
+            print(f"{'growth':>8}" + "".join(f"{g:>{cw}}" for g in growth))
+    for fl in fails:
+        print(f"failed: {fl}")
+    print(f"\nCSV: {csv_path}")
+    scaling_plot(outdir, order, configs, ns, med)
+
+
+def scaling_plot(outdir, order, configs, ns, med):
+    """One PNG per workload: microseconds per operation against N, log-log,
+    one line per configuration, one panel per depth."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        from matplotlib import ticker
+    except ImportError:
+        print("no plot: matplotlib is missing (apt-get install python3-matplotlib)")
+        return
+    for wl in order:
+        depths = sorted({k[1] for k in med if k[0] == wl})
+        fig, axes = plt.subplots(1, len(depths), figsize=(5.5 * len(depths), 4.5),
+                                 squeeze=False, sharey=True)
+        for ax, depth in zip(axes[0], depths):
+            for cfg in configs:
+                pts = [(n, med[(wl, depth, cfg, n)]) for n in ns
+                       if (wl, depth, cfg, n) in med]
+                if not pts:
+                    continue
+                ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o",
+                        label=CONFIG_TITLE.get(cfg, cfg))
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+            ax.set_xticks(ns)
+            ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+            ax.xaxis.set_minor_formatter(ticker.NullFormatter())
+            ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+            ax.yaxis.set_minor_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+            ax.set_xlabel("N (files or entries, log scale)")
+            ax.set_title(f"depth {depth}" if wl.startswith(("create", "stat"))
+                         else "one directory")
+            ax.grid(True, which="both", alpha=0.3)
+        axes[0][0].set_ylabel("microseconds per operation (log scale)")
+        axes[0][-1].legend(loc="best", fontsize="small")
+        fig.suptitle(f"fuse-bpf scaling: {wl} ({SCALE_NOTE.get(wl, '')}), "
+                     "median of the repetitions; flat lines: the cost per "
+                     "operation does not grow with N", fontsize="medium")
+        fig.tight_layout()
+        png = os.path.join(outdir, f"scaling-{wl}.png")
+        fig.savefig(png, dpi=90)
+        plt.close(fig)
         print(f"plot: {png}")
 
 

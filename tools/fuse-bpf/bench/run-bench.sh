@@ -17,6 +17,11 @@
 #   realworld=TARBALL  the real-world workloads (git, find, du, tar, make) on a
 #                      source tree and a C project from TARBALL, a path in the
 #                      host's root that dev/guest/init mounted at /hostroot
+#   scaling=1 scaling_max=N  instead of all that, the scaling run: per-op cost
+#                      of create, lstat and readdir against N (and depth)
+#
+# More lines in those modes:
+#   bench-scale: CONFIG WORKLOAD N DEPTH REP MICROSECONDS_PER_OP
 #
 # Configurations: tmpfs and ext4 (native); overlay, the anchor for a
 # stacking file system: overlayfs at /mnt/overlay whose upper directory (and
@@ -33,11 +38,13 @@
 set -u
 
 REPS=5 QUICK=0 BACKING=ext4 CONFIGS="tmpfs ext4 overlay bpf bpf-filter passthrough plain"
-PROFILE=0 RW_TAR=''
+PROFILE=0 RW_TAR='' SCALING=0 SCALE_MAX=100000
 for a in "$@"; do
 	case "$a" in
 	profile=*) PROFILE=${a#*=};;
 	realworld=*) RW_TAR=${a#*=};;
+	scaling=*) SCALING=${a#*=};;
+	scaling_max=*) SCALE_MAX=${a#*=};;
 	reps=*) REPS=${a#*=};;
 	quick=*) QUICK=${a#*=};;
 	backing=*) BACKING=${a#*=};;
@@ -61,6 +68,8 @@ if [ "$QUICK" = 1 ]; then
 else
 	N_TREE=5000 N_FLAT=10000 FIO_MB=128 FIO_SECS=3 WARM_SECS=0.5
 fi
+# The scaling run makes its own directories, of every size it measures.
+[ "$SCALING" = 1 ] && N_FLAT=0
 FILE_SIZE=4096
 
 # Twice: the first pass frees FUSE dentries and inodes, whose eviction
@@ -322,7 +331,7 @@ setup_config() {
 	esac
 	DIR=$(workdir "$cfg")
 	mkdir -p "$DIR/untar" "$DIR/flat"
-	if ! $B mkflat "$DIR/flat" $N_FLAT > /tmp/bench.err 2>&1; then
+	if [ "$N_FLAT" -gt 0 ] && ! $B mkflat "$DIR/flat" $N_FLAT > /tmp/bench.err 2>&1; then
 		skip_reason="cannot fill a directory of $N_FLAT entries"
 		skip_reason="$skip_reason: $(tr '\n' ' ' < /tmp/bench.err)"
 		teardown_config
@@ -476,6 +485,68 @@ rw_teardown() {
 	rw_active=
 }
 
+# ------------------------------------------------------------------ scaling
+# scaling=1: how the cost of one operation grows with the work, on every
+# configuration (no micro-benchmark, no real-world workload): create
+# (open(O_CREAT)+close of empty files) and the lstat walk (cold, warm) of
+# N files at depth 1, 4 and 16 (fbpf-bench -d: every group of 100 files
+# that many directories below the top), and readdir (cold, warm) of a
+# directory of N entries; N = 1,000, 10,000, 100,000 up to scaling_max.
+# Each line gives microseconds per operation.
+SCALE_NS="1000 10000 100000"
+SCALE_DEPTHS="1 4 16"
+
+scale_timed() { # scale_timed WORKLOAD N DEPTH COMMAND...
+	w=$1 n=$2 dp=$3
+	shift 3
+	if r=$(timeout $STEP_TIMEOUT "$@" 2>/tmp/bench.err); then
+		us=$(echo "$r" | awk '{ printf "%.3f", 1e6 / $3 }')
+		echo "bench-scale: $cfg $w $n $dp $rep $us"
+	else
+		fail "$w-n$n-d$dp" "$(tr '\n' ' ' < /tmp/bench.err | head -c 300)"
+	fi
+}
+
+run_scaling() {
+	for n in $SCALE_NS; do
+		[ "$n" -le "$SCALE_MAX" ] || continue
+		t0=$(cut -d. -f1 /proc/uptime)
+		for dp in $SCALE_DEPTHS; do
+			rep=1
+			while [ $rep -le "$REPS" ]; do
+				for cfg in $active; do
+					d=$(workdir "$cfg")/scale
+					scale_timed create "$n" "$dp" $B -d "$dp" create "$d" "$n" 0
+					drop_caches
+					scale_timed stat-cold "$n" "$dp" $B -d "$dp" stat "$d" "$n"
+					scale_timed stat-warm "$n" "$dp" \
+						$B -d "$dp" stat "$d" "$n" $WARM_SECS
+					rm -rf "$d"
+				done
+				rep=$((rep + 1))
+			done
+		done
+		rep=1
+		while [ $rep -le "$REPS" ]; do
+			for cfg in $active; do
+				d=$(workdir "$cfg")/scale-flat
+				mkdir -p "$d"
+				if $B mkflat "$d" "$n" > /tmp/bench.err 2>&1; then
+					drop_caches
+					scale_timed readdir-cold "$n" 1 $B readdir "$d"
+					scale_timed readdir-warm "$n" 1 $B readdir "$d" $WARM_SECS
+				else
+					fail "readdir-n$n" \
+					     "$(tr '\n' ' ' < /tmp/bench.err | head -c 300)"
+				fi
+				rm -rf "$d"
+			done
+			rep=$((rep + 1))
+		done
+		echo "bench-info: scaling N=$n took $(($(cut -d. -f1 /proc/uptime) - t0)) s"
+	done
+}
+
 # The daemon keeps a descriptor per node the kernel holds (tens of thousands
 # here); the default hard limit, 4096, would fail the large directories.
 # shellcheck disable=SC3045 # busybox ash has it
@@ -510,7 +581,7 @@ if command -v bpftool > /dev/null; then
 fi
 # The real-world workloads' trees, in every configuration (untimed).
 rep=0
-if rw_init; then
+if [ "$SCALING" != 1 ] && rw_init; then
 	t0=$(cut -d. -f1 /proc/uptime)
 	for cfg in $active; do
 		DIR=$(workdir "$cfg")
@@ -520,7 +591,7 @@ if rw_init; then
 	     "(set up in $(($(cut -d. -f1 /proc/uptime) - t0)) s)"
 fi
 rep=1
-while [ $rep -le "$REPS" ]; do
+while [ "$SCALING" != 1 ] && [ $rep -le "$REPS" ]; do
 	t0=$(cut -d. -f1 /proc/uptime)
 	for cfg in $active; do
 		DIR=$(workdir "$cfg")
@@ -533,6 +604,11 @@ while [ $rep -le "$REPS" ]; do
 	echo "bench-info: repetition $rep took $(($(cut -d. -f1 /proc/uptime) - t0)) s"
 	rep=$((rep + 1))
 done
+if [ "$SCALING" = 1 ]; then
+	echo "bench-info: scaling: N up to $SCALE_MAX, depths $SCALE_DEPTHS," \
+	     "warm passes >= ${WARM_SECS}s"
+	run_scaling
+fi
 # profile: where the time of a warm lstat, an open+close, a create (and
 # close) and an unlink goes, per configuration, from the function graph
 # tracer (inclusive microseconds and calls per function, summed over 200
