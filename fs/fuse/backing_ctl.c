@@ -89,6 +89,8 @@ static const struct fuse_bpf_stats_op {
 	{ FUSE_RENAME, "RENAME" },
 	{ FUSE_LINK, "LINK" },
 	{ FUSE_OPEN, "OPEN" },
+	{ FUSE_READ, "READ" },
+	{ FUSE_WRITE, "WRITE" },
 	{ FUSE_STATFS, "STATFS" },
 	{ FUSE_FSYNC, "FSYNC" },
 	{ FUSE_SETXATTR, "SETXATTR" },

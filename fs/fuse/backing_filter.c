@@ -150,6 +150,32 @@ bool fuse_bpf_filter_has_getattr(struct inode *inode)
 	return ops && ops->getattr;
 }
 
+/**
+ * fuse_bpf_filter_data() - which data callbacks a file being opened calls
+ * @inode: the node being opened
+ * @ff: its new FUSE file, on which bpf_read and bpf_write are set
+ *
+ * Decided once per open: a file whose node's filter has no read (write)
+ * callback now never calls the filter for its reads (writes), even if the
+ * node gets another filter later.
+ */
+void fuse_bpf_filter_data(struct inode *inode, struct fuse_file *ff)
+{
+	struct fuse_inode *fi = get_fuse_inode(inode);
+	const struct fuse_bpf_ops *ops = NULL;
+	struct fuse_bpf_filter *f;
+
+	if (!rcu_access_pointer(fi->bpf_filter))
+		return;
+	rcu_read_lock();
+	f = rcu_dereference(fi->bpf_filter);
+	if (f)
+		ops = rcu_dereference(f->ops);
+	ff->bpf_read = ops && ops->read;
+	ff->bpf_write = ops && ops->write;
+	rcu_read_unlock();
+}
+
 /*
  * Does @inode have @dir's filter (or both none)?  Pointers compared, no
  * reference taken.
@@ -982,6 +1008,30 @@ int fuse_bpf_run_ioctl(struct fuse_bpf_call *call,
 	});
 }
 
+int fuse_bpf_run_read(struct fuse_bpf_call *call,
+		      struct fuse_bpf_read_args *args)
+{
+	const struct fuse_bpf_ops *ops = fuse_bpf_ops_get(call);
+	int ret = ops && ops->read ? ops->read(&call->ctx, args) : 0;
+
+	return fuse_bpf_ops_put(call, ops, ret, &(struct fuse_bpf_user_args){
+		.in = &args->in, .in_size = sizeof(args->in),
+		.out = &args->out, .out_size = sizeof(args->out),
+	});
+}
+
+int fuse_bpf_run_write(struct fuse_bpf_call *call,
+		       struct fuse_bpf_write_args *args)
+{
+	const struct fuse_bpf_ops *ops = fuse_bpf_ops_get(call);
+	int ret = ops && ops->write ? ops->write(&call->ctx, args) : 0;
+
+	return fuse_bpf_ops_put(call, ops, ret, &(struct fuse_bpf_user_args){
+		.in = &args->in, .in_size = sizeof(args->in),
+		.out = &args->out, .out_size = sizeof(args->out),
+	});
+}
+
 /*
  * The argument types of the callbacks, by BTF id (resolved at build time,
  * for vmlinux or fuse.ko alike), and what a filter may write in each: the
@@ -1002,6 +1052,8 @@ enum fuse_bpf_arg_type {
 	FUSE_BPF_ARG_READDIR,
 	FUSE_BPF_ARG_XATTR,
 	FUSE_BPF_ARG_STATFS,
+	FUSE_BPF_ARG_READ,
+	FUSE_BPF_ARG_WRITE,
 	FUSE_BPF_ARG_OPS,
 	FUSE_BPF_NR_ARG_TYPES
 };
@@ -1022,6 +1074,8 @@ BTF_ID(struct, fuse_bpf_rename_args)
 BTF_ID(struct, fuse_bpf_readdir_args)
 BTF_ID(struct, fuse_bpf_xattr_args)
 BTF_ID(struct, fuse_bpf_statfs_args)
+BTF_ID(struct, fuse_bpf_read_args)
+BTF_ID(struct, fuse_bpf_write_args)
 BTF_ID(struct, fuse_bpf_ops)
 
 static const char *const fuse_bpf_arg_names[FUSE_BPF_NR_ARG_TYPES] = {
@@ -1029,7 +1083,7 @@ static const char *const fuse_bpf_arg_names[FUSE_BPF_NR_ARG_TYPES] = {
 	"fuse_bpf_setattr_args", "fuse_bpf_access_args", "fuse_bpf_open_args",
 	"fuse_bpf_create_args", "fuse_bpf_link_args", "fuse_bpf_rename_args",
 	"fuse_bpf_readdir_args", "fuse_bpf_xattr_args", "fuse_bpf_statfs_args",
-	"fuse_bpf_ops",
+	"fuse_bpf_read_args", "fuse_bpf_write_args", "fuse_bpf_ops",
 };
 
 /* ------------------------------------------------------------ kfuncs */
@@ -1399,6 +1453,18 @@ static int fuse_bpf_stub_ioctl(struct fuse_bpf_ctx *ctx,
 	return 0;
 }
 
+static int fuse_bpf_stub_read(struct fuse_bpf_ctx *ctx,
+			      struct fuse_bpf_read_args *args)
+{
+	return 0;
+}
+
+static int fuse_bpf_stub_write(struct fuse_bpf_ctx *ctx,
+			       struct fuse_bpf_write_args *args)
+{
+	return 0;
+}
+
 static struct fuse_bpf_ops fuse_bpf_ops_stubs = {
 	.lookup = fuse_bpf_stub_lookup,
 	.getattr = fuse_bpf_stub_getattr,
@@ -1420,6 +1486,8 @@ static struct fuse_bpf_ops fuse_bpf_ops_stubs = {
 	.flush = fuse_bpf_stub_flush,
 	.lock = fuse_bpf_stub_lock,
 	.ioctl = fuse_bpf_stub_ioctl,
+	.read = fuse_bpf_stub_read,
+	.write = fuse_bpf_stub_write,
 };
 
 static struct bpf_struct_ops fuse_bpf_struct_ops = {

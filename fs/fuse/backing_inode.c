@@ -426,6 +426,7 @@ static int fuse_bpf_file_new(struct fuse_mount *fm, struct file *file,
 	ff->nodeid = get_node_id(file_inode(file));
 	ff->bpf_opened = true;
 	if (!isdir) {
+		fuse_bpf_filter_data(file_inode(file), ff);
 		ff->open_flags = FOPEN_PASSTHROUGH | FOPEN_NOFLUSH;
 		ff->args->open_outarg.backing_id = 0;
 		*ffp = ff;
@@ -1754,4 +1755,113 @@ out:
 	fuse_bpf_call_done(&call, *err);
 	fuse_backing_put(fb);
 	return true;
+}
+
+/*
+ * What a read or write callback is told of the file's flags: its open(2)
+ * flags, with O_APPEND and O_DIRECT as this I/O has them (@ki_flags).
+ */
+static u32 fuse_bpf_io_flags(const struct file *file, int ki_flags)
+{
+	u32 flags = file->f_flags & ~(O_APPEND | O_DIRECT);
+
+	if (ki_flags & IOCB_APPEND)
+		flags |= O_APPEND;
+	if (ki_flags & IOCB_DIRECT)
+		flags |= O_DIRECT;
+	return flags;
+}
+
+/* The read's post phase, when asked for: the result, which may now fail. */
+static ssize_t fuse_bpf_read_post(struct fuse_bpf_call *call,
+				  struct fuse_bpf_read_args *args,
+				  int verdict, ssize_t ret)
+{
+	int err;
+
+	/* An asynchronous read completes later, without us */
+	if (verdict != FUSE_BPF_BACKING_POST || ret == -EIOCBQUEUED)
+		return ret;
+	args->out.size = ret > 0 ? ret : 0;
+	fuse_bpf_call_post(call, ret < 0 ? ret : 0);
+	err = fuse_bpf_run_read(call, args);
+	return err < 0 ? err : ret;
+}
+
+/**
+ * fuse_bpf_read_iter() - read a backed file whose filter reads
+ * @iocb: the read
+ * @to: where the data goes
+ *
+ * For a file that fuse_bpf_open() opened while its node's filter had a
+ * read callback (bpf_read); other files never come here.  The filter's
+ * pre phase may fail the read; passthrough then reads the backing file,
+ * and the post phase may fail the read (the file position is then left
+ * where it was).  Splice from such a file goes through here too
+ * (copy_splice_read()).
+ *
+ * Return: the number of bytes read, or -errno.
+ */
+ssize_t fuse_bpf_read_iter(struct kiocb *iocb, struct iov_iter *to)
+{
+	struct fuse_bpf_read_args args = {};
+	struct file *file = iocb->ki_filp;
+	struct fuse_bpf_call call;
+	loff_t pos = iocb->ki_pos;
+	ssize_t ret;
+	int verdict;
+
+	fuse_bpf_call_begin(&call, file_inode(file), FUSE_READ);
+	args.in.offset = pos;
+	args.in.size = min_t(size_t, iov_iter_count(to), U32_MAX);
+	args.in.flags = fuse_bpf_io_flags(file, iocb->ki_flags);
+	verdict = fuse_bpf_file_verdict(fuse_bpf_run_read(&call, &args));
+	ret = verdict < 0 ? verdict : fuse_passthrough_read_iter(iocb, to);
+	ret = fuse_bpf_read_post(&call, &args, verdict, ret);
+	if (ret < 0 && ret != -EIOCBQUEUED)
+		iocb->ki_pos = pos;
+	fuse_bpf_call_done(&call, ret == -EIOCBQUEUED ? 0 : ret);
+	return ret;
+}
+
+/**
+ * fuse_bpf_write_iter() - write to a backed file whose filter writes
+ * @iocb: the write
+ * @from: the data
+ *
+ * For a file that fuse_bpf_open() opened while its node's filter had a
+ * write callback (bpf_write); other files never come here.  The filter's
+ * pre phase may fail the write before anything is written (a quota, an
+ * append-only policy); passthrough then writes the backing file.  The post
+ * phase only observes: the data is written, so its verdict is ignored.
+ * Splice to such a file goes through here too (iter_file_splice_write()).
+ *
+ * Return: the number of bytes written, or -errno.
+ */
+ssize_t fuse_bpf_write_iter(struct kiocb *iocb, struct iov_iter *from)
+{
+	struct fuse_bpf_write_args args = {};
+	struct file *file = iocb->ki_filp;
+	struct fuse_file *ff = file->private_data;
+	struct fuse_bpf_call call;
+	ssize_t ret;
+	int verdict;
+
+	fuse_bpf_call_begin(&call, file_inode(file), FUSE_WRITE);
+	args.in.offset = iocb->ki_pos;
+	if (iocb->ki_flags & IOCB_APPEND)
+		args.in.offset =
+			i_size_read(file_inode(fuse_file_passthrough(ff)));
+	args.in.size = min_t(size_t, iov_iter_count(from), U32_MAX);
+	args.in.flags = fuse_bpf_io_flags(file, iocb->ki_flags);
+	verdict = fuse_bpf_file_verdict(fuse_bpf_run_write(&call, &args));
+	ret = verdict < 0 ? verdict : fuse_passthrough_write_iter(iocb, from);
+	/* An asynchronous write completes later, without us */
+	if (verdict == FUSE_BPF_BACKING_POST && ret != -EIOCBQUEUED) {
+		args.out.size = ret > 0 ? ret : 0;
+		fuse_bpf_call_post(&call, ret < 0 ? ret : 0);
+		fuse_bpf_run_write(&call, &args);
+	}
+	fuse_bpf_call_done(&call, ret == -EIOCBQUEUED ? 0 : ret);
+	return ret;
 }

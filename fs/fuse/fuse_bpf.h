@@ -293,6 +293,7 @@ static inline bool fuse_bpf_filter_rewrites_attr(struct inode *inode)
 	       fuse_bpf_filter_has_getattr(inode);
 }
 
+void fuse_bpf_filter_data(struct inode *inode, struct fuse_file *ff);
 void fuse_bpf_filter_inherit(struct inode *inode, struct inode *dir);
 bool fuse_bpf_filter_same(struct inode *inode, struct inode *dir);
 int fuse_bpf_filter_resolve(struct fuse_conn *fc,
@@ -374,6 +375,10 @@ int fuse_bpf_run_lock(struct fuse_bpf_call *call,
 		      struct fuse_bpf_lock_args *args);
 int fuse_bpf_run_ioctl(struct fuse_bpf_call *call,
 		       struct fuse_bpf_ioctl_args *args);
+int fuse_bpf_run_read(struct fuse_bpf_call *call,
+		      struct fuse_bpf_read_args *args);
+int fuse_bpf_run_write(struct fuse_bpf_call *call,
+		       struct fuse_bpf_write_args *args);
 
 /* backing_dir.c */
 bool fuse_bpf_lookup(struct inode *dir, struct dentry *entry,
@@ -440,6 +445,8 @@ bool fuse_bpf_fallocate(struct file *file, int mode, loff_t offset,
 bool fuse_bpf_copy_file_range(struct file *file_in, loff_t pos_in,
 			      struct file *file_out, loff_t pos_out,
 			      size_t len, unsigned int flags, ssize_t *ret);
+ssize_t fuse_bpf_read_iter(struct kiocb *iocb, struct iov_iter *to);
+ssize_t fuse_bpf_write_iter(struct kiocb *iocb, struct iov_iter *from);
 
 #else /* !CONFIG_FUSE_BPF */
 
@@ -788,6 +795,19 @@ static inline bool fuse_bpf_copy_file_range(struct file *file_in,
 					    unsigned int flags, ssize_t *ret)
 {
 	return false;
+}
+
+/* Never called: no file has bpf_read or bpf_write set */
+static inline ssize_t fuse_bpf_read_iter(struct kiocb *iocb,
+					 struct iov_iter *to)
+{
+	return -EIO;
+}
+
+static inline ssize_t fuse_bpf_write_iter(struct kiocb *iocb,
+					  struct iov_iter *from)
+{
+	return -EIO;
 }
 
 #endif /* CONFIG_FUSE_BPF */

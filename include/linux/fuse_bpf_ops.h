@@ -325,6 +325,54 @@ struct fuse_bpf_ioctl_args {
 	struct fuse_ioctl_in in;
 };
 
+/*
+ * Data I/O on files the kernel opened on the backing (read-only
+ * arguments; fh and lock_owner are 0).  Whether a file's reads and writes
+ * call the filter is decided when it is opened: only when the node's
+ * filter then has the callback; other files take passthrough's path with
+ * no call at all.  FUSE_BPF_DAEMON fails them with -EOPNOTSUPP, as for the
+ * operations above: a file is handed to the daemon at open (the open
+ * callback's FUSE_BPF_DAEMON), not later.
+ */
+
+/**
+ * struct fuse_bpf_read_args - FUSE_READ: read(2) and its family, and
+ *	splice from the file
+ * @in: @in.offset and @in.size are the position and the number of bytes
+ *	asked for; @in.flags the file's open(2) flags (O_DIRECT also for
+ *	an RWF_... direct read)
+ * @out: post phase: @out.size is the number of bytes read (0 at the end
+ *	of the file or on error)
+ *
+ * A post phase errno fails the read: the caller's buffer may hold the
+ * data, the file position does not move.  The post phase does not run
+ * for asynchronous I/O (io_submit(2), io_uring) that the backing
+ * completes later.
+ */
+struct fuse_bpf_read_args {
+	struct fuse_read_in in;
+	struct fuse_write_out out;
+};
+
+/**
+ * struct fuse_bpf_write_args - FUSE_WRITE: write(2) and its family, and
+ *	splice to the file
+ * @in: @in.offset and @in.size are the position and the number of bytes
+ *	to write; @in.flags the file's open(2) flags, with O_APPEND for an
+ *	appending write (O_APPEND file or RWF_APPEND) and O_DIRECT for a
+ *	direct one.  An appending write's @in.offset is the backing file's
+ *	size when the filter runs.
+ * @out: post phase: @out.size is the number of bytes written
+ *
+ * The post phase only observes: the data is on the backing by then, so
+ * its verdict is ignored and the write's result stands.  It does not run
+ * for asynchronous I/O that the backing completes later.
+ */
+struct fuse_bpf_write_args {
+	struct fuse_write_in in;
+	struct fuse_write_out out;
+};
+
 /**
  * struct fuse_bpf_ops - a fuse-bpf filter
  * @lookup: a name looked up in a backed directory
@@ -350,6 +398,10 @@ struct fuse_bpf_ioctl_args {
  * @flush: close() of a backed file
  * @lock: POSIX, OFD and flock locks on a backed file
  * @ioctl: the fileattr ioctls of a backed node
+ * @read: reads of a backed file, when the filter had it at open; a
+ *	shared mapping is still read on the backing without it
+ * @write: writes to a backed file, when the filter had it at open; such
+ *	a file refuses shared writable mappings (mmap() fails with -ENODEV)
  * @name: the filter's name, unique among registered filters; daemons
  *	refer to it with FUSE_DEV_IOC_BPF_FILTER_OPEN or the bpf_filter=
  *	mount option
@@ -396,6 +448,9 @@ struct fuse_bpf_ops {
 	int (*lock)(struct fuse_bpf_ctx *ctx, struct fuse_bpf_lock_args *args);
 	int (*ioctl)(struct fuse_bpf_ctx *ctx,
 		     struct fuse_bpf_ioctl_args *args);
+	int (*read)(struct fuse_bpf_ctx *ctx, struct fuse_bpf_read_args *args);
+	int (*write)(struct fuse_bpf_ctx *ctx,
+		     struct fuse_bpf_write_args *args);
 	char name[FUSE_BPF_NAME_MAX];
 	u32 flags;
 };

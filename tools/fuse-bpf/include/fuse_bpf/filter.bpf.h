@@ -64,6 +64,9 @@ extern int bpf_fuse_get_value(struct fuse_bpf_ctx *fc, __u32 offset,
 #define O_TRUNC		00001000
 #define O_APPEND	00002000
 #endif
+#ifndef O_DIRECT
+#define O_DIRECT	00040000
+#endif
 #ifndef MAY_WRITE
 #define MAY_EXEC	0x00000001
 #define MAY_WRITE	0x00000002
@@ -79,6 +82,12 @@ extern int bpf_fuse_get_value(struct fuse_bpf_ctx *fc, __u32 offset,
 #define EXDEV		18
 #define EINVAL		22
 #define EROFS		30
+#endif
+#ifndef EFBIG
+#define EFBIG		27
+#endif
+#ifndef EDQUOT
+#define EDQUOT		122
 #endif
 #ifndef FS_IOC_FSSETXATTR
 #define FS_IOC_FSSETXATTR	0x401c5820

@@ -153,6 +153,16 @@ struct fuse_bpf_ioctl_args {
 	struct fuse_ioctl_in in;
 };
 
+struct fuse_bpf_read_args {
+	struct fuse_read_in in;
+	struct fuse_write_out out;
+};
+
+struct fuse_bpf_write_args {
+	struct fuse_write_in in;
+	struct fuse_write_out out;
+};
+
 /* libbpf matches the members with the kernel's by name */
 struct fuse_bpf_ops {
 	int (*lookup)(struct fuse_bpf_ctx *ctx,
@@ -190,6 +200,9 @@ struct fuse_bpf_ops {
 	int (*lock)(struct fuse_bpf_ctx *ctx, struct fuse_bpf_lock_args *args);
 	int (*ioctl)(struct fuse_bpf_ctx *ctx,
 		     struct fuse_bpf_ioctl_args *args);
+	int (*read)(struct fuse_bpf_ctx *ctx, struct fuse_bpf_read_args *args);
+	int (*write)(struct fuse_bpf_ctx *ctx,
+		     struct fuse_bpf_write_args *args);
 	char name[16];
 	__u32 flags;
 };
