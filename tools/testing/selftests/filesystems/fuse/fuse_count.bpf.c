@@ -161,6 +161,20 @@ int BPF_PROG(count_ioctl, struct fuse_bpf_ctx *fc, struct fuse_bpf_ioctl_args *a
 	return count(fc);
 }
 
+SEC("struct_ops/count_read")
+int BPF_PROG(count_read, struct fuse_bpf_ctx *fc,
+	     struct fuse_bpf_read_args *args)
+{
+	return count(fc);
+}
+
+SEC("struct_ops/count_write")
+int BPF_PROG(count_write, struct fuse_bpf_ctx *fc,
+	     struct fuse_bpf_write_args *args)
+{
+	return count(fc);
+}
+
 SEC(".struct_ops.link")
 struct fuse_bpf_ops count_ops = {
 	.lookup = (void *)count_lookup,
@@ -183,6 +197,8 @@ struct fuse_bpf_ops count_ops = {
 	.flush = (void *)count_flush,
 	.lock = (void *)count_lock,
 	.ioctl = (void *)count_ioctl,
+	.read = (void *)count_read,
+	.write = (void *)count_write,
 	.name = "count",
 };
 

@@ -42,6 +42,10 @@
 #include "fuse_bad_kfunc_prog.skel.h"
 #include "fuse_bad_attr_write.skel.h"
 #include "fuse_user.skel.h"
+#include "fuse_data.skel.h"
+#include "fuse_iocount.skel.h"
+#include <sys/mman.h>
+#include <sys/uio.h>
 
 /* enum fuse_bpf_verdict: BPF programs have it from the kernel's BTF */
 enum {
@@ -485,7 +489,7 @@ TEST_F(filter, count_ops_per_opcode)
 		FUSE_READLINK, FUSE_SETXATTR, FUSE_GETXATTR, FUSE_LISTXATTR,
 		FUSE_REMOVEXATTR, FUSE_STATFS, FUSE_FSYNC, FUSE_FSYNCDIR,
 		FUSE_LSEEK, FUSE_FALLOCATE, FUSE_COPY_FILE_RANGE, FUSE_FLUSH,
-		FUSE_GETLK, FUSE_SETLK, FUSE_IOCTL,
+		FUSE_GETLK, FUSE_SETLK, FUSE_IOCTL, FUSE_READ, FUSE_WRITE,
 	};
 	struct flock lk = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
 	unsigned int flags;
@@ -524,6 +528,8 @@ TEST_F(filter, count_ops_per_opcode)
 	lk.l_type = F_WRLCK;
 	ASSERT_EQ(0, fcntl(fd, F_SETLK, &lk));
 	ASSERT_EQ(0, ioctl(fd, FS_IOC_GETFLAGS, &flags));
+	ASSERT_EQ(1, pwrite(fd, "y", 1, 0));
+	ASSERT_EQ(1, pread(fd, buf, 1, 0));
 	close(fd2);
 	close(fd);
 	dfd = open(mpath(self, ""), O_RDONLY | O_DIRECTORY);
@@ -2149,4 +2155,309 @@ TEST_F(filter, fusectl_root_and_proc_mounts)
 	/* the root, "d" (the bind mount's) and "f" */
 	EXPECT_EQ(3, c.nodes);
 	fuse_hide__destroy(skel);
+}
+
+/* ------------------------------------------------ data-path filters */
+
+/* pwrite() that returns the errno, or 0 when all @len bytes went */
+static int pwrite_err(int fd, const void *buf, size_t len, off_t off)
+{
+	ssize_t n = pwrite(fd, buf, len, off);
+
+	if (n < 0)
+		return errno;
+	return (size_t)n == len ? 0 : -1;
+}
+
+static off_t backing_size(struct _test_data_filter *self, const char *rel)
+{
+	struct stat st;
+	char p[256];
+
+	return stat(bpath(self, rel, p), &st) ? -1 : st.st_size;
+}
+
+/*
+ * A write quota: the pre phase fails a write that would reach past
+ * quota_end before any byte of it is written; the writes below it land
+ * on the backing, and the post phase counts what they wrote.
+ */
+TEST_F(filter, data_write_quota)
+{
+	struct fuse_data *skel = fuse_data__open_and_load();
+	char buf[4096], back[4096], p[256];
+	int fd, pfd[2];
+	loff_t off = 8191;
+
+	ASSERT_NE(NULL, skel);
+	ASSERT_LT(0, use_filter(self, skel->maps.data_ops, "data"));
+	skel->bss->quota_end = 8192;
+	memset(buf, 'q', sizeof(buf));
+	fd = open(mpath(self, "q"), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(0, pwrite_err(fd, buf, sizeof(buf), 0));
+	EXPECT_EQ(0, pwrite_err(fd, buf, sizeof(buf), 4096));
+	EXPECT_EQ(EDQUOT, pwrite_err(fd, buf, 1, 8192));
+	EXPECT_EQ(EDQUOT, pwrite_err(fd, buf, 2, 8191));
+	EXPECT_EQ(8191, skel->bss->last_offset);
+	EXPECT_EQ(2, skel->bss->last_size);
+	/* write(2) at the file position, and splice, meet it too */
+	ASSERT_EQ(8192, lseek(fd, 0, SEEK_END));
+	EXPECT_EQ(-1, write(fd, buf, 1));
+	EXPECT_EQ(EDQUOT, errno);
+	EXPECT_EQ(8192, lseek(fd, 0, SEEK_CUR));
+	ASSERT_EQ(0, pipe(pfd));
+	ASSERT_EQ(2, write(pfd[1], "zz", 2));
+	EXPECT_EQ(-1, splice(pfd[0], NULL, fd, &off, 2, 0));
+	EXPECT_EQ(EDQUOT, errno);
+	close(pfd[0]);
+	close(pfd[1]);
+	close(fd);
+	EXPECT_EQ(8192, backing_size(self, "q"));
+	EXPECT_EQ(6, skel->bss->writes);
+	EXPECT_EQ(2, skel->bss->write_posts);
+	EXPECT_EQ(8192, skel->bss->written_bytes);
+	fd = open(bpath(self, "q", p), O_RDONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(sizeof(back), pread(fd, back, sizeof(back), 4096));
+	EXPECT_EQ(0, memcmp(buf, back, sizeof(back)));
+	close(fd);
+	fuse_data__destroy(skel);
+}
+
+/* An append-only policy: a write without O_APPEND fails with EPERM. */
+TEST_F(filter, data_append_only)
+{
+	struct fuse_data *skel = fuse_data__open_and_load();
+	struct iovec iov = { .iov_base = "rwf\n", .iov_len = 4 };
+	char back[64], p[256];
+	int fd;
+
+	ASSERT_NE(NULL, skel);
+	ASSERT_LT(0, use_filter(self, skel->maps.data_ops, "data"));
+	skel->bss->append_only = true;
+	fd = open(mpath(self, "hello"), O_WRONLY);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(EPERM, pwrite_err(fd, "x", 1, 0));
+	EXPECT_EQ(0, skel->bss->last_flags & O_APPEND);
+	close(fd);
+	fd = open(mpath(self, "hello"), O_WRONLY | O_APPEND);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(4, write(fd, "log\n", 4));
+	EXPECT_EQ(O_APPEND, skel->bss->last_flags & O_APPEND);
+	/* an appending write's offset is the file's size */
+	EXPECT_EQ(6, skel->bss->last_offset);
+	close(fd);
+	/* RWF_APPEND on a file opened without O_APPEND */
+	fd = open(mpath(self, "hello"), O_WRONLY);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(4, pwritev2(fd, &iov, 1, -1, RWF_APPEND));
+	close(fd);
+	ASSERT_LT(0, td_read_file(bpath(self, "hello", p), back, sizeof(back)));
+	EXPECT_STREQ("hello\nlog\nrwf\n", back);
+	fuse_data__destroy(skel);
+}
+
+/*
+ * Reads are counted from the post phase (bytes actually read), and a
+ * post phase errno fails the read without moving the file position.
+ */
+TEST_F(filter, data_read_count_and_fail)
+{
+	struct fuse_data *skel = fuse_data__open_and_load();
+	char buf[64];
+	int fd, pfd[2];
+	loff_t off = 1;
+
+	ASSERT_NE(NULL, skel);
+	ASSERT_LT(0, use_filter(self, skel->maps.data_ops, "data"));
+	fd = open(mpath(self, "hello"), O_RDONLY);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(6, read(fd, buf, sizeof(buf)));
+	EXPECT_EQ(0, read(fd, buf, sizeof(buf)));
+	EXPECT_EQ(2, skel->bss->reads);
+	EXPECT_EQ(2, skel->bss->read_posts);
+	EXPECT_EQ(6, skel->bss->read_bytes);
+	EXPECT_EQ(6, skel->bss->last_offset);
+	EXPECT_EQ(sizeof(buf), skel->bss->last_size);
+	EXPECT_EQ(0, skel->bss->last_uid);
+	/* splice from the file goes through the filter too */
+	ASSERT_EQ(0, pipe(pfd));
+	EXPECT_EQ(5, splice(fd, &off, pfd[1], NULL, 64, 0));
+	EXPECT_EQ(5, read(pfd[0], buf, sizeof(buf)));
+	EXPECT_EQ(0, memcmp(buf, "ello\n", 5));
+	EXPECT_EQ(11, skel->bss->read_bytes);
+	/* the post phase fails a read: no data is returned, f_pos stays */
+	skel->bss->read_post = -EPERM;
+	ASSERT_EQ(0, lseek(fd, 0, SEEK_SET));
+	EXPECT_EQ(-1, read(fd, buf, sizeof(buf)));
+	EXPECT_EQ(EPERM, errno);
+	EXPECT_EQ(0, lseek(fd, 0, SEEK_CUR));
+	off = 0;
+	EXPECT_EQ(-1, splice(fd, &off, pfd[1], NULL, 64, 0));
+	EXPECT_EQ(EPERM, errno);
+	/* ... and the pre phase at once */
+	skel->bss->read_post = 0;
+	skel->bss->read_pre = -EACCES;
+	EXPECT_EQ(-1, read(fd, buf, sizeof(buf)));
+	EXPECT_EQ(EACCES, errno);
+	close(pfd[0]);
+	close(pfd[1]);
+	close(fd);
+	fuse_data__destroy(skel);
+}
+
+/*
+ * The data callbacks' verdicts: DAEMON is EOPNOTSUPP (the daemon never
+ * opened the file), garbage and a kernel errno are EIO; a write's post
+ * phase cannot undo the write, so its verdict is ignored.  A shared
+ * writable mapping of a file whose writes are filtered is refused.
+ */
+TEST_F(filter, data_verdicts_and_mmap)
+{
+	struct fuse_data *skel = fuse_data__open_and_load();
+	char buf[64], p[256];
+	void *m;
+	int fd;
+
+	ASSERT_NE(NULL, skel);
+	ASSERT_LT(0, use_filter(self, skel->maps.data_ops, "data"));
+	fd = open(mpath(self, "hello"), O_RDWR);
+	ASSERT_LE(0, fd);
+	skel->bss->read_pre = FUSE_BPF_DAEMON;
+	skel->bss->write_pre = FUSE_BPF_DAEMON;
+	EXPECT_EQ(-1, pread(fd, buf, sizeof(buf), 0));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+	EXPECT_EQ(EOPNOTSUPP, pwrite_err(fd, "x", 1, 0));
+	skel->bss->read_pre = 1234;
+	skel->bss->write_pre = -600;
+	EXPECT_EQ(-1, pread(fd, buf, sizeof(buf), 0));
+	EXPECT_EQ(EIO, errno);
+	EXPECT_EQ(EIO, pwrite_err(fd, "x", 1, 0));
+	skel->bss->read_pre = FUSE_BPF_SKIP;
+	EXPECT_EQ(-1, pread(fd, buf, sizeof(buf), 0));
+	EXPECT_EQ(EIO, errno);
+	skel->bss->read_pre = FUSE_BPF_BACKING_POST;
+	skel->bss->read_post = FUSE_BPF_DAEMON;
+	EXPECT_EQ(-1, pread(fd, buf, sizeof(buf), 0));
+	EXPECT_EQ(EIO, errno);
+	/* a write's post phase only observes */
+	skel->bss->write_pre = 0;
+	skel->bss->write_post = -EPERM;
+	EXPECT_EQ(0, pwrite_err(fd, "J", 1, 0));
+	skel->bss->write_post = 4321;
+	EXPECT_EQ(0, pwrite_err(fd, "Y", 1, 1));
+	EXPECT_EQ(2, skel->bss->write_posts);
+	ASSERT_LT(0, td_read_file(bpath(self, "hello", p), buf, sizeof(buf)));
+	EXPECT_STREQ("JYllo\n", buf);
+	/* mappings: shared writable refused, private and read-only kept */
+	m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	EXPECT_EQ(MAP_FAILED, m);
+	EXPECT_EQ(ENODEV, errno);
+	m = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fd, 0);
+	ASSERT_NE(MAP_FAILED, m);
+	EXPECT_EQ(0, memcmp(m, "JYllo\n", 6));
+	munmap(m, 4096);
+	close(fd);
+	fd = open(mpath(self, "hello"), O_RDONLY);
+	ASSERT_LE(0, fd);
+	m = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, m);
+	munmap(m, 4096);
+	close(fd);
+	fuse_data__destroy(skel);
+}
+
+/*
+ * Handing a file's data to the daemon is decided at open: the open
+ * callback's DAEMON verdict.  The daemon then sees OPEN and READ, the
+ * data is the daemon's, and the data callbacks are not called for it.
+ */
+TEST_F(filter, data_to_the_daemon_at_open)
+{
+	struct fuse_data *skel = fuse_data__open_and_load();
+	char buf[64];
+	int fd;
+
+	ASSERT_NE(NULL, skel);
+	ASSERT_NE(0, td_add_file(self->d, self->dir_id, "hello", 0644,
+				 "HELLO\n", 6));
+	ASSERT_LT(0, use_filter(self, skel->maps.data_ops, "data"));
+	ASSERT_EQ(0, stat_err(mpath(self, "hello"), NULL));
+	skel->bss->open_to_daemon = true;
+	td_log_reset(self->d);
+	fd = open(mpath(self, "hello"), O_RDONLY);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(6, read(fd, buf, sizeof(buf)));
+	EXPECT_EQ(0, memcmp(buf, "HELLO\n", 6));
+	close(fd);
+	EXPECT_EQ(1, td_log_count(self->d, FUSE_OPEN));
+	EXPECT_LE(1, td_log_count(self->d, FUSE_READ));
+	EXPECT_EQ(0, skel->bss->reads);
+	fuse_data__destroy(skel);
+}
+
+/*
+ * bpf_stats counts READ and WRITE for files whose filter has the
+ * callbacks, and has no line for them when the filter has none: such a
+ * file takes passthrough's path, with no hook of fuse-bpf.
+ */
+TEST_F(filter, data_stats_only_with_a_data_filter)
+{
+	struct fuse_iocount *io = fuse_iocount__open_and_load();
+	struct fuse_hide *hide = fuse_hide__open_and_load();
+	uint64_t v[NR_ST];
+	struct td_opts o;
+	char buf[64];
+	int fd, dfd, id;
+
+	ASSERT_NE(NULL, io);
+	ASSERT_NE(NULL, hide);
+	ASSERT_LT(0, use_filter(self, hide->maps.hide_ops, "hide"));
+	fd = open(mpath(self, "hello"), O_RDWR);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(6, pread(fd, buf, sizeof(buf), 0));
+	EXPECT_EQ(0, pwrite_err(fd, "H", 1, 0));
+	close(fd);
+	ASSERT_LE(1, read_stats(self->mnt, FUSE_READ, v));
+	EXPECT_EQ(0, v[ST_KERNEL]);
+	ASSERT_LE(1, read_stats(self->mnt, FUSE_WRITE, v));
+	EXPECT_EQ(0, v[ST_KERNEL]);
+	bpf_link__destroy(self->link);
+	self->link = NULL;
+
+	/* a filter with data callbacks only, on a new mount's "dir" */
+	td_umount(self->d);
+	self->d = NULL;
+	td_default_opts(&o);
+	o.init_flags = FUSE_PASSTHROUGH | FUSE_BPF;
+	o.max_stack_depth = 1;
+	self->d = td_mount(self->mnt, &o);
+	ASSERT_NE(NULL, self->d);
+	self->dir_id = td_add_dir(self->d, TD_ROOT_ID, "dir", 0755);
+	ASSERT_TRUE(td_barrier(self->d));
+	dfd = open(self->root, O_PATH | O_DIRECTORY);
+	ASSERT_LE(0, dfd);
+	id = td_backing_open(self->d, dfd, FUSE_BACKING_DIR);
+	close(dfd);
+	ASSERT_LT(0, id);
+	td_set_backing(self->d, self->dir_id, FUSE_BPF_ACTION_SET, id);
+	ASSERT_LT(0, use_filter(self, io->maps.iocount_ops, "iocount"));
+	fd = open(mpath(self, "hello"), O_RDWR);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(6, pread(fd, buf, sizeof(buf), 0));
+	EXPECT_EQ(0, memcmp(buf, "Hello\n", 6));
+	EXPECT_EQ(0, pwrite_err(fd, "hi", 2, 0));
+	close(fd);
+	EXPECT_EQ(1, io->bss->reads);
+	EXPECT_EQ(sizeof(buf), io->bss->read_bytes);
+	EXPECT_EQ(1, io->bss->writes);
+	EXPECT_EQ(2, io->bss->write_bytes);
+	ASSERT_LE(2, read_stats(self->mnt, FUSE_READ, v));
+	EXPECT_EQ(1, v[ST_KERNEL]);
+	EXPECT_EQ(1, v[ST_PRE_BACKING]);
+	ASSERT_LE(2, read_stats(self->mnt, FUSE_WRITE, v));
+	EXPECT_EQ(1, v[ST_KERNEL]);
+	fuse_iocount__destroy(io);
+	fuse_hide__destroy(hide);
 }

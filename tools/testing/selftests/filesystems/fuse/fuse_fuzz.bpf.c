@@ -315,6 +315,20 @@ int BPF_PROG(fz_ioctl, struct fuse_bpf_ctx *fc,
 	return plain(fc);
 }
 
+SEC("struct_ops/fz_read")
+int BPF_PROG(fz_read, struct fuse_bpf_ctx *fc,
+	     struct fuse_bpf_read_args *args)
+{
+	return plain(fc);
+}
+
+SEC("struct_ops/fz_write")
+int BPF_PROG(fz_write, struct fuse_bpf_ctx *fc,
+	     struct fuse_bpf_write_args *args)
+{
+	return plain(fc);
+}
+
 SEC(".struct_ops.link")
 struct fuse_bpf_ops fuzz_ops = {
 	.lookup = (void *)fz_lookup,
@@ -337,6 +351,8 @@ struct fuse_bpf_ops fuzz_ops = {
 	.flush = (void *)fz_flush,
 	.lock = (void *)fz_lock,
 	.ioctl = (void *)fz_ioctl,
+	.read = (void *)fz_read,
+	.write = (void *)fz_write,
 	.name = "fuzz",
 };
 
