@@ -25,13 +25,14 @@ import subprocess
 import sys
 
 CONFIG_ORDER = ["tmpfs", "ext4", "overlay", "bpf", "bpf-filter",
-                "passthrough", "plain"]
+                "bpf-data", "passthrough", "plain"]
 CONFIG_TITLE = {
     "tmpfs": "native tmpfs",
     "ext4": "native ext4",
     "overlay": "overlayfs",
     "bpf": "fuse-bpf",
     "bpf-filter": "fuse-bpf+filter",
+    "bpf-data": "fuse-bpf+data",
     "passthrough": "passthrough",
     "plain": "plain FUSE",
 }

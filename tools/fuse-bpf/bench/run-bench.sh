@@ -32,12 +32,14 @@
 # the `backing` file system:
 #   bpf          fuse-bpf, root bound with backing_root_fd=, no filter
 #   bpf-filter   the same with --filter (a BPF filter on every operation)
+#   bpf-data     the same with a filter with read and write callbacks only
+#                (fuse_iocount: counts), so that data I/O takes the hook
 #   passthrough  upstream passthrough: the daemon answers every metadata
 #                request, reads and writes go to the backing file
 #   plain        plain FUSE: the daemon answers everything
 set -u
 
-REPS=5 QUICK=0 BACKING=ext4 CONFIGS="tmpfs ext4 overlay bpf bpf-filter passthrough plain"
+REPS=5 QUICK=0 BACKING=ext4 CONFIGS="tmpfs ext4 overlay bpf bpf-filter bpf-data passthrough plain"
 PROFILE=0 RW_TAR='' SCALING=0 SCALE_MAX=100000
 for a in "$@"; do
 	case "$a" in
@@ -56,6 +58,7 @@ done
 
 DAEMON=${FBPF_DAEMON:-/usr/bin/fuse-bpf-passthrough}
 FILTER=${FBPF_FILTER:-/bench/filter.bpf.o}
+DATA_FILTER=${FBPF_DATA_FILTER:-/bench/data-filter.bpf.o}
 TARBALL=/bench/src.tar
 B=fbpf-bench
 # A hung file system must not eat the whole run: one step gets this long.
@@ -307,7 +310,7 @@ setup_config() {
 			return 1
 		fi
 		;;
-	bpf|bpf-filter|passthrough|plain)
+	bpf|bpf-filter|bpf-data|passthrough|plain)
 		if [ ! -x "$DAEMON" ]; then
 			skip_reason="no $DAEMON in the guest (the example daemon is not built)"
 			return 1
@@ -325,6 +328,14 @@ setup_config() {
 			return 1
 		fi
 		start_daemon bpf --filter "$FILTER" || return 1
+		;;
+	bpf-data)
+		if [ ! -f "$DATA_FILTER" ]; then
+			skip_reason="no data filter object"
+			skip_reason="$skip_reason (build/tools/selftests/fuse_iocount.bpf.o)"
+			return 1
+		fi
+		start_daemon bpf --filter "$DATA_FILTER" || return 1
 		;;
 	passthrough) start_daemon passthrough || return 1;;
 	plain) start_daemon plain || return 1;;
@@ -351,6 +362,17 @@ teardown_config() {
 				awk -F: '{ n += $2 } END { print n + 0 }')
 			echo "bench-info: $cfg filter calls counted (fuse_count's map): $calls"
 		fi
+		# The kernel's READ and WRITE counts: the data hook ran (bpf-data,
+		# bpf-filter) or did not (bpf: no line).
+		case "$cfg" in
+		bpf|bpf-filter|bpf-data)
+			conn=$(awk -v m="$(mnt "$cfg")" \
+				'$5 == m { split($3, d, ":"); print d[2] }' /proc/self/mountinfo)
+			echo "bench-info: $cfg bpf_stats READ/WRITE (kernel column):" \
+			     "$(awk '$2 == "READ" || $2 == "WRITE" { printf "%s %s ", $2, $3 }' \
+				"/sys/fs/fuse/connections/$conn/bpf_stats" 2>/dev/null)"
+			;;
+		esac
 		stop_daemon
 		if [ -s "/tmp/stats-$cfg" ]; then
 			echo "bench-info: $cfg daemon requests:" \
