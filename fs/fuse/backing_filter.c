@@ -153,7 +153,8 @@ bool fuse_bpf_filter_has_getattr(struct inode *inode)
 /**
  * fuse_bpf_filter_data() - which data callbacks a file being opened calls
  * @inode: the node being opened
- * @ff: its new FUSE file, on which bpf_read and bpf_write are set
+ * @ff: its new FUSE file, on which bpf_read, bpf_write and
+ *	bpf_no_shared_mmap are set
  *
  * Decided once per open: a file whose node's filter has no read (write)
  * callback now never calls the filter for its reads (writes), even if the
@@ -173,6 +174,8 @@ void fuse_bpf_filter_data(struct inode *inode, struct fuse_file *ff)
 		ops = rcu_dereference(f->ops);
 	ff->bpf_read = ops && ops->read;
 	ff->bpf_write = ops && ops->write;
+	ff->bpf_no_shared_mmap = ff->bpf_write &&
+				 !(f->flags & FUSE_BPF_F_SHARED_MMAP);
 	rcu_read_unlock();
 }
 

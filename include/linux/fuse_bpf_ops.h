@@ -78,15 +78,22 @@ enum fuse_bpf_verdict {
  *	(equal to link's @in.oldnodeid).  A negative errno fails the
  *	operation, %FUSE_BPF_DAEMON sends it to the daemon, a post phase
  *	verdict fails it with -EIO.
+ * @FUSE_BPF_F_SHARED_MMAP: a file opened while the filter has a write
+ *	callback may still be mapped shared and writable; stores through
+ *	such a mapping reach the backing without the write callback.  For
+ *	filters that only observe (count); without the flag such a mapping
+ *	fails with -ENODEV.
  *
  * Unknown flags fail the registration with -EINVAL.
  */
 enum fuse_bpf_ops_flags {
 	FUSE_BPF_F_FAIL_CLOSED = 1 << 0,
 	FUSE_BPF_F_BOTH_ENDS = 1 << 1,
+	FUSE_BPF_F_SHARED_MMAP = 1 << 2,
 };
 
-#define FUSE_BPF_F_ALL	(FUSE_BPF_F_FAIL_CLOSED | FUSE_BPF_F_BOTH_ENDS)
+#define FUSE_BPF_F_ALL	(FUSE_BPF_F_FAIL_CLOSED | FUSE_BPF_F_BOTH_ENDS | \
+			 FUSE_BPF_F_SHARED_MMAP)
 
 /**
  * struct fuse_bpf_ctx - what every filter callback is told; read-only
@@ -402,6 +409,7 @@ struct fuse_bpf_write_args {
  *	shared mapping is still read on the backing without it
  * @write: writes to a backed file, when the filter had it at open; such
  *	a file refuses shared writable mappings (mmap() fails with -ENODEV)
+ *	unless the filter sets %FUSE_BPF_F_SHARED_MMAP
  * @name: the filter's name, unique among registered filters; daemons
  *	refer to it with FUSE_DEV_IOC_BPF_FILTER_OPEN or the bpf_filter=
  *	mount option

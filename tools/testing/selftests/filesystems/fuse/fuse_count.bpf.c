@@ -200,6 +200,8 @@ struct fuse_bpf_ops count_ops = {
 	.read = (void *)count_read,
 	.write = (void *)count_write,
 	.name = "count",
+	/* it only counts: shared writable mappings may bypass it */
+	.flags = FUSE_BPF_F_SHARED_MMAP,
 };
 
 char LICENSE[] SEC("license") = "GPL";
