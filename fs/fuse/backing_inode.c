@@ -1824,6 +1824,39 @@ ssize_t fuse_bpf_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	return ret;
 }
 
+/* The write's pre phase: its verdict, or -errno to fail the write */
+static int fuse_bpf_write_pre(struct fuse_bpf_call *call,
+			      struct fuse_bpf_write_args *args,
+			      struct file *file, loff_t pos, size_t len,
+			      int ki_flags)
+{
+	struct fuse_file *ff = file->private_data;
+
+	args->in.offset = pos;
+	if (ki_flags & IOCB_APPEND)
+		args->in.offset =
+			i_size_read(file_inode(fuse_file_passthrough(ff)));
+	args->in.size = min_t(size_t, len, U32_MAX);
+	args->in.flags = fuse_bpf_io_flags(file, ki_flags);
+	return fuse_bpf_file_verdict(fuse_bpf_run_write(call, args));
+}
+
+/*
+ * The write's post phase, when asked for.  It only observes: the data is
+ * written, so its verdict is ignored.  An asynchronous write completes
+ * later, without us.
+ */
+static void fuse_bpf_write_post(struct fuse_bpf_call *call,
+				struct fuse_bpf_write_args *args,
+				int verdict, ssize_t ret)
+{
+	if (verdict != FUSE_BPF_BACKING_POST || ret == -EIOCBQUEUED)
+		return;
+	args->out.size = ret > 0 ? ret : 0;
+	fuse_bpf_call_post(call, ret < 0 ? ret : 0);
+	fuse_bpf_run_write(call, args);
+}
+
 /**
  * fuse_bpf_write_iter() - write to a backed file whose filter writes
  * @iocb: the write
@@ -1834,34 +1867,59 @@ ssize_t fuse_bpf_read_iter(struct kiocb *iocb, struct iov_iter *to)
  * pre phase may fail the write before anything is written (a quota, an
  * append-only policy); passthrough then writes the backing file.  The post
  * phase only observes: the data is written, so its verdict is ignored.
- * Splice to such a file goes through here too (iter_file_splice_write()).
+ * Splice to such a file goes through fuse_bpf_splice_write() instead.
  *
  * Return: the number of bytes written, or -errno.
  */
 ssize_t fuse_bpf_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
 	struct fuse_bpf_write_args args = {};
-	struct file *file = iocb->ki_filp;
-	struct fuse_file *ff = file->private_data;
 	struct fuse_bpf_call call;
 	ssize_t ret;
 	int verdict;
 
-	fuse_bpf_call_begin(&call, file_inode(file), FUSE_WRITE);
-	args.in.offset = iocb->ki_pos;
-	if (iocb->ki_flags & IOCB_APPEND)
-		args.in.offset =
-			i_size_read(file_inode(fuse_file_passthrough(ff)));
-	args.in.size = min_t(size_t, iov_iter_count(from), U32_MAX);
-	args.in.flags = fuse_bpf_io_flags(file, iocb->ki_flags);
-	verdict = fuse_bpf_file_verdict(fuse_bpf_run_write(&call, &args));
+	fuse_bpf_call_begin(&call, file_inode(iocb->ki_filp), FUSE_WRITE);
+	verdict = fuse_bpf_write_pre(&call, &args, iocb->ki_filp, iocb->ki_pos,
+				     iov_iter_count(from), iocb->ki_flags);
 	ret = verdict < 0 ? verdict : fuse_passthrough_write_iter(iocb, from);
-	/* An asynchronous write completes later, without us */
-	if (verdict == FUSE_BPF_BACKING_POST && ret != -EIOCBQUEUED) {
-		args.out.size = ret > 0 ? ret : 0;
-		fuse_bpf_call_post(&call, ret < 0 ? ret : 0);
-		fuse_bpf_run_write(&call, &args);
-	}
+	fuse_bpf_write_post(&call, &args, verdict, ret);
 	fuse_bpf_call_done(&call, ret == -EIOCBQUEUED ? 0 : ret);
+	return ret;
+}
+
+/**
+ * fuse_bpf_splice_write() - splice to a backed file whose filter writes
+ * @pipe: the pipe to take the data from
+ * @out: the file, with bpf_write set
+ * @ppos: where to write; moved past what was written
+ * @len: the most to write
+ * @flags: SPLICE_F_*
+ *
+ * Passthrough's splice, between the filter's two phases, rather than
+ * iter_file_splice_write() into fuse_bpf_write_iter(): that would take the
+ * pipe's lock before the FUSE inode's, the reverse of passthrough's splice
+ * (inode, backing superblock's write access, pipe), and two splices from
+ * one pipe to files of one inode opened with and without the filter could
+ * deadlock.  The pre phase sees @len, which bounds what the pipe gives; the
+ * post phase sees what was written.  do_splice() and sendfile() refuse
+ * O_APPEND files before this.
+ *
+ * Return: the number of bytes written, or -errno.
+ */
+ssize_t fuse_bpf_splice_write(struct pipe_inode_info *pipe, struct file *out,
+			      loff_t *ppos, size_t len, unsigned int flags)
+{
+	struct fuse_bpf_write_args args = {};
+	struct fuse_bpf_call call;
+	ssize_t ret;
+	int verdict;
+
+	fuse_bpf_call_begin(&call, file_inode(out), FUSE_WRITE);
+	verdict = fuse_bpf_write_pre(&call, &args, out, *ppos, len,
+				     iocb_flags(out));
+	ret = verdict < 0 ? verdict :
+		fuse_passthrough_splice_write(pipe, out, ppos, len, flags);
+	fuse_bpf_write_post(&call, &args, verdict, ret);
+	fuse_bpf_call_done(&call, ret);
 	return ret;
 }

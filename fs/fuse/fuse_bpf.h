@@ -18,6 +18,7 @@ struct fuse_entry_bpf_out;
 struct fuse_fs_context;
 struct fs_context;
 struct seq_file;
+struct pipe_inode_info;
 
 #if IS_ENABLED(CONFIG_FUSE_BPF)
 
@@ -447,6 +448,8 @@ bool fuse_bpf_copy_file_range(struct file *file_in, loff_t pos_in,
 			      size_t len, unsigned int flags, ssize_t *ret);
 ssize_t fuse_bpf_read_iter(struct kiocb *iocb, struct iov_iter *to);
 ssize_t fuse_bpf_write_iter(struct kiocb *iocb, struct iov_iter *from);
+ssize_t fuse_bpf_splice_write(struct pipe_inode_info *pipe, struct file *out,
+			      loff_t *ppos, size_t len, unsigned int flags);
 
 #else /* !CONFIG_FUSE_BPF */
 
@@ -806,6 +809,13 @@ static inline ssize_t fuse_bpf_read_iter(struct kiocb *iocb,
 
 static inline ssize_t fuse_bpf_write_iter(struct kiocb *iocb,
 					  struct iov_iter *from)
+{
+	return -EIO;
+}
+
+static inline ssize_t fuse_bpf_splice_write(struct pipe_inode_info *pipe,
+					    struct file *out, loff_t *ppos,
+					    size_t len, unsigned int flags)
 {
 	return -EIO;
 }

@@ -2333,7 +2333,7 @@ TEST_F(backing, replies_naming_kernel_ids_are_refused)
 /* Defect: a failed INIT left the root backed, served with the mounter's creds */
 TEST_F(root, failed_init_serves_nothing)
 {
-	char fdopt[16], path[128];
+	char fdopt[16], path[160];
 	struct td_opts o;
 	struct stat st;
 	struct td *d;

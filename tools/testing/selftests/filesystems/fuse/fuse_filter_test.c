@@ -2225,6 +2225,59 @@ TEST_F(filter, data_write_quota)
 	fuse_data__destroy(skel);
 }
 
+/*
+ * Splice to a file whose writes are filtered: the pre phase sees the
+ * length asked for (what the pipe gives is at most that), the post phase
+ * what was written.  In the same mount, a file opened once the filter is
+ * detached takes passthrough's splice; both take the FUSE inode's lock
+ * before the pipe's (lockdep, on the debug kernel, would see the two
+ * orders here).
+ */
+TEST_F(filter, data_splice_write_beside_passthrough)
+{
+	struct fuse_data *skel = fuse_data__open_and_load();
+	int plain, fd, pfd[2];
+	loff_t off = 1, off0 = 0;
+	char back[64], p[256];
+
+	ASSERT_NE(NULL, skel);
+	ASSERT_LT(0, use_filter(self, skel->maps.data_ops, "data"));
+	fd = open(mpath(self, "q"), O_RDWR | O_CREAT | O_TRUNC, 0644);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, pipe(pfd));
+	ASSERT_EQ(8, write(pfd[1], "spliced\n", 8));
+	EXPECT_EQ(8, splice(pfd[0], NULL, fd, &off, 64, 0));
+	EXPECT_EQ(9, off);
+	EXPECT_EQ(1, skel->bss->writes);
+	EXPECT_EQ(1, skel->bss->last_offset);
+	EXPECT_EQ(64, skel->bss->last_size);
+	EXPECT_EQ(1, skel->bss->write_posts);
+	EXPECT_EQ(8, skel->bss->written_bytes);
+	/* a quota the pipe's byte would pass fails the asked length */
+	skel->bss->quota_end = 12;
+	ASSERT_EQ(1, write(pfd[1], "x", 1));
+	EXPECT_EQ(-1, splice(pfd[0], NULL, fd, &off, 4, 0));
+	EXPECT_EQ(EDQUOT, errno);
+	EXPECT_EQ(1, read(pfd[0], back, 1));
+	/* a file opened once the filter is gone: passthrough, unseen */
+	bpf_link__destroy(self->link);
+	self->link = NULL;
+	plain = open(mpath(self, "hello"), O_RDWR);
+	ASSERT_LE(0, plain);
+	ASSERT_EQ(1, write(pfd[1], "J", 1));
+	EXPECT_EQ(1, splice(pfd[0], NULL, plain, &off0, 1, 0));
+	EXPECT_EQ(2, skel->bss->writes);
+	close(pfd[0]);
+	close(pfd[1]);
+	close(fd);
+	close(plain);
+	ASSERT_EQ(9, td_read_file(bpath(self, "q", p), back, sizeof(back)));
+	EXPECT_EQ(0, memcmp(back, "\0spliced\n", 9));
+	ASSERT_LT(0, td_read_file(bpath(self, "hello", p), back, sizeof(back)));
+	EXPECT_STREQ("Jello\n", back);
+	fuse_data__destroy(skel);
+}
+
 /* An append-only policy: a write without O_APPEND fails with EPERM. */
 TEST_F(filter, data_append_only)
 {
