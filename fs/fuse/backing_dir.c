@@ -97,25 +97,53 @@ bool fuse_bpf_lookup(struct inode *dir, struct dentry *entry,
 }
 
 /*
- * Is the backing of @fb still the child called @name of @parent?  The
- * backing filesystem may have renamed or removed it behind our back.
+ * Does the FUSE dentry @entry have the name @bname?  @entry may be renamed
+ * meanwhile (its name is not stable in path walk): as dentry_cmp(), read
+ * its name pointer once and compare byte by byte, so that a name shorter
+ * than its length read stops the compare at its NUL (@bname has none).  A
+ * renamed @entry fails the walk's sequence check afterwards.
  */
-static bool fuse_bpf_same_child(struct fuse_backing *fb,
-				struct fuse_backing *parent,
-				const struct qstr *name)
+static bool fuse_bpf_name_is(struct dentry *entry, const struct qstr *bname)
 {
-	struct dentry *bdentry = fb->file->f_path.dentry;
-	struct name_snapshot snap;
+	const unsigned char *cs = READ_ONCE(entry->d_name.name);
+	const unsigned char *ct = bname->name;
+	unsigned int len = bname->len;
+
+	if (READ_ONCE(entry->d_name.len) != len)
+		return false;
+	while (len--)
+		if (*cs++ != *ct++)
+			return false;
+	return true;
+}
+
+/*
+ * Is the backing of @fb still the child called like @entry of @parent's?
+ * The backing filesystem may have renamed or removed it behind our back.
+ * Both bindings are read under RCU, without references (see
+ * fuse_bpf_backing_path_rcu()): the backing dentry may be dying, so its
+ * parent, hash and name are read under its d_lock, and only if it is
+ * alive.  Return: the backing inode, or NULL.
+ */
+static struct inode *fuse_bpf_same_child(struct fuse_backing *fb,
+					 struct fuse_backing *parent,
+					 struct dentry *entry)
+{
+	struct inode *binode, *bdir;
+	struct path bpath, bparent;
+	struct dentry *bdentry;
 	bool same;
 
-	if (READ_ONCE(bdentry->d_parent) != parent->file->f_path.dentry ||
-	    d_unhashed(bdentry))
-		return false;
-	take_dentry_name_snapshot(&snap, bdentry);
-	same = snap.name.len == name->len &&
-	       !memcmp(snap.name.name, name->name, name->len);
-	release_dentry_name_snapshot(&snap);
-	return same;
+	if (!fuse_bpf_backing_path_rcu(fb, &bpath, &binode) ||
+	    !fuse_bpf_backing_path_rcu(parent, &bparent, &bdir))
+		return NULL;
+	bdentry = bpath.dentry;
+	spin_lock(&bdentry->d_lock);
+	same = !__lockref_is_dead(&bdentry->d_lockref) &&
+	       !d_unhashed(bdentry) && bdentry->d_parent == bparent.dentry &&
+	       fuse_bpf_name_is(entry, &bdentry->d_name);
+	spin_unlock(&bdentry->d_lock);
+	return same ? binode : NULL;
 }
 
 /*
@@ -141,8 +169,8 @@ static bool fuse_bpf_revalidate_rcu(struct dentry *entry, struct inode *dir,
 	/* A kernel node, resolved to a daemon id or not, or a daemon node */
 	if (inode)
 		fb = fuse_bpf_backing_rcu(inode);
-	if (fb && fuse_bpf_same_child(fb, dfb, &entry->d_name))
-		binode = file_inode(fb->file);
+	if (fb)
+		binode = fuse_bpf_same_child(fb, dfb, entry);
 	if (!fuse_bpf_backing_held(dir, dfb) ||
 	    (fb && !fuse_bpf_backing_held(inode, fb))) {
 		*ret = -ECHILD;

@@ -243,20 +243,21 @@ static int fuse_bpf_permission_shown(struct inode *inode, int mask)
 }
 
 /*
- * The caller's access to @fb's backing, and the daemon's (whose
- * credentials do the operation), as overlayfs checks both layers.
+ * The caller's access to @fb's backing, @bpath and @binode, and the
+ * daemon's (whose credentials do the operation), as overlayfs checks both
+ * layers.
  */
 static int fuse_bpf_permission_check(struct inode *inode,
-				     struct fuse_backing *fb, int mask)
+				     struct fuse_backing *fb,
+				     const struct path *bpath,
+				     struct inode *binode, int mask)
 {
-	struct mnt_idmap *bidmap = mnt_idmap(fb->file->f_path.mnt);
-	struct inode *binode = file_inode(fb->file);
+	struct mnt_idmap *bidmap = mnt_idmap(bpath->mnt);
 	const struct cred *old;
 	int err;
 
-	fuse_bpf_copyflags(inode, binode);
 	/* As for a read-only mount of our own; the backing sb checks itself */
-	if ((mask & MAY_WRITE) && __mnt_is_readonly(fb->file->f_path.mnt) &&
+	if ((mask & MAY_WRITE) && __mnt_is_readonly(bpath->mnt) &&
 	    (S_ISREG(binode->i_mode) || S_ISDIR(binode->i_mode) ||
 	     S_ISLNK(binode->i_mode)))
 		return -EROFS;
@@ -272,16 +273,30 @@ static int fuse_bpf_permission_check(struct inode *inode,
 }
 
 /*
- * fuse_bpf_permission_check(); in RCU path walk, where @fb is held by the
- * node's binding only, -ECHILD unless that binding held throughout.
+ * fuse_bpf_permission_check() on @fb's backing, which gives its
+ * append-only and immutable flags to @inode.  In RCU path walk @fb is
+ * held by the node's binding only: -ECHILD unless that binding held
+ * throughout, and the flags are taken only then.
  */
 static int fuse_bpf_permission_backing(struct inode *inode,
 				       struct fuse_backing *fb, int mask)
 {
-	int err = fuse_bpf_permission_check(inode, fb, mask);
+	struct inode *binode;
+	struct path bpath;
+	int err;
 
-	if ((mask & MAY_NOT_BLOCK) && !fuse_bpf_backing_held(inode, fb))
+	if (!(mask & MAY_NOT_BLOCK)) {
+		binode = file_inode(fb->file);
+		fuse_bpf_copyflags(inode, binode);
+		return fuse_bpf_permission_check(inode, fb, &fb->file->f_path,
+						 binode, mask);
+	}
+	if (!fuse_bpf_backing_path_rcu(fb, &bpath, &binode))
 		return -ECHILD;
+	err = fuse_bpf_permission_check(inode, fb, &bpath, binode, mask);
+	if (!fuse_bpf_backing_held(inode, fb))
+		return -ECHILD;
+	fuse_bpf_copyflags(inode, binode);
 	return err;
 }
 

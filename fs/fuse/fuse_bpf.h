@@ -92,8 +92,10 @@ static inline bool fuse_bpf_inode_backed(struct inode *inode)
  * read-side critical section that does not sleep (RCU path walk,
  * revalidation).  The binding and its credentials are freed only after a
  * grace period, but the binding's file may be closed, and its memory
- * reused, as soon as the node is rebound: a caller that used the file
- * must see fuse_bpf_backing_held() before it trusts what it found.
+ * reused, as soon as the node is rebound: the caller reads the backing's
+ * path with fuse_bpf_backing_path_rcu() only, and must see
+ * fuse_bpf_backing_held() before it trusts what it found or changes
+ * anything after it.
  *
  * Return: the backing, or NULL when @inode is not backed.
  */
@@ -102,6 +104,28 @@ static inline struct fuse_backing *fuse_bpf_backing_rcu(struct inode *inode)
 	if (!READ_ONCE(get_fuse_conn(inode)->connected))
 		return NULL;
 	return rcu_dereference(get_fuse_inode(inode)->bpf_backing);
+}
+
+/*
+ * The path and inode of @fb's backing, from fuse_bpf_backing_rcu(), read
+ * under RCU.  Files are SLAB_TYPESAFE_BY_RCU: once the binding is gone,
+ * its file's memory may hold another file, or one being set up, so each
+ * pointer is read once and a NULL one refused; the dentries, inodes and
+ * mounts it may point to are freed after the caller's grace period.  What
+ * was read is @fb's own only if fuse_bpf_backing_held() says so after.
+ *
+ * Return: false when a pointer read was NULL (the binding is going).
+ */
+static inline bool fuse_bpf_backing_path_rcu(struct fuse_backing *fb,
+					     struct path *path,
+					     struct inode **binode)
+{
+	path->mnt = READ_ONCE(fb->file->f_path.mnt);
+	path->dentry = READ_ONCE(fb->file->f_path.dentry);
+	if (!path->mnt || !path->dentry)
+		return false;
+	*binode = d_inode_rcu(path->dentry);
+	return *binode;
 }
 
 /*
@@ -131,10 +155,7 @@ static inline bool fuse_bpf_backing_held(struct inode *inode,
  */
 static inline const struct cred *fuse_bpf_override_creds(const struct cred *cred)
 {
-	const struct cred *old = current->cred;
-
-	rcu_assign_pointer(current->cred, cred);
-	return old;
+	return rcu_replace_pointer(current->cred, cred, true);
 }
 
 static inline void fuse_bpf_revert_creds(const struct cred *old)
