@@ -1266,6 +1266,8 @@ static int fuse_bpf_remove_privs(struct file *file)
 
 	if (IS_NOSEC(binode) || !S_ISREG(binode->i_mode))
 		return 0;
+	/* The backing sb's freeze protection, as around any change of it */
+	file_start_write(backing);
 	inode_lock(binode);
 	kill.ia_valid |= setattr_should_drop_suidgid(idmap, binode);
 	if (kill.ia_valid != ATTR_FORCE) {
@@ -1274,6 +1276,7 @@ static int fuse_bpf_remove_privs(struct file *file)
 		fuse_bpf_revert_creds(old);
 	}
 	inode_unlock(binode);
+	file_end_write(backing);
 	return err;
 }
 

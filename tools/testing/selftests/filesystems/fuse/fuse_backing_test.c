@@ -2432,6 +2432,49 @@ TEST_F(backing, data_changes_drop_setuid)
 	ASSERT_LOG("INIT LOOKUP(dir)");
 }
 
+/*
+ * Defect: setuid was dropped on the backing without the backing's freeze
+ * protection, so a caller's fallocate wrote to a frozen ext4 (a WARN in
+ * ext4_journal_check_start()).  The change now waits for the thaw, then
+ * drops setuid and setgid as before.
+ */
+TEST_F(backing, data_change_waits_for_a_frozen_backing)
+{
+	struct change_arg ca;
+	int bfd, status, early;
+	struct stat st;
+	char p[256];
+	pid_t pid;
+
+	ASSERT_EQ(0, td_write_file(bpath(self, "suid", p), "data\n", 0666));
+	ASSERT_EQ(0, chmod(p, 06766));
+	ca = (struct change_arg){ mpath(self, "suid"), NULL, BY_FALLOCATE };
+	/* the lookup before the freeze: it would wait on the backing too */
+	ASSERT_EQ(0, stat(ca.path, &st));
+	bfd = open(self->root, O_RDONLY | O_DIRECTORY);
+	ASSERT_LE(0, bfd);
+	if (ioctl(bfd, FIFREEZE, 0)) {
+		close(bfd);
+		SKIP(return, "the backing cannot freeze: %s", strerror(errno));
+	}
+	pid = fork();
+	if (!pid)
+		_exit(as_user(1000, 1000, user_change, &ca));
+	usleep(300000);
+	early = pid > 0 ? waitpid(pid, &status, WNOHANG) : -1;
+	/* thaw before any assertion can end the test */
+	EXPECT_EQ(0, ioctl(bfd, FITHAW, 0));
+	close(bfd);
+	ASSERT_LT(0, pid);
+	EXPECT_EQ(0, early) TH_LOG("fallocate returned on a frozen backing");
+	if (!early)
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
+	ASSERT_EQ(0, stat(p, &st));
+	EXPECT_EQ(S_IFREG | 0766, st.st_mode);
+	EXPECT_EQ(8192, st.st_size);
+}
+
 static int copy_self(const char *dst, mode_t mode)
 {
 	char buf[65536];
