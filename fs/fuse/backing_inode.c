@@ -92,7 +92,8 @@ static bool fuse_bpf_attr_current(struct inode *inode, const struct kstat *st)
 
 	return timespec64_equal(&ctime, &st->ctime) &&
 	       timespec64_equal(&mtime, &st->mtime) &&
-	       i_size_read(inode) == st->size && inode->i_mode == st->mode &&
+	       i_size_read(inode) == st->size &&
+	       get_fuse_inode(inode)->orig_i_mode == st->mode &&
 	       inode->i_nlink == st->nlink && uid_eq(inode->i_uid, st->uid) &&
 	       gid_eq(inode->i_gid, st->gid) && inode->i_blocks == st->blocks;
 }

@@ -359,14 +359,20 @@ static int nobody_stats(const char *path, int n)
 	return WEXITSTATUS(status);
 }
 
+#define LONG_NAME "sub/a-name-longer-than-the-inline-name-of-a-dentry"
+
 /*
  * Warm walks (RCU path walk: revalidation and permission read the
- * bindings without references) see changes made on the backing behind
- * the mount at once: a directory's mode, a rename, an unlink.
+ * bindings without references) and warm stats (which compare the
+ * backing's attributes with the FUSE inode's) see changes made on the
+ * backing behind the mount at once: a directory's mode, its sticky bit,
+ * a rename, to a long name too, an unlink.
  */
+
 TEST_F(backing, warm_walks_see_backing_changes)
 {
 	char p[256], q[256];
+	struct stat st;
 
 	ASSERT_EQ(0, nobody_stats(mpath(self, "sub/inner"), 50));
 	ASSERT_EQ(0, chmod(bpath(self, "sub", p), 0700));
@@ -377,8 +383,22 @@ TEST_F(backing, warm_walks_see_backing_changes)
 			    bpath(self, "sub/moved", q)));
 	EXPECT_EQ(ENOENT, nobody_stats(mpath(self, "sub/inner"), 1));
 	EXPECT_EQ(0, nobody_stats(mpath(self, "sub/moved"), 50));
-	ASSERT_EQ(0, unlink(bpath(self, "sub/moved", p)));
+	/* a name longer than a dentry's inline buffer */
+	ASSERT_EQ(0, rename(bpath(self, "sub/moved", p),
+			    bpath(self, LONG_NAME, q)));
 	EXPECT_EQ(ENOENT, nobody_stats(mpath(self, "sub/moved"), 1));
+	EXPECT_EQ(0, nobody_stats(mpath(self, LONG_NAME), 50));
+	ASSERT_EQ(0, unlink(bpath(self, LONG_NAME, p)));
+	EXPECT_EQ(ENOENT, nobody_stats(mpath(self, LONG_NAME), 1));
+	/* the sticky bit, which fuse keeps out of i_mode, comes and goes */
+	ASSERT_EQ(0, chmod(bpath(self, "sub", p), 01777));
+	ASSERT_EQ(0, stat(mpath(self, "sub"), &st));
+	EXPECT_EQ(S_IFDIR | 01777, st.st_mode);
+	ASSERT_EQ(0, stat(mpath(self, "sub"), &st));
+	EXPECT_EQ(S_IFDIR | 01777, st.st_mode);
+	ASSERT_EQ(0, chmod(bpath(self, "sub", p), 0755));
+	ASSERT_EQ(0, stat(mpath(self, "sub"), &st));
+	EXPECT_EQ(S_IFDIR | 0755, st.st_mode);
 	ASSERT_LOG("INIT LOOKUP(dir)");
 }
 
