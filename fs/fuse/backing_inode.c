@@ -590,15 +590,27 @@ static ssize_t fuse_bpf_xattr_post(struct fuse_bpf_call *call,
 	return err < 0 ? err : ret;
 }
 
-/* The value of @name on @fb's backing, read as the daemon. */
+/*
+ * The value of @name on @fb's backing, read as the daemon.  Before every
+ * write, file_remove_privs() on the FUSE inode (which never gets S_NOSEC:
+ * fuse's superblock has no SB_NOSEC) asks for security.capability.  A
+ * backing inode with xattrs and S_NOSEC has none (its filesystem clears
+ * the flag whenever one is set, or a setuid bit): that is answered here
+ * without the lookup.
+ */
 static ssize_t fuse_bpf_getxattr_backing(struct fuse_backing *fb,
 					 const char *name, void *value,
 					 size_t size)
 {
 	const struct path *path = &fb->file->f_path;
-	const struct cred *old = fuse_bpf_override_creds(fb->cred);
+	struct inode *binode = d_inode(path->dentry);
+	const struct cred *old;
 	ssize_t ret;
 
+	if (IS_NOSEC(binode) && (binode->i_opflags & IOP_XATTR) &&
+	    !strcmp(name, XATTR_NAME_CAPS))
+		return -ENODATA;
+	old = fuse_bpf_override_creds(fb->cred);
 	ret = vfs_getxattr(mnt_idmap(path->mnt), path->dentry, name, value,
 			   size);
 	fuse_bpf_revert_creds(old);

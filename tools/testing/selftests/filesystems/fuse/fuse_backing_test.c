@@ -558,6 +558,43 @@ TEST_F(backing, xattrs)
 	ASSERT_LOG("INIT LOOKUP(dir)");
 }
 
+/*
+ * security.capability, which every write asks for (file_remove_privs()),
+ * is answered from the backing inode's S_NOSEC while it has the flag: a
+ * capability set on the backing behind the mount shows at once, and a
+ * write through the mount removes it, as on the backing itself.
+ */
+TEST_F(backing, caps_xattr_behind_the_mount)
+{
+	/* struct vfs_cap_data, revision 2: CAP_NET_RAW permitted */
+	static const uint32_t caps[5] = { 0x02000000, 1u << 13, 0, 0, 0 };
+	char p[256], buf[64];
+	int fd;
+
+	ASSERT_EQ(0, td_write_file(bpath(self, "capped", p), "data\n", 0755));
+	fd = open(mpath(self, "capped"), O_WRONLY);
+	ASSERT_LE(0, fd);
+	/* the backing's own write path gives its inode S_NOSEC */
+	ASSERT_EQ(1, pwrite(fd, "D", 1, 0));
+	EXPECT_EQ(-1, getxattr(mpath(self, "capped"), "security.capability",
+			       buf, sizeof(buf)));
+	EXPECT_EQ(ENODATA, errno);
+	ASSERT_EQ(0, setxattr(p, "security.capability", caps, sizeof(caps),
+			      0));
+	EXPECT_EQ(sizeof(caps), getxattr(mpath(self, "capped"),
+					 "security.capability", buf,
+					 sizeof(buf)));
+	EXPECT_EQ(0, memcmp(buf, caps, sizeof(caps)));
+	ASSERT_EQ(1, pwrite(fd, "d", 1, 0));
+	close(fd);
+	EXPECT_EQ(-1, getxattr(p, "security.capability", buf, sizeof(buf)));
+	EXPECT_EQ(ENODATA, errno);
+	EXPECT_EQ(-1, getxattr(mpath(self, "capped"), "security.capability",
+			       buf, sizeof(buf)));
+	EXPECT_EQ(ENODATA, errno);
+	ASSERT_LOG("INIT LOOKUP(dir)");
+}
+
 /* Kernel nodes are never named to the daemon, not even in FORGET. */
 TEST_F(backing, no_forget_for_kernel_nodes)
 {
