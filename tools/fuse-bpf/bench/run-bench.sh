@@ -665,7 +665,11 @@ profile_trace() {
 				name = substr($0, RSTART, RLENGTH - 3)
 			if (name != "") { t[name] += us; n[name]++ }
 		}
-		END { for (k in t) printf "bench-profile: %s %s %s %.1f %d\n", cfg, work, k, t[k], n[k] }
+		END {
+			for (k in t)
+				printf "bench-profile: %s %s %s %.1f %d\n",
+					cfg, work, k, t[k], n[k]
+		}
 	' $T/trace | sort -k5 -n -r | head -n 40
 	calls=$(echo "$@" | tr ' ' '|')
 	echo "bench-info: $cfg $work profile: $(grep -cE "($calls)\(\)|($calls) \*/" $T/trace)" \
