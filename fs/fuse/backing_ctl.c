@@ -142,6 +142,40 @@ void fuse_bpf_stats_init(void)
 		fuse_bpf_stats_slot[fuse_bpf_stats_ops[i].opcode] = i + 1;
 }
 
+/*
+ * Count an operation of @opcode that @served (&enum fuse_bpf_trace_served)
+ * with the result @err.  Return: its row in @stats plus one, 0 when
+ * bpf_stats does not count it.
+ */
+static unsigned int fuse_bpf_stats_served(struct fuse_bpf_stats __percpu *stats,
+					  u32 opcode, int served, int err)
+{
+	unsigned int slot;
+
+	if (!stats || opcode >= FUSE_BPF_STATS_OPCODES)
+		return 0;
+	slot = fuse_bpf_stats_slot[opcode];
+	if (!slot)
+		return 0;
+	switch (served) {
+	case FUSE_BPF_SERVED_BACKING:
+		this_cpu_inc(stats->count[slot - 1][FUSE_BPF_STAT_KERNEL]);
+		if (err)
+			this_cpu_inc(stats->count[slot - 1][FUSE_BPF_STAT_ERRORS]);
+		break;
+	case FUSE_BPF_SERVED_DAEMON:
+		this_cpu_inc(stats->count[slot - 1][FUSE_BPF_STAT_DAEMON]);
+		break;
+	case FUSE_BPF_SERVED_FILTER:
+		this_cpu_inc(stats->count[slot - 1][FUSE_BPF_STAT_FILTER]);
+		break;
+	case FUSE_BPF_SERVED_USER:
+		this_cpu_inc(stats->count[slot - 1][FUSE_BPF_STAT_USER]);
+		break;
+	}
+	return slot;
+}
+
 /**
  * fuse_bpf_stats_add() - count an operation a fuse-bpf hook handled
  * @call: the operation's call, before fuse_bpf_call_end()
@@ -153,31 +187,10 @@ void fuse_bpf_stats_init(void)
 void fuse_bpf_stats_add(const struct fuse_bpf_call *call, int served, int err)
 {
 	struct fuse_bpf_stats __percpu *stats = call->stats;
-	u32 opcode = call->ctx.opcode;
 	unsigned int slot;
 
-	if (!stats || opcode >= FUSE_BPF_STATS_OPCODES)
-		return;
-	slot = fuse_bpf_stats_slot[opcode];
-	if (!slot--)
-		return;
-	switch (served) {
-	case FUSE_BPF_SERVED_BACKING:
-		this_cpu_inc(stats->count[slot][FUSE_BPF_STAT_KERNEL]);
-		if (err)
-			this_cpu_inc(stats->count[slot][FUSE_BPF_STAT_ERRORS]);
-		break;
-	case FUSE_BPF_SERVED_DAEMON:
-		this_cpu_inc(stats->count[slot][FUSE_BPF_STAT_DAEMON]);
-		break;
-	case FUSE_BPF_SERVED_FILTER:
-		this_cpu_inc(stats->count[slot][FUSE_BPF_STAT_FILTER]);
-		break;
-	case FUSE_BPF_SERVED_USER:
-		this_cpu_inc(stats->count[slot][FUSE_BPF_STAT_USER]);
-		break;
-	}
-	if (!call->filter)
+	slot = fuse_bpf_stats_served(stats, call->ctx.opcode, served, err);
+	if (!slot-- || !call->filter)
 		return;
 	/* A verdict, unless the filter failed the operation without one */
 	if (call->pre >= FUSE_BPF_BACKING && call->pre <= FUSE_BPF_USER_POST &&
@@ -188,6 +201,29 @@ void fuse_bpf_stats_add(const struct fuse_bpf_call *call, int served, int err)
 		this_cpu_inc(stats->count[slot][FUSE_BPF_STAT_POST_BPF]);
 	else if (call->post == FUSE_BPF_POST_USER)
 		this_cpu_inc(stats->count[slot][FUSE_BPF_STAT_POST_USER]);
+}
+
+/**
+ * fuse_bpf_count() - count and trace an operation served without a call
+ * @inode: the FUSE inode it was for
+ * @opcode: its FUSE opcode
+ * @served: %FUSE_BPF_SERVED_BACKING or %FUSE_BPF_SERVED_DAEMON
+ * @err: its result when the kernel served it: 0 or -errno
+ *
+ * What fuse_bpf_call_done() and fuse_bpf_call_daemon() count and trace
+ * for a node without a filter, for the hooks that serve such a node
+ * without setting a call up (fuse_bpf_unfiltered()): bpf_stats and the
+ * fuse_bpf_op trace point do not tell the two ways apart.
+ *
+ * Context: any; a few per-CPU increments.
+ */
+void fuse_bpf_count(struct inode *inode, u32 opcode, int served, int err)
+{
+	struct fuse_conn *fc = get_fuse_conn(inode);
+
+	fuse_bpf_stats_served(fuse_bpf_stats_of(fc), opcode, served, err);
+	trace_fuse_bpf_op(fc->dev, get_node_id(inode), opcode, FUSE_BPF_BACKING,
+			  0, served, err);
 }
 
 /**

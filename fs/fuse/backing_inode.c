@@ -171,6 +171,28 @@ static void fuse_bpf_getattr_result(struct inode *inode,
 	}
 }
 
+/* fuse_bpf_getattr() of a node without a filter: no call to set up */
+static bool fuse_bpf_getattr_unfiltered(struct inode *inode,
+					struct kstat *stat, int *err)
+{
+	struct fuse_backing *fb = fuse_bpf_backing_get(inode);
+	struct fuse_attr attr;
+	u64 attr_version;
+	struct kstat st;
+
+	if (!fb) {
+		fuse_bpf_count(inode, FUSE_GETATTR, FUSE_BPF_SERVED_DAEMON, 0);
+		return false;
+	}
+	*err = fuse_bpf_getattr_backing(inode, fb, &st, &attr_version);
+	if (!*err)
+		fuse_bpf_getattr_result(inode, &attr, false, &st, attr_version,
+					stat);
+	fuse_bpf_count(inode, FUSE_GETATTR, FUSE_BPF_SERVED_BACKING, *err);
+	fuse_backing_put(fb);
+	return true;
+}
+
 /**
  * fuse_bpf_getattr() - attributes of a backed node, from its backing
  * @inode: FUSE inode
@@ -196,6 +218,8 @@ bool fuse_bpf_getattr(struct inode *inode, struct kstat *stat, int *err)
 
 	if (!fuse_bpf_inode_backed(inode))
 		return false;
+	if (fuse_bpf_unfiltered(inode))
+		return fuse_bpf_getattr_unfiltered(inode, stat, err);
 	fuse_bpf_call_begin(&call, inode, FUSE_GETATTR);
 	verdict = fuse_bpf_run_getattr(&call, &args);
 	fb = fuse_bpf_serve(inode, &call, verdict);
@@ -301,6 +325,32 @@ static int fuse_bpf_permission_backing(struct inode *inode,
 	return err;
 }
 
+/*
+ * fuse_bpf_permission() of a node without a filter: no call to set up.
+ * RCU path walk counts what it served, not what it leaves to ref-walk.
+ */
+static bool fuse_bpf_permission_unfiltered(struct inode *inode, int mask,
+					   int *err)
+{
+	bool rcu = mask & MAY_NOT_BLOCK;
+	struct fuse_backing *fb;
+
+	fb = rcu ? fuse_bpf_backing_rcu(inode) : fuse_bpf_backing_get(inode);
+	if (!fb) {
+		if (!rcu)
+			fuse_bpf_count(inode, FUSE_ACCESS,
+				       FUSE_BPF_SERVED_DAEMON, 0);
+		return false;
+	}
+	*err = fuse_bpf_permission_backing(inode, fb, mask);
+	if (*err != -ECHILD)
+		fuse_bpf_count(inode, FUSE_ACCESS, FUSE_BPF_SERVED_BACKING,
+			       *err);
+	if (!rcu)
+		fuse_backing_put(fb);
+	return true;
+}
+
 /**
  * fuse_bpf_permission() - may the caller access a backed node?
  * @idmap: idmap of the FUSE mount
@@ -329,6 +379,8 @@ bool fuse_bpf_permission(struct mnt_idmap *idmap, struct inode *inode,
 
 	if (!fuse_bpf_inode_backed(inode))
 		return false;
+	if (fuse_bpf_unfiltered(inode))
+		return fuse_bpf_permission_unfiltered(inode, mask, err);
 	if (mask & MAY_NOT_BLOCK)
 		fuse_bpf_call_begin_rcu(&call, inode, FUSE_ACCESS);
 	else

@@ -184,6 +184,17 @@ static inline void fuse_bpf_copyflags(struct inode *inode,
 		inode_set_flags(inode, flags, mask);
 }
 
+/*
+ * Has @inode no filter?  Then the hot hooks (permission, getattr) serve it
+ * without setting a filter call up, and count it with fuse_bpf_count().
+ * A filter installed meanwhile applies from the next operation on, as it
+ * would had it come just after fuse_bpf_call_begin().
+ */
+static inline bool fuse_bpf_unfiltered(struct inode *inode)
+{
+	return !rcu_access_pointer(get_fuse_inode(inode)->bpf_filter);
+}
+
 /**
  * fuse_bpf_stats_of() - the counters to count a connection's operations in
  * @fc: the connection
@@ -282,6 +293,7 @@ int fuse_bpf_node_iget(struct inode *dir, struct fuse_backing *parent,
 void fuse_bpf_stats_init(void);
 void fuse_bpf_stats_add(const struct fuse_bpf_call *call, int served,
 			int err);
+void fuse_bpf_count(struct inode *inode, u32 opcode, int served, int err);
 void fuse_bpf_stats_alloc(struct fuse_conn *fc);
 int fuse_bpf_ctl_add_conn(struct dentry *parent, struct fuse_conn *fc);
 void fuse_bpf_ctl_mount(struct fuse_conn *fc);

@@ -1803,6 +1803,48 @@ TEST_F(filter, fusectl_bpf_stats)
 	fuse_verdict__destroy(skel);
 }
 
+/*
+ * bpf_stats of nodes without a filter, which permission and getattr serve
+ * without setting a filter call up: the same kernel and error counts as
+ * with one, no verdict, and nothing asked of the daemon.
+ */
+TEST_F(filter, fusectl_bpf_stats_unfiltered)
+{
+	uint64_t a[NR_ST], b[NR_ST], c[NR_ST], d[NR_ST];
+	char buf[64], p[256];
+	int i;
+
+	if (ctl_read(self->mnt, "bpf_stats", buf, sizeof(buf)) == -ENOENT)
+		SKIP(return, "no fusectl");
+	ASSERT_EQ(0, stat_err(mpath(self, "sub/inner"), NULL));
+	ASSERT_LE(2, read_stats(self->mnt, FUSE_GETATTR, a));
+	ASSERT_LE(2, read_stats(self->mnt, FUSE_ACCESS, c));
+	td_log_reset(self->d);
+	for (i = 0; i < 5; i++)
+		ASSERT_EQ(0, stat_err(mpath(self, "sub/inner"), NULL));
+	ASSERT_LE(2, read_stats(self->mnt, FUSE_GETATTR, b));
+	ASSERT_LE(2, read_stats(self->mnt, FUSE_ACCESS, d));
+	/* each stat asks the backing: a getattr, and a search of / and sub */
+	EXPECT_LE(a[ST_KERNEL] + 5, b[ST_KERNEL]);
+	EXPECT_LE(c[ST_KERNEL] + 10, d[ST_KERNEL]);
+	EXPECT_EQ(0, b[ST_DAEMON] + b[ST_FILTER] + b[ST_USER] + b[ST_ERRORS]);
+	EXPECT_EQ(0, d[ST_DAEMON] + d[ST_FILTER] + d[ST_USER] + d[ST_ERRORS]);
+	for (i = ST_PRE_BACKING; i < NR_ST; i++)
+		EXPECT_EQ(0, b[i] + d[i]) TH_LOG("column %d", i);
+	EXPECT_EQ(0, td_log_count(self->d, FUSE_GETATTR));
+	EXPECT_EQ(0, td_log_count(self->d, FUSE_ACCESS));
+
+	/* refused on the backing: served, with an error */
+	ASSERT_EQ(0, chmod(bpath(self, "sub", p), 0700));
+	EXPECT_EQ(EACCES, as_nobody(nobody_stat, mpath(self, "sub/inner")));
+	ASSERT_EQ(0, chmod(bpath(self, "sub", p), 0755));
+	ASSERT_LE(2, read_stats(self->mnt, FUSE_ACCESS, c));
+	EXPECT_LE(d[ST_KERNEL] + 1, c[ST_KERNEL]);
+	EXPECT_LE(d[ST_ERRORS] + 1, c[ST_ERRORS]);
+	EXPECT_EQ(0, td_log_count(self->d, FUSE_ACCESS));
+	EXPECT_EQ(0, c[ST_DAEMON] + c[ST_PRE_BACKING]);
+}
+
 /* One backing_files or bpf_filters line, split into its fields */
 struct ctl_line {
 	char id[16], type[8], path[256];
