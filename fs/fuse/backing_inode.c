@@ -253,6 +253,25 @@ static void fuse_bpf_refresh(struct inode *inode)
 }
 
 /*
+ * In RCU path walk, does the caller see the backing's own attributes?  Yes
+ * when the node's getattr pre phase, asked without blocking, serves the
+ * attributes on the backing with no post phase: the caller was checked
+ * against them already.  A post phase, the daemon, a userspace filter or
+ * an error are left to ref-walk, which reads the attributes shown.
+ */
+static bool fuse_bpf_permission_shown_rcu(struct inode *inode)
+{
+	struct fuse_bpf_attr_args args = {};
+	struct fuse_bpf_call call;
+	int verdict;
+
+	fuse_bpf_call_begin_rcu(&call, inode, FUSE_GETATTR);
+	verdict = fuse_bpf_run_getattr(&call, &args);
+	fuse_bpf_call_end(&call);
+	return verdict == FUSE_BPF_BACKING;
+}
+
+/*
  * The caller against the attributes it is shown, when a getattr filter
  * may have rewritten them: they are what stat() reports and what the
  * VFS's own checks (setattr, sticky directories, ownership) use.
@@ -262,7 +281,7 @@ static int fuse_bpf_permission_shown(struct inode *inode, int mask)
 	int err;
 
 	if (mask & MAY_NOT_BLOCK)
-		return -ECHILD;
+		return fuse_bpf_permission_shown_rcu(inode) ? 0 : -ECHILD;
 	err = fuse_update_attributes(inode, NULL, STATX_BASIC_STATS);
 	return err ?: generic_permission(&nop_mnt_idmap, inode, mask);
 }

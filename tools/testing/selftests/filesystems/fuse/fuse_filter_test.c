@@ -1845,6 +1845,41 @@ TEST_F(filter, fusectl_bpf_stats_unfiltered)
 	EXPECT_EQ(0, c[ST_DAEMON] + c[ST_PRE_BACKING]);
 }
 
+/*
+ * A getattr callback that serves on the backing without a post phase
+ * shows the backing's attributes: the walk checks them without leaving
+ * RCU mode.  In ref-walk, each searched directory (the root and "sub")
+ * would refresh its attributes through the filter, a GETATTR served per
+ * component on top of the stat's own.
+ */
+TEST_F(filter, count_keeps_rcu_walk)
+{
+	struct fuse_count *skel = fuse_count__open_and_load();
+	uint64_t a[NR_ST], b[NR_ST];
+	struct stat st;
+	char buf[64];
+	int i;
+
+	ASSERT_NE(NULL, skel);
+	if (ctl_read(self->mnt, "bpf_stats", buf, sizeof(buf)) == -ENOENT)
+		SKIP(return, "no fusectl");
+	ASSERT_LT(0, use_filter(self, skel->maps.count_ops, "count"));
+	ASSERT_EQ(0, stat_err(mpath(self, "sub/inner"), NULL));
+	ASSERT_LE(2, read_stats(self->mnt, FUSE_GETATTR, a));
+	td_log_reset(self->d);
+	for (i = 0; i < 20; i++) {
+		ASSERT_EQ(0, stat_err(mpath(self, "sub/inner"), &st));
+		ASSERT_EQ(3, st.st_size);
+	}
+	ASSERT_LE(2, read_stats(self->mnt, FUSE_GETATTR, b));
+	/* 20 in RCU mode (a retry now and then), 60 in ref-walk */
+	EXPECT_LE(a[ST_KERNEL] + 20, b[ST_KERNEL]);
+	EXPECT_GT(a[ST_KERNEL] + 40, b[ST_KERNEL]);
+	EXPECT_LE(20, count_of(skel, FUSE_ACCESS));
+	EXPECT_EQ(0, td_log_count(self->d, FUSE_GETATTR));
+	fuse_count__destroy(skel);
+}
+
 /* One backing_files or bpf_filters line, split into its fields */
 struct ctl_line {
 	char id[16], type[8], path[256];
