@@ -19,6 +19,8 @@
 #                      host's root that dev/guest/init mounted at /hostroot
 #   scaling=1 scaling_max=N  instead of all that, the scaling run: per-op cost
 #                      of create, lstat and readdir against N (and depth)
+#   perf=1             perf profiles (see perf_config) into the host's
+#                      directory shared as fbpfout, /hostroot/run/fbpf here
 #
 # More lines in those modes:
 #   bench-scale: CONFIG WORKLOAD N DEPTH REP MICROSECONDS_PER_OP
@@ -40,10 +42,11 @@
 set -u
 
 REPS=5 QUICK=0 BACKING=ext4 CONFIGS="tmpfs ext4 overlay bpf bpf-filter bpf-data passthrough plain"
-PROFILE=0 RW_TAR='' SCALING=0 SCALE_MAX=100000
+PROFILE=0 PERF=0 RW_TAR='' SCALING=0 SCALE_MAX=100000
 for a in "$@"; do
 	case "$a" in
 	profile=*) PROFILE=${a#*=};;
+	perf=*) PERF=${a#*=};;
 	realworld=*) RW_TAR=${a#*=};;
 	scaling=*) SCALING=${a#*=};;
 	scaling_max=*) SCALE_MAX=${a#*=};;
@@ -707,6 +710,79 @@ if [ "$PROFILE" = 1 ]; then
 		DIR=$(workdir "$cfg")
 		profile_config
 	done
+fi
+# perf: sampled call stacks of a warm lstat walk and of open+close, per
+# configuration, for flame graphs (the host's flamegraph.py).  perf is the
+# host's, run chrooted in the host's root (as the real-world workloads);
+# every CPU is sampled (-a), so that a daemon's share shows too.  The
+# walks are relative to a directory of the mount: from the chroot's root,
+# over 9p, every walk would leave RCU mode at its first component.  For
+# each configuration and workload the host gets perf-CONFIG-WORK.folded
+# (one line per distinct stack, the workload's command as its root) and
+# perf-CONFIG-WORK.rate (fbpf-bench's "OPS SECONDS RATE" line).
+PERF_OUT=$RW_ROOT/run/fbpf
+perf_record() { # perf_record WORK "ARGS": fbpf-bench ARGS under perf
+	work=$1
+	shift
+	f=perf-$cfg-$work
+	if ! inroot sh -c "cd '$DIR/perf' && exec perf record -q -e cpu-clock \
+		-F $PERF_HZ -a -g -o /tmp/$f.data -- fbpf-bench $*" \
+		> "$PERF_OUT/$f.rate" 2> /tmp/bench.err; then
+		echo "bench-fail: $cfg perf-$work 0 $(tr '\n' ' ' < /tmp/bench.err | head -c 300)"
+		return 1
+	fi
+	inroot perf script -i "/tmp/$f.data" -F comm,ip,sym 2> /dev/null | awk '
+		# a sample: "COMM" then one "ADDR SYMBOL+OFF (DSO)" line per frame,
+		# innermost first, and an empty line
+		function flush() {
+			if (s != "") n[s]++
+			s = ""
+		}
+		/^$/ { flush(); next }
+		/^[^ \t]/ { flush(); s = $1; gsub(/;/, ":", s); top = s; next }
+		{
+			sym = $2
+			sub(/\+0x[0-9a-f]+$/, "", sym)
+			if (sym == "" || sym == "[unknown]") sym = "[unknown]"
+			s = top ";" sym substr(s, length(top) + 1)
+		}
+		END { flush(); for (k in n) print k, n[k] }
+	' > "$PERF_OUT/$f.folded"
+	rm -f "$RW_ROOT/tmp/$f.data"
+	echo "bench-info: $cfg perf $work: $(awk '{ t += $NF } END { print t + 0 }' \
+		"$PERF_OUT/$f.folded") samples, $(cat "$PERF_OUT/$f.rate")"
+}
+perf_config() {
+	mkdir -p "$DIR/perf"
+	fbpf-bench create "$DIR/perf/tree" $N_TREE $FILE_SIZE > /dev/null &&
+		fbpf-bench stat "$DIR/perf/tree" $N_TREE 1 > /dev/null || {
+		echo "bench-fail: $cfg perf 0 cannot make $DIR/perf/tree"
+		return 1
+	}
+	perf_record lstat "stat tree $N_TREE $PERF_SECS"
+	perf_record open "open tree $N_TREE $PERF_SECS"
+	rm -rf "$DIR/perf"
+}
+if [ "$PERF" = 1 ]; then
+	PERF_HZ=4000 PERF_SECS=5
+	[ "$QUICK" = 1 ] && PERF_SECS=2
+	if ! inroot sh -c 'command -v perf' > /dev/null 2>&1; then
+		echo "bench-info: perf profiles skipped: no perf in the host root"
+	elif [ ! -d "$PERF_OUT" ] || ! : > "$PERF_OUT/.probe"; then
+		echo "bench-info: perf profiles skipped: no writable share at $PERF_OUT"
+	else
+		rm -f "$PERF_OUT/.probe"
+		mkdir -p "$RW_ROOT/usr/local/bin"
+		cp /usr/bin/fbpf-bench "$RW_ROOT/usr/local/bin/fbpf-bench"
+		mount -o rbind /mnt "$RW_ROOT/mnt"
+		# perf's sampling is slow under TCG: do not let the kernel throttle it
+		echo 0 > /proc/sys/kernel/perf_cpu_time_max_percent
+		for cfg in $active; do
+			DIR=$(workdir "$cfg")
+			perf_config
+		done
+		umount -l "$RW_ROOT/mnt"
+	fi
 fi
 rw_teardown
 for cfg in $active; do
