@@ -450,6 +450,35 @@ void fuse_bpf_call_begin_rcu(struct fuse_bpf_call *call, struct inode *inode,
 }
 
 /**
+ * fuse_bpf_call_begin_rcu_like() - another call of an RCU path walk's caller
+ * @call: the call, on the caller's stack
+ * @from: a call from fuse_bpf_call_begin_rcu(), still running
+ * @opcode: the new call's FUSE opcode
+ *
+ * fuse_bpf_call_begin_rcu() on @from's node, with @from's filter and the
+ * caller's ids it computed: a permission check that asks another
+ * callback of the same filter for the same caller.
+ *
+ * Context: RCU path walk, within @from.
+ */
+void fuse_bpf_call_begin_rcu_like(struct fuse_bpf_call *call,
+				  const struct fuse_bpf_call *from, u32 opcode)
+{
+	memset(call, 0, sizeof(*call));
+	call->conn = from->conn;
+	call->ctx.opcode = opcode;
+	call->ctx.phase = FUSE_BPF_PRE;
+	call->ctx.nodeid = from->ctx.nodeid;
+	call->ctx.uid = from->ctx.uid;
+	call->ctx.gid = from->ctx.gid;
+	call->ctx.pid = from->ctx.pid;
+	call->stats = from->stats;
+	call->filter = from->filter;
+	call->fm = from->fm;
+	call->nonblock = true;
+}
+
+/**
  * fuse_bpf_call_end() - release what fuse_bpf_call_begin() took
  * @call: the call
  */

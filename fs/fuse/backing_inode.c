@@ -257,15 +257,17 @@ static void fuse_bpf_refresh(struct inode *inode)
  * when the node's getattr pre phase, asked without blocking, serves the
  * attributes on the backing with no post phase: the caller was checked
  * against them already.  A post phase, the daemon, a userspace filter or
- * an error are left to ref-walk, which reads the attributes shown.
+ * an error are left to ref-walk, which reads the attributes shown.  The
+ * getattr call takes the caller's ids from @access, the permission
+ * check's own call.
  */
-static bool fuse_bpf_permission_shown_rcu(struct inode *inode)
+static bool fuse_bpf_permission_shown_rcu(const struct fuse_bpf_call *access)
 {
 	struct fuse_bpf_attr_args args = {};
 	struct fuse_bpf_call call;
 	int verdict;
 
-	fuse_bpf_call_begin_rcu(&call, inode, FUSE_GETATTR);
+	fuse_bpf_call_begin_rcu_like(&call, access, FUSE_GETATTR);
 	verdict = fuse_bpf_run_getattr(&call, &args);
 	fuse_bpf_call_end(&call);
 	return verdict == FUSE_BPF_BACKING;
@@ -276,12 +278,13 @@ static bool fuse_bpf_permission_shown_rcu(struct inode *inode)
  * may have rewritten them: they are what stat() reports and what the
  * VFS's own checks (setattr, sticky directories, ownership) use.
  */
-static int fuse_bpf_permission_shown(struct inode *inode, int mask)
+static int fuse_bpf_permission_shown(struct inode *inode, int mask,
+				     const struct fuse_bpf_call *access)
 {
 	int err;
 
 	if (mask & MAY_NOT_BLOCK)
-		return fuse_bpf_permission_shown_rcu(inode) ? 0 : -ECHILD;
+		return fuse_bpf_permission_shown_rcu(access) ? 0 : -ECHILD;
 	err = fuse_update_attributes(inode, NULL, STATX_BASIC_STATS);
 	return err ?: generic_permission(&nop_mnt_idmap, inode, mask);
 }
@@ -306,8 +309,6 @@ static int fuse_bpf_permission_check(struct inode *inode,
 	     S_ISLNK(binode->i_mode)))
 		return -EROFS;
 	err = inode_permission(bidmap, binode, mask);
-	if (!err && fuse_bpf_filter_rewrites_attr(inode))
-		err = fuse_bpf_permission_shown(inode, mask);
 	if (err)
 		return err;
 	old = fuse_bpf_override_creds(fb->cred);
@@ -411,6 +412,8 @@ bool fuse_bpf_permission(struct mnt_idmap *idmap, struct inode *inode,
 		return false;
 	*err = verdict < 0 ? verdict :
 	       fuse_bpf_permission_backing(inode, fb, mask);
+	if (!*err && fuse_bpf_filter_rewrites_attr(inode))
+		*err = fuse_bpf_permission_shown(inode, mask, &call);
 	if (*err != -ECHILD && fuse_bpf_post(&call, verdict, *err))
 		*err = fuse_bpf_run_access(&call, &args);
 	fuse_bpf_call_done(&call, *err);
