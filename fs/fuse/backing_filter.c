@@ -450,19 +450,21 @@ void fuse_bpf_call_begin_rcu(struct fuse_bpf_call *call, struct inode *inode,
 }
 
 /**
- * fuse_bpf_call_begin_rcu_like() - another call of an RCU path walk's caller
+ * fuse_bpf_call_begin_like() - another call of a running call's caller
  * @call: the call, on the caller's stack
- * @from: a call from fuse_bpf_call_begin_rcu(), still running
+ * @from: a call begun on the node, still running
  * @opcode: the new call's FUSE opcode
  *
- * fuse_bpf_call_begin_rcu() on @from's node, with @from's filter and the
- * caller's ids it computed: a permission check that asks another
- * callback of the same filter for the same caller.
+ * A call on @from's node, with @from's filter and the caller's ids it
+ * computed, for an operation that asks another callback of the same
+ * filter for the same caller (a permission check asking getattr's pre
+ * phase).  It is @call->nonblock: no userspace filter request, and no
+ * filter reference (@from holds one, or runs in RCU path walk).
  *
- * Context: RCU path walk, within @from.
+ * Context: within @from.
  */
-void fuse_bpf_call_begin_rcu_like(struct fuse_bpf_call *call,
-				  const struct fuse_bpf_call *from, u32 opcode)
+void fuse_bpf_call_begin_like(struct fuse_bpf_call *call,
+			      const struct fuse_bpf_call *from, u32 opcode)
 {
 	memset(call, 0, sizeof(*call));
 	call->conn = from->conn;

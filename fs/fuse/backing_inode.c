@@ -253,38 +253,59 @@ static void fuse_bpf_refresh(struct inode *inode)
 }
 
 /*
- * In RCU path walk, does the caller see the backing's own attributes?  Yes
- * when the node's getattr pre phase, asked without blocking, serves the
- * attributes on the backing with no post phase: the caller was checked
- * against them already.  A post phase, the daemon, a userspace filter or
- * an error are left to ref-walk, which reads the attributes shown.  The
- * getattr call takes the caller's ids from @access, the permission
- * check's own call.
+ * Is the caller shown the backing's own attributes?  Yes when the node's
+ * getattr pre phase, asked without blocking, serves the attributes on the
+ * backing with no post phase: the caller was checked against them
+ * already.  A post phase, the daemon, a userspace filter or an error say
+ * no.  The getattr call takes the caller's ids from @access, the
+ * permission check's own call.
  */
-static bool fuse_bpf_permission_shown_rcu(const struct fuse_bpf_call *access)
+static bool fuse_bpf_permission_shows_backing(const struct fuse_bpf_call *access)
 {
 	struct fuse_bpf_attr_args args = {};
 	struct fuse_bpf_call call;
 	int verdict;
 
-	fuse_bpf_call_begin_rcu_like(&call, access, FUSE_GETATTR);
+	fuse_bpf_call_begin_like(&call, access, FUSE_GETATTR);
 	verdict = fuse_bpf_run_getattr(&call, &args);
 	fuse_bpf_call_end(&call);
 	return verdict == FUSE_BPF_BACKING;
 }
 
 /*
+ * Has @inode the mode and owners of @fb's backing, as a getattr on the
+ * backing would report them (through the backing mount's idmapping)?
+ */
+static bool fuse_bpf_permission_attr_current(struct inode *inode,
+					     struct fuse_backing *fb)
+{
+	struct mnt_idmap *bidmap = mnt_idmap(fb->file->f_path.mnt);
+	struct inode *binode = file_inode(fb->file);
+
+	return get_fuse_inode(inode)->orig_i_mode == READ_ONCE(binode->i_mode) &&
+	       vfsuid_eq_kuid(i_uid_into_vfsuid(bidmap, binode), inode->i_uid) &&
+	       vfsgid_eq_kgid(i_gid_into_vfsgid(bidmap, binode), inode->i_gid);
+}
+
+/*
  * The caller against the attributes it is shown, when a getattr filter
  * may have rewritten them: they are what stat() reports and what the
- * VFS's own checks (setattr, sticky directories, ownership) use.
+ * VFS's own checks (setattr, sticky directories, ownership) use.  When
+ * the filter shows the backing's, the caller was checked against those:
+ * RCU path walk goes on, and ref-walk too if the FUSE inode has them
+ * already (else it refreshes them for the checks that follow).
  */
-static int fuse_bpf_permission_shown(struct inode *inode, int mask,
+static int fuse_bpf_permission_shown(struct inode *inode,
+				     struct fuse_backing *fb, int mask,
 				     const struct fuse_bpf_call *access)
 {
+	bool backing = fuse_bpf_permission_shows_backing(access);
 	int err;
 
 	if (mask & MAY_NOT_BLOCK)
-		return fuse_bpf_permission_shown_rcu(access) ? 0 : -ECHILD;
+		return backing ? 0 : -ECHILD;
+	if (backing && fuse_bpf_permission_attr_current(inode, fb))
+		return 0;
 	err = fuse_update_attributes(inode, NULL, STATX_BASIC_STATS);
 	return err ?: generic_permission(&nop_mnt_idmap, inode, mask);
 }
@@ -413,7 +434,7 @@ bool fuse_bpf_permission(struct mnt_idmap *idmap, struct inode *inode,
 	*err = verdict < 0 ? verdict :
 	       fuse_bpf_permission_backing(inode, fb, mask);
 	if (!*err && fuse_bpf_filter_rewrites_attr(inode))
-		*err = fuse_bpf_permission_shown(inode, mask, &call);
+		*err = fuse_bpf_permission_shown(inode, fb, mask, &call);
 	if (*err != -ECHILD && fuse_bpf_post(&call, verdict, *err))
 		*err = fuse_bpf_run_access(&call, &args);
 	fuse_bpf_call_done(&call, *err);

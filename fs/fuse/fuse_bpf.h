@@ -340,8 +340,8 @@ void fuse_bpf_call_begin(struct fuse_bpf_call *call, struct inode *inode,
 			 u32 opcode);
 void fuse_bpf_call_begin_rcu(struct fuse_bpf_call *call, struct inode *inode,
 			     u32 opcode);
-void fuse_bpf_call_begin_rcu_like(struct fuse_bpf_call *call,
-				  const struct fuse_bpf_call *from, u32 opcode);
+void fuse_bpf_call_begin_like(struct fuse_bpf_call *call,
+			      const struct fuse_bpf_call *from, u32 opcode);
 void fuse_bpf_call_end(struct fuse_bpf_call *call);
 void fuse_bpf_call_daemon(struct fuse_bpf_call *call);
 void fuse_bpf_call_done(struct fuse_bpf_call *call, long ret);
