@@ -1855,14 +1855,15 @@ TEST_F(filter, fusectl_bpf_stats_unfiltered)
  * shows the backing's attributes: the walk checks them without leaving
  * RCU mode.  In ref-walk, each searched directory (the root and "sub")
  * would refresh its attributes through the filter, a GETATTR served per
- * component on top of the stat's own.
+ * component on top of the stat's own.  The backing's permissions still
+ * hold at once when they change behind the mount.
  */
 TEST_F(filter, count_keeps_rcu_walk)
 {
 	struct fuse_count *skel = fuse_count__open_and_load();
 	uint64_t a[NR_ST], b[NR_ST];
+	char buf[64], p[256];
 	struct stat st;
-	char buf[64];
 	int i;
 
 	ASSERT_NE(NULL, skel);
@@ -1882,6 +1883,13 @@ TEST_F(filter, count_keeps_rcu_walk)
 	EXPECT_GT(a[ST_KERNEL] + 40, b[ST_KERNEL]);
 	EXPECT_LE(20, count_of(skel, FUSE_ACCESS));
 	EXPECT_EQ(0, td_log_count(self->d, FUSE_GETATTR));
+
+	/* a search permission taken away behind the mount holds at once */
+	ASSERT_EQ(0, as_nobody(nobody_stat, mpath(self, "sub/inner")));
+	ASSERT_EQ(0, chmod(bpath(self, "sub", p), 0700));
+	EXPECT_EQ(EACCES, as_nobody(nobody_stat, mpath(self, "sub/inner")));
+	ASSERT_EQ(0, chmod(bpath(self, "sub", p), 0755));
+	EXPECT_EQ(0, as_nobody(nobody_stat, mpath(self, "sub/inner")));
 	fuse_count__destroy(skel);
 }
 
