@@ -135,7 +135,10 @@ struct fuse_bpf_filter *fuse_bpf_filter_of(struct inode *inode)
 	return f;
 }
 
-/* fuse_bpf_filter_rewrites_attr() of a node that has a filter */
+/*
+ * fuse_bpf_filter_rewrites_attr() of a node that has a filter: a getattr
+ * callback, unless the filter declared it shows the backing's attributes
+ */
 bool fuse_bpf_filter_has_getattr(struct inode *inode)
 {
 	struct fuse_inode *fi = get_fuse_inode(inode);
@@ -144,7 +147,7 @@ bool fuse_bpf_filter_has_getattr(struct inode *inode)
 
 	rcu_read_lock();
 	f = rcu_dereference(fi->bpf_filter);
-	if (f)
+	if (f && !(f->flags & FUSE_BPF_F_BACKING_ATTR))
 		ops = rcu_dereference(f->ops);
 	rcu_read_unlock();
 	return ops && ops->getattr;
@@ -478,6 +481,17 @@ void fuse_bpf_call_begin_like(struct fuse_bpf_call *call,
 	call->filter = from->filter;
 	call->fm = from->fm;
 	call->nonblock = true;
+}
+
+/**
+ * fuse_bpf_call_backing_attr() - must the call show the backing's attributes?
+ * @call: a getattr call
+ *
+ * Return: true when the call's filter has %FUSE_BPF_F_BACKING_ATTR.
+ */
+bool fuse_bpf_call_backing_attr(const struct fuse_bpf_call *call)
+{
+	return call->filter && (call->filter->flags & FUSE_BPF_F_BACKING_ATTR);
 }
 
 /**

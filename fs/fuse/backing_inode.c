@@ -143,7 +143,14 @@ static int fuse_bpf_getattr_post(struct fuse_bpf_call *call,
 	err = fuse_bpf_run_getattr(call, args);
 	if (err)
 		return err;
-	err = fuse_bpf_attr_rewrite(fc, &args->out.attr, attr, st);
+	if (fuse_bpf_call_backing_attr(call)) {
+		if (!memcmp(&args->out.attr, attr, sizeof(*attr)))
+			return 0;
+		pr_warn_ratelimited("fuse-bpf: a FUSE_BPF_F_BACKING_ATTR filter changed attributes\n");
+		err = -EIO;
+	} else {
+		err = fuse_bpf_attr_rewrite(fc, &args->out.attr, attr, st);
+	}
 	if (err)
 		trace_fuse_bpf_refused(call->conn, call->ctx.nodeid, FUSE_GETATTR,
 				       FUSE_BPF_REFUSED_ATTR);
@@ -202,7 +209,8 @@ static bool fuse_bpf_getattr_unfiltered(struct inode *inode,
  * The FUSE inode's attributes are refreshed too, and left expired, so that
  * the next getattr asks the backing again: changes made directly on the
  * backing filesystem show at once.  The node's filter may change the
- * attributes in its post phase.
+ * attributes in its post phase, unless it has %FUSE_BPF_F_BACKING_ATTR:
+ * then a change, or the daemon asked, fails the getattr with -EIO.
  *
  * Return: true when @inode is backed.
  */
@@ -222,6 +230,12 @@ bool fuse_bpf_getattr(struct inode *inode, struct kstat *stat, int *err)
 		return fuse_bpf_getattr_unfiltered(inode, stat, err);
 	fuse_bpf_call_begin(&call, inode, FUSE_GETATTR);
 	verdict = fuse_bpf_run_getattr(&call, &args);
+	if (verdict == FUSE_BPF_DAEMON && fuse_bpf_call_backing_attr(&call)) {
+		pr_warn_ratelimited("fuse-bpf: a FUSE_BPF_F_BACKING_ATTR filter sent getattr to the daemon\n");
+		trace_fuse_bpf_refused(call.conn, call.ctx.nodeid, FUSE_GETATTR,
+				       FUSE_BPF_REFUSED_ATTR);
+		verdict = -EIO;
+	}
 	fb = fuse_bpf_serve(inode, &call, verdict);
 	if (!fb)
 		return false;

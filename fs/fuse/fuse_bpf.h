@@ -319,7 +319,8 @@ bool fuse_bpf_filter_has_getattr(struct inode *inode);
  * @inode: the node
  *
  * Context: any, including RCU path walk.
- * Return: true when the node's filter has a getattr callback.
+ * Return: true when the node's filter has a getattr callback and not
+ * %FUSE_BPF_F_BACKING_ATTR.
  */
 static inline bool fuse_bpf_filter_rewrites_attr(struct inode *inode)
 {
@@ -342,6 +343,7 @@ void fuse_bpf_call_begin_rcu(struct fuse_bpf_call *call, struct inode *inode,
 			     u32 opcode);
 void fuse_bpf_call_begin_like(struct fuse_bpf_call *call,
 			      const struct fuse_bpf_call *from, u32 opcode);
+bool fuse_bpf_call_backing_attr(const struct fuse_bpf_call *call);
 void fuse_bpf_call_end(struct fuse_bpf_call *call);
 void fuse_bpf_call_daemon(struct fuse_bpf_call *call);
 void fuse_bpf_call_done(struct fuse_bpf_call *call, long ret);

@@ -83,6 +83,14 @@ enum fuse_bpf_verdict {
  *	such a mapping reach the backing without the write callback.  For
  *	filters that only observe (count); without the flag such a mapping
  *	fails with -ENODEV.
+ * @FUSE_BPF_F_BACKING_ATTR: the filter shows its nodes' backing
+ *	attributes as they are: its getattr callback may observe or fail a
+ *	getattr, never change the attributes or have the daemon answer it.
+ *	Permission checks then take the backing's attributes as those the
+ *	caller is shown, without asking the getattr callback: one callback
+ *	less for each directory a path walk searches.  A getattr whose post
+ *	phase (or userspace post filter) changes the attributes, or whose
+ *	pre phase says %FUSE_BPF_DAEMON, fails with -EIO.
  *
  * Unknown flags fail the registration with -EINVAL.
  */
@@ -90,10 +98,11 @@ enum fuse_bpf_ops_flags {
 	FUSE_BPF_F_FAIL_CLOSED = 1 << 0,
 	FUSE_BPF_F_BOTH_ENDS = 1 << 1,
 	FUSE_BPF_F_SHARED_MMAP = 1 << 2,
+	FUSE_BPF_F_BACKING_ATTR = 1 << 3,
 };
 
 #define FUSE_BPF_F_ALL	(FUSE_BPF_F_FAIL_CLOSED | FUSE_BPF_F_BOTH_ENDS | \
-			 FUSE_BPF_F_SHARED_MMAP)
+			 FUSE_BPF_F_SHARED_MMAP | FUSE_BPF_F_BACKING_ATTR)
 
 /**
  * struct fuse_bpf_ctx - what every filter callback is told; read-only

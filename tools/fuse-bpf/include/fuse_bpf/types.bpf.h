@@ -57,6 +57,7 @@ enum fuse_bpf_ops_flags {
 	FUSE_BPF_F_FAIL_CLOSED = 1 << 0,
 	FUSE_BPF_F_BOTH_ENDS = 1 << 1,
 	FUSE_BPF_F_SHARED_MMAP = 1 << 2,
+	FUSE_BPF_F_BACKING_ATTR = 1 << 3,
 };
 
 struct fuse_bpf_ctx {

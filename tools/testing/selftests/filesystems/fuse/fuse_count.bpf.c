@@ -200,8 +200,12 @@ struct fuse_bpf_ops count_ops = {
 	.read = (void *)count_read,
 	.write = (void *)count_write,
 	.name = "count",
-	/* it only counts: shared writable mappings may bypass it */
-	.flags = FUSE_BPF_F_SHARED_MMAP,
+	/*
+	 * It only counts: shared writable mappings may bypass it, and its
+	 * nodes show the backing's attributes, so that permission checks
+	 * need not ask its getattr callback.
+	 */
+	.flags = FUSE_BPF_F_SHARED_MMAP | FUSE_BPF_F_BACKING_ATTR,
 };
 
 char LICENSE[] SEC("license") = "GPL";

@@ -57,6 +57,11 @@ enum {
 	FUSE_BPF_SKIP = 5,
 };
 
+/* enum fuse_bpf_ops_flags, likewise */
+enum {
+	FUSE_BPF_F_BACKING_ATTR = 8,
+};
+
 /* Names of a directory in readdir order, space-separated, without . and .. */
 static int list_dir(const char *path, char *out, size_t size)
 {
@@ -478,6 +483,25 @@ static __u64 count_of(struct fuse_count *skel, __u32 opcode)
 	bpf_map__lookup_elem(skel->maps.counts, &opcode, sizeof(opcode), &n,
 			     sizeof(n), 0);
 	return n;
+}
+
+/*
+ * fuse_count without FUSE_BPF_F_BACKING_ATTR: a getattr callback that
+ * permission checks ask whether the caller is shown the backing's
+ * attributes.
+ */
+static struct fuse_count *count_asked_by_permission(void)
+{
+	struct fuse_count *skel = fuse_count__open();
+
+	if (!skel)
+		return NULL;
+	skel->struct_ops.count_ops->flags &= ~FUSE_BPF_F_BACKING_ATTR;
+	if (fuse_count__load(skel)) {
+		fuse_count__destroy(skel);
+		return NULL;
+	}
+	return skel;
 }
 
 TEST_F(filter, count_ops_per_opcode)
@@ -1852,15 +1876,16 @@ TEST_F(filter, fusectl_bpf_stats_unfiltered)
 
 /*
  * A getattr callback that serves on the backing without a post phase
- * shows the backing's attributes: the walk checks them without leaving
- * RCU mode.  In ref-walk, each searched directory (the root and "sub")
+ * shows the backing's attributes (fuse_count here without
+ * FUSE_BPF_F_BACKING_ATTR, which permission checks ask): the walk checks
+ * them without leaving RCU mode.  In ref-walk, each searched directory (the root and "sub")
  * would refresh its attributes through the filter, a GETATTR served per
  * component on top of the stat's own.  The backing's permissions still
  * hold at once when they change behind the mount.
  */
 TEST_F(filter, count_keeps_rcu_walk)
 {
-	struct fuse_count *skel = fuse_count__open_and_load();
+	struct fuse_count *skel = count_asked_by_permission();
 	uint64_t a[NR_ST], b[NR_ST];
 	char buf[64], p[256];
 	struct stat st;
@@ -1894,6 +1919,97 @@ TEST_F(filter, count_keeps_rcu_walk)
 }
 
 /*
+ * FUSE_BPF_F_BACKING_ATTR: permission checks take the backing's
+ * attributes as those shown without asking the getattr callback, so a
+ * stat of sub/inner calls it once, not for the root and sub as well; the
+ * backing's permissions still hold at once.  A getattr that would show
+ * anything else fails with EIO: the daemon asked, or a userspace post
+ * filter that changes the attributes.  Observing stays allowed.
+ */
+TEST_F(filter, backing_attr_flag)
+{
+	struct fuse_verdict *skel = fuse_verdict__open();
+	struct stat st;
+	char p[256];
+	int i, calls;
+
+	ASSERT_NE(NULL, skel);
+	skel->struct_ops.verdict_ops->flags |= FUSE_BPF_F_BACKING_ATTR;
+	ASSERT_EQ(0, fuse_verdict__load(skel));
+	ASSERT_LT(0, use_filter(self, skel->maps.verdict_ops, "verdict"));
+	ASSERT_EQ(0, stat_err(mpath(self, "sub/inner"), NULL));
+	td_log_reset(self->d);
+	calls = skel->bss->pre_calls;
+	for (i = 0; i < 10; i++)
+		ASSERT_EQ(0, stat_err(mpath(self, "sub/inner"), NULL));
+	/* 10, where permission's questions would make 30 */
+	EXPECT_LE(calls + 10, skel->bss->pre_calls);
+	EXPECT_GT(calls + 20, skel->bss->pre_calls);
+	ASSERT_EQ(0, as_nobody(nobody_stat, mpath(self, "sub/inner")));
+	ASSERT_EQ(0, chmod(bpath(self, "sub", p), 0700));
+	EXPECT_EQ(EACCES, as_nobody(nobody_stat, mpath(self, "sub/inner")));
+	ASSERT_EQ(0, chmod(bpath(self, "sub", p), 0755));
+	EXPECT_EQ(0, as_nobody(nobody_stat, mpath(self, "sub/inner")));
+
+	/* a post phase that observes */
+	skel->bss->pre_verdict = FUSE_BPF_BACKING_POST;
+	calls = skel->bss->post_calls;
+	ASSERT_EQ(0, stat(mpath(self, "hello"), &st));
+	EXPECT_EQ(6, st.st_size);
+	EXPECT_EQ(calls + 1, skel->bss->post_calls);
+
+	/* the daemon asked: EIO, and no GETATTR reaches it */
+	skel->bss->pre_verdict = FUSE_BPF_DAEMON;
+	EXPECT_EQ(EIO, stat_err(mpath(self, "hello"), NULL));
+	EXPECT_EQ(0, td_log_count(self->d, FUSE_GETATTR));
+
+	/* a userspace post filter may look, not rewrite */
+	memset(&uf, 0, sizeof(uf));
+	self->d->handler = user_filter;
+	uf.opcode = FUSE_POSTFILTER | FUSE_GETATTR;
+	skel->bss->pre_verdict = FUSE_BPF_USER_POST;
+	EXPECT_EQ(0, stat_err(mpath(self, "hello"), NULL));
+	EXPECT_LE(1, uf.calls);
+	uf.rewrite = true;
+	EXPECT_EQ(EIO, stat_err(mpath(self, "hello"), NULL));
+	self->d->handler = NULL;
+	skel->bss->pre_verdict = FUSE_BPF_BACKING;
+	ASSERT_EQ(0, stat(mpath(self, "hello"), &st));
+	EXPECT_EQ(6, st.st_size);
+	fuse_verdict__destroy(skel);
+}
+
+/*
+ * A getattr post phase that rewrites the attributes fails with EIO when
+ * its filter declared FUSE_BPF_F_BACKING_ATTR; a flag the kernel does
+ * not know fails the filter's registration.
+ */
+TEST_F(filter, backing_attr_flag_refuses_rewrite)
+{
+	struct fuse_mode444 *skel = fuse_mode444__open();
+	struct stat st;
+
+	ASSERT_NE(NULL, skel);
+	skel->struct_ops.mode444_ops->flags = 1u << 31;
+	EXPECT_TRUE(fuse_mode444__load(skel) ||
+		    !bpf_map__attach_struct_ops(skel->maps.mode444_ops));
+	fuse_mode444__destroy(skel);
+
+	skel = fuse_mode444__open();
+	ASSERT_NE(NULL, skel);
+	skel->struct_ops.mode444_ops->flags = FUSE_BPF_F_BACKING_ATTR;
+	ASSERT_EQ(0, fuse_mode444__load(skel));
+	ASSERT_LT(0, use_filter(self, skel->maps.mode444_ops, "mode444"));
+	EXPECT_EQ(EIO, stat_err(mpath(self, "hello"), NULL));
+	EXPECT_LE(1, skel->bss->rewritten);
+	/* a directory, which it leaves as it is */
+	ASSERT_EQ(0, stat(mpath(self, "sub"), &st));
+	EXPECT_EQ(040755, st.st_mode);
+	ASSERT_LOG("INIT LOOKUP(dir)");
+	fuse_mode444__destroy(skel);
+}
+
+/*
  * Outside RCU walk too, a getattr pre phase that serves on the backing
  * needs no refresh of the attributes shown while the FUSE inode has the
  * backing's mode and owners: opening a file does not serve a GETATTR.
@@ -1901,7 +2017,7 @@ TEST_F(filter, count_keeps_rcu_walk)
  */
 TEST_F(filter, count_open_without_refresh)
 {
-	struct fuse_count *skel = fuse_count__open_and_load();
+	struct fuse_count *skel = count_asked_by_permission();
 	uint64_t a[NR_ST], b[NR_ST], c[NR_ST];
 	char buf[64], p[256];
 	struct stat st;
