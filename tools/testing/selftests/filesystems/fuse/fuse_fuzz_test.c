@@ -11,7 +11,9 @@
  * short mounts with a random INIT reply and mount options.  fuzz.verdicts
  * attaches fuse_fuzz.bpf.c, whose every callback answers from a plan the
  * seed fills, with the daemon answering the userspace filters, while a
- * thread detaches, re-attaches, re-opens and re-binds the filter.
+ * thread detaches, re-attaches, re-opens and re-binds the filter; on ext4
+ * the filter declares FUSE_BPF_F_BACKING_ATTR, which its attribute
+ * rewrites and daemon verdicts then break (-EIO).
  *
  * Every test checks that no worker operation hangs (a watchdog aborts the
  * connection and fails the test), that callers and the daemon's write()
@@ -69,6 +71,11 @@ enum {
 	FUSE_BPF_USER_PRE = 3,
 	FUSE_BPF_USER_POST = 4,
 	FUSE_BPF_SKIP = 5,
+};
+
+/* enum fuse_bpf_ops_flags, likewise */
+enum {
+	FUSE_BPF_F_BACKING_ATTR = 8,
 };
 
 /* Must match fuse_fuzz.bpf.c */
@@ -2287,16 +2294,27 @@ static int fz_attach(struct fz *z)
 	return 0;
 }
 
-static int fz_setup_bpf(struct fz *z, const char *root, bool hostile)
+/*
+ * The "fuzz" filter, registered and bound to "d"; with @backing_attr it
+ * declares FUSE_BPF_F_BACKING_ATTR, which its getattr rewrites and
+ * daemon verdicts then break.
+ */
+static int fz_setup_bpf(struct fz *z, const char *root, bool hostile,
+			bool backing_attr)
 {
 	int ret, id;
 
 	ret = fz_register(z, root);
 	if (ret)
 		return ret;
-	z->skel = fuse_fuzz__open_and_load();
+	z->skel = fuse_fuzz__open();
 	if (!z->skel)
 		return -errno ?: -EIO;
+	if (backing_attr)
+		z->skel->struct_ops.fuzz_ops->flags |= FUSE_BPF_F_BACKING_ATTR;
+	ret = fuse_fuzz__load(z->skel);
+	if (ret)
+		return ret;
 	fz_fill_plan(z, hostile);
 	ret = fz_attach(z);
 	if (ret)
@@ -2459,7 +2477,7 @@ TEST_F_TIMEOUT(fuzz, replies, 3600)
 	ASSERT_NE(NULL, fz_mount(z, NULL)) TH_LOG("mount: %s", strerror(errno));
 	ASSERT_TRUE(td_barrier(z->d));
 	if (z->bpf) {
-		ret = fz_setup_bpf(z, self->root, false);
+		ret = fz_setup_bpf(z, self->root, false, false);
 		ASSERT_EQ(0, ret) TH_LOG("fuse-bpf setup: %s", strerror(-ret));
 		/* userspace filter answers are part of the reply fuzz */
 		z->fuzz_user = true;
@@ -2686,6 +2704,7 @@ TEST_F_TIMEOUT(fuzz, verdicts, 3600)
 {
 	uint64_t t0, target = fz_default_count(4000, 20000), ops;
 	char why[512] = "";
+	bool backing_attr;
 	struct fz *z;
 	int ret;
 
@@ -2698,12 +2717,15 @@ TEST_F_TIMEOUT(fuzz, verdicts, 3600)
 	}
 	ASSERT_NE(NULL, fz_mount(z, NULL)) TH_LOG("mount: %s", strerror(errno));
 	ASSERT_TRUE(td_barrier(z->d));
-	ret = fz_setup_bpf(z, self->root, true);
+	/* both rules for the attributes shown, one per backing filesystem */
+	backing_attr = !strcmp(self->fs, "ext4");
+	ret = fz_setup_bpf(z, self->root, true, backing_attr);
 	ASSERT_EQ(0, ret) TH_LOG("fuse-bpf setup: %s", strerror(-ret));
 	z->fuzz_user = true;
-	printf("# fuzz: verdicts on %s, seed %llu, %llu verdicts, %d workers\n",
+	printf("# fuzz: verdicts on %s, seed %llu, %llu verdicts, %d workers%s\n",
 	       self->fs, (unsigned long long)self->seed,
-	       (unsigned long long)target, self->workers);
+	       (unsigned long long)target, self->workers,
+	       backing_attr ? ", FUSE_BPF_F_BACKING_ATTR" : "");
 	fflush(stdout);
 
 	t0 = now_ms();
