@@ -211,17 +211,23 @@ void fuse_bpf_stats_add(const struct fuse_bpf_call *call, int served, int err)
  * @err: its result when the kernel served it: 0 or -errno
  *
  * What fuse_bpf_call_done() and fuse_bpf_call_daemon() count and trace
- * for a node without a filter, for the hooks that serve such a node
- * without setting a call up (fuse_bpf_unfiltered()): bpf_stats and the
- * fuse_bpf_op trace point do not tell the two ways apart.
+ * for a node without a filter to call, for the hooks that serve such a
+ * node without setting a call up (fuse_bpf_unfiltered()): bpf_stats and
+ * the fuse_bpf_op trace point do not tell the two ways apart.  A node
+ * with a filter (that has no callback for @opcode) gets the
+ * %FUSE_BPF_BACKING verdict the filter would have given.
  *
  * Context: any; a few per-CPU increments.
  */
 void fuse_bpf_count(struct inode *inode, u32 opcode, int served, int err)
 {
 	struct fuse_conn *fc = get_fuse_conn(inode);
+	struct fuse_bpf_stats __percpu *stats = fuse_bpf_stats_of(fc);
+	unsigned int slot;
 
-	fuse_bpf_stats_served(fuse_bpf_stats_of(fc), opcode, served, err);
+	slot = fuse_bpf_stats_served(stats, opcode, served, err);
+	if (slot-- && rcu_access_pointer(get_fuse_inode(inode)->bpf_filter))
+		this_cpu_inc(stats->count[slot][FUSE_BPF_STAT_PRE_BACKING]);
 	trace_fuse_bpf_op(fc->dev, get_node_id(inode), opcode, FUSE_BPF_BACKING,
 			  0, served, err);
 }

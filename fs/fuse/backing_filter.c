@@ -135,6 +135,44 @@ struct fuse_bpf_filter *fuse_bpf_filter_of(struct inode *inode)
 	return f;
 }
 
+/**
+ * fuse_bpf_filter_calls() - has a node's filter a say in an operation?
+ * @inode: a node with a filter
+ * @opcode: %FUSE_ACCESS (a permission check) or %FUSE_GETATTR
+ *
+ * A registered filter without the operation's callback would say
+ * %FUSE_BPF_BACKING unasked; for a permission check, it must not have a
+ * getattr callback to ask about the attributes shown either
+ * (fuse_bpf_filter_rewrites_attr()).  A detached filter is called, for
+ * %FUSE_BPF_F_FAIL_CLOSED.
+ *
+ * Context: any, including RCU path walk.
+ * Return: false when the operation may be served as without a filter.
+ */
+bool fuse_bpf_filter_calls(struct inode *inode, u32 opcode)
+{
+	struct fuse_inode *fi = get_fuse_inode(inode);
+	const struct fuse_bpf_ops *ops;
+	struct fuse_bpf_filter *f;
+	bool calls = false;
+
+	rcu_read_lock();
+	f = rcu_dereference(fi->bpf_filter);
+	if (f) {
+		ops = rcu_dereference(f->ops);
+		if (!ops)
+			calls = true;
+		else if (opcode == FUSE_GETATTR)
+			calls = ops->getattr;
+		else
+			calls = ops->access ||
+				(ops->getattr &&
+				 !(f->flags & FUSE_BPF_F_BACKING_ATTR));
+	}
+	rcu_read_unlock();
+	return calls;
+}
+
 /*
  * fuse_bpf_filter_rewrites_attr() of a node that has a filter: a getattr
  * callback, unless the filter declared it shows the backing's attributes

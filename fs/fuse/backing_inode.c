@@ -178,7 +178,7 @@ static void fuse_bpf_getattr_result(struct inode *inode,
 	}
 }
 
-/* fuse_bpf_getattr() of a node without a filter: no call to set up */
+/* fuse_bpf_getattr() of a node without a filter to call: no call to set up */
 static bool fuse_bpf_getattr_unfiltered(struct inode *inode,
 					struct kstat *stat, int *err)
 {
@@ -226,7 +226,7 @@ bool fuse_bpf_getattr(struct inode *inode, struct kstat *stat, int *err)
 
 	if (!fuse_bpf_inode_backed(inode))
 		return false;
-	if (fuse_bpf_unfiltered(inode))
+	if (fuse_bpf_unfiltered(inode, FUSE_GETATTR))
 		return fuse_bpf_getattr_unfiltered(inode, stat, err);
 	fuse_bpf_call_begin(&call, inode, FUSE_GETATTR);
 	verdict = fuse_bpf_run_getattr(&call, &args);
@@ -381,7 +381,8 @@ static int fuse_bpf_permission_backing(struct inode *inode,
 }
 
 /*
- * fuse_bpf_permission() of a node without a filter: no call to set up.
+ * fuse_bpf_permission() of a node without a filter to call: no call to set
+ * up.
  * RCU path walk counts what it served, not what it leaves to ref-walk.
  */
 static bool fuse_bpf_permission_unfiltered(struct inode *inode, int mask,
@@ -434,7 +435,7 @@ bool fuse_bpf_permission(struct mnt_idmap *idmap, struct inode *inode,
 
 	if (!fuse_bpf_inode_backed(inode))
 		return false;
-	if (fuse_bpf_unfiltered(inode))
+	if (fuse_bpf_unfiltered(inode, FUSE_ACCESS))
 		return fuse_bpf_permission_unfiltered(inode, mask, err);
 	if (mask & MAY_NOT_BLOCK)
 		fuse_bpf_call_begin_rcu(&call, inode, FUSE_ACCESS);

@@ -184,15 +184,20 @@ static inline void fuse_bpf_copyflags(struct inode *inode,
 		inode_set_flags(inode, flags, mask);
 }
 
+bool fuse_bpf_filter_calls(struct inode *inode, u32 opcode);
+
 /*
- * Has @inode no filter?  Then the hot hooks (permission, getattr) serve it
- * without setting a filter call up, and count it with fuse_bpf_count().
- * A filter installed meanwhile applies from the next operation on, as it
- * would had it come just after fuse_bpf_call_begin().
+ * Has @inode no filter to call for @opcode, %FUSE_ACCESS (a permission
+ * check) or %FUSE_GETATTR?  None at all, or one that has nothing to say
+ * (fuse_bpf_filter_calls()).  Then the hot hooks (permission, getattr)
+ * serve it without setting a filter call up, and count it with
+ * fuse_bpf_count().  A filter installed meanwhile applies from the next
+ * operation on, as it would had it come just after fuse_bpf_call_begin().
  */
-static inline bool fuse_bpf_unfiltered(struct inode *inode)
+static inline bool fuse_bpf_unfiltered(struct inode *inode, u32 opcode)
 {
-	return !rcu_access_pointer(get_fuse_inode(inode)->bpf_filter);
+	return !rcu_access_pointer(get_fuse_inode(inode)->bpf_filter) ||
+	       !fuse_bpf_filter_calls(inode, opcode);
 }
 
 /**

@@ -424,7 +424,9 @@ struct fuse_bpf_write_args {
  *	mount option
  * @flags: &enum fuse_bpf_ops_flags, fixed at registration
  *
- * Every callback is optional: a missing one means %FUSE_BPF_BACKING.  The
+ * Every callback is optional: a missing one means %FUSE_BPF_BACKING (and
+ * permission checks and getattr then cost what they cost without a
+ * filter).  The
  * arguments are the FUSE request's in and out structures, so that a
  * filter reads the operation as the daemon would.  Callbacks run in the
  * caller's context with RCU read-side held and must not sleep.

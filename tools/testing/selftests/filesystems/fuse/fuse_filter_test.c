@@ -59,6 +59,7 @@ enum {
 
 /* enum fuse_bpf_ops_flags, likewise */
 enum {
+	FUSE_BPF_F_FAIL_CLOSED = 1,
 	FUSE_BPF_F_BACKING_ATTR = 8,
 };
 
@@ -1872,6 +1873,58 @@ TEST_F(filter, fusectl_bpf_stats_unfiltered)
 	EXPECT_LE(d[ST_ERRORS] + 1, c[ST_ERRORS]);
 	EXPECT_EQ(0, td_log_count(self->d, FUSE_ACCESS));
 	EXPECT_EQ(0, c[ST_DAEMON] + c[ST_PRE_BACKING]);
+}
+
+/*
+ * A filter without access and getattr callbacks (hide: lookup and
+ * readdir) has nothing to say to a permission check or a stat: they are
+ * served without setting a filter call up, counted with the BACKING
+ * verdict the filter would have given, and the filter still hides its
+ * names.  Detached with FUSE_BPF_F_FAIL_CLOSED, it fails them with EIO
+ * as every other operation.
+ */
+TEST_F(filter, no_callback_served_without_a_call)
+{
+	uint64_t a[NR_ST], b[NR_ST], c[NR_ST], d[NR_ST];
+	struct fuse_hide *skel;
+	char buf[64];
+	int i;
+
+	if (ctl_read(self->mnt, "bpf_stats", buf, sizeof(buf)) == -ENOENT)
+		SKIP(return, "no fusectl");
+	skel = fuse_hide__open();
+	ASSERT_NE(NULL, skel);
+	skel->struct_ops.hide_ops->flags = FUSE_BPF_F_FAIL_CLOSED;
+	ASSERT_EQ(0, fuse_hide__load(skel));
+	ASSERT_LT(0, use_filter(self, skel->maps.hide_ops, "hide"));
+	ASSERT_EQ(0, stat_err(mpath(self, "sub/inner"), NULL));
+	ASSERT_LE(2, read_stats(self->mnt, FUSE_GETATTR, a));
+	ASSERT_LE(2, read_stats(self->mnt, FUSE_ACCESS, c));
+	td_log_reset(self->d);
+	for (i = 0; i < 5; i++)
+		ASSERT_EQ(0, stat_err(mpath(self, "sub/inner"), NULL));
+	ASSERT_LE(2, read_stats(self->mnt, FUSE_GETATTR, b));
+	ASSERT_LE(2, read_stats(self->mnt, FUSE_ACCESS, d));
+	/* a getattr, and a search of the filtered directory and sub */
+	EXPECT_LE(a[ST_KERNEL] + 5, b[ST_KERNEL]);
+	EXPECT_LE(c[ST_KERNEL] + 10, d[ST_KERNEL]);
+	EXPECT_EQ(b[ST_KERNEL] - a[ST_KERNEL],
+		  b[ST_PRE_BACKING] - a[ST_PRE_BACKING]);
+	EXPECT_EQ(d[ST_KERNEL] - c[ST_KERNEL],
+		  d[ST_PRE_BACKING] - c[ST_PRE_BACKING]);
+	EXPECT_EQ(0, b[ST_DAEMON] + b[ST_FILTER] + b[ST_ERRORS]);
+	EXPECT_EQ(0, d[ST_DAEMON] + d[ST_FILTER] + d[ST_ERRORS]);
+	EXPECT_EQ(0, td_log_count(self->d, FUSE_GETATTR));
+	EXPECT_EQ(ENOENT, stat_err(mpath(self, "secret-a"), NULL));
+	EXPECT_LE(1, skel->bss->hidden_lookups);
+
+	bpf_link__destroy(self->link);
+	self->link = NULL;
+	EXPECT_EQ(EIO, stat_err(mpath(self, "sub/inner"), NULL));
+	EXPECT_EQ(EIO, stat_err(mpath(self, "hello"), NULL));
+	ASSERT_LE(2, read_stats(self->mnt, FUSE_ACCESS, c));
+	EXPECT_LE(d[ST_FILTER] + 2, c[ST_FILTER]);
+	fuse_hide__destroy(skel);
 }
 
 /*
