@@ -1834,6 +1834,30 @@ TEST_F(filter, fusectl_bpf_stats)
 }
 
 /*
+ * Five stats of sub/inner, the daemon's log reset first, with the GETATTR
+ * and ACCESS bpf_stats read before (@g, @acc) and after (@g2, @acc2).
+ * Return: 0, or -1 when a stat or a read failed.
+ */
+static int five_stats(struct _test_data_filter *self, uint64_t *g,
+		      uint64_t *acc, uint64_t *g2, uint64_t *acc2)
+{
+	int i;
+
+	if (stat_err(mpath(self, "sub/inner"), NULL) ||
+	    read_stats(self->mnt, FUSE_GETATTR, g) < 2 ||
+	    read_stats(self->mnt, FUSE_ACCESS, acc) < 2)
+		return -1;
+	td_log_reset(self->d);
+	for (i = 0; i < 5; i++)
+		if (stat_err(mpath(self, "sub/inner"), NULL))
+			return -1;
+	if (read_stats(self->mnt, FUSE_GETATTR, g2) < 2 ||
+	    read_stats(self->mnt, FUSE_ACCESS, acc2) < 2)
+		return -1;
+	return 0;
+}
+
+/*
  * bpf_stats of nodes without a filter, which permission and getattr serve
  * without setting a filter call up: the same kernel and error counts as
  * with one, no verdict, and nothing asked of the daemon.
@@ -1846,14 +1870,7 @@ TEST_F(filter, fusectl_bpf_stats_unfiltered)
 
 	if (ctl_read(self->mnt, "bpf_stats", buf, sizeof(buf)) == -ENOENT)
 		SKIP(return, "no fusectl");
-	ASSERT_EQ(0, stat_err(mpath(self, "sub/inner"), NULL));
-	ASSERT_LE(2, read_stats(self->mnt, FUSE_GETATTR, a));
-	ASSERT_LE(2, read_stats(self->mnt, FUSE_ACCESS, c));
-	td_log_reset(self->d);
-	for (i = 0; i < 5; i++)
-		ASSERT_EQ(0, stat_err(mpath(self, "sub/inner"), NULL));
-	ASSERT_LE(2, read_stats(self->mnt, FUSE_GETATTR, b));
-	ASSERT_LE(2, read_stats(self->mnt, FUSE_ACCESS, d));
+	ASSERT_EQ(0, five_stats(self, a, c, b, d));
 	/* each stat asks the backing: a getattr, and a search of / and sub */
 	EXPECT_LE(a[ST_KERNEL] + 5, b[ST_KERNEL]);
 	EXPECT_LE(c[ST_KERNEL] + 10, d[ST_KERNEL]);
@@ -1888,7 +1905,6 @@ TEST_F(filter, no_callback_served_without_a_call)
 	uint64_t a[NR_ST], b[NR_ST], c[NR_ST], d[NR_ST];
 	struct fuse_hide *skel;
 	char buf[64];
-	int i;
 
 	if (ctl_read(self->mnt, "bpf_stats", buf, sizeof(buf)) == -ENOENT)
 		SKIP(return, "no fusectl");
@@ -1897,14 +1913,7 @@ TEST_F(filter, no_callback_served_without_a_call)
 	skel->struct_ops.hide_ops->flags = FUSE_BPF_F_FAIL_CLOSED;
 	ASSERT_EQ(0, fuse_hide__load(skel));
 	ASSERT_LT(0, use_filter(self, skel->maps.hide_ops, "hide"));
-	ASSERT_EQ(0, stat_err(mpath(self, "sub/inner"), NULL));
-	ASSERT_LE(2, read_stats(self->mnt, FUSE_GETATTR, a));
-	ASSERT_LE(2, read_stats(self->mnt, FUSE_ACCESS, c));
-	td_log_reset(self->d);
-	for (i = 0; i < 5; i++)
-		ASSERT_EQ(0, stat_err(mpath(self, "sub/inner"), NULL));
-	ASSERT_LE(2, read_stats(self->mnt, FUSE_GETATTR, b));
-	ASSERT_LE(2, read_stats(self->mnt, FUSE_ACCESS, d));
+	ASSERT_EQ(0, five_stats(self, a, c, b, d));
 	/* a getattr, and a search of the filtered directory and sub */
 	EXPECT_LE(a[ST_KERNEL] + 5, b[ST_KERNEL]);
 	EXPECT_LE(c[ST_KERNEL] + 10, d[ST_KERNEL]);
