@@ -741,12 +741,15 @@ TEST_F_TIMEOUT(fault, abort_under_openers, TIMEOUT_S)
 	finish(_metadata, self);
 }
 
+/* Longer than a dentry's inline name: the dcache keeps it apart */
+#define LONG_NAME "held-under-a-name-too-long-for-the-dentry-to-keep-inline"
+
 /* backing_changed_under_walkers: what the threads share. */
 struct churn {
 	char mnt[128];		/* the backed directory through the mount */
 	char bk[128];		/* the backing directory */
 	bool stop;
-	unsigned int changes, reads, missing;
+	unsigned int changes, reads, missing, long_reads;
 	char bad[128];		/* the first thing a walker should not see */
 };
 
@@ -759,12 +762,20 @@ static bool valid_inner(const char *s)
 static void *churn_walker(void *arg)
 {
 	struct churn *c = arg;
-	char p[256], q[256], buf[64];
+	char p[256], q[256], l[256], buf[64];
 	ssize_t n;
 
 	snprintf(p, sizeof(p), "%s/sub/inner", c->mnt);
 	snprintf(q, sizeof(q), "%s/sub/deeper/leaf", c->mnt);
+	snprintf(l, sizeof(l), "%s/%s/inner", c->mnt, LONG_NAME);
 	while (!__atomic_load_n(&c->stop, __ATOMIC_SEQ_CST)) {
+		n = td_read_file(l, buf, sizeof(buf));
+		if (n >= 0)
+			__atomic_add_fetch(&c->long_reads, 1, __ATOMIC_SEQ_CST);
+		if ((n < 0 && errno != ENOENT) || (n >= 0 && !valid_inner(buf)))
+			if (!c->bad[0])
+				snprintf(c->bad, sizeof(c->bad), "%s/inner: %s",
+					 LONG_NAME, n < 0 ? strerror(errno) : buf);
 		n = td_read_file(p, buf, sizeof(buf));
 		__atomic_add_fetch(&c->reads, 1, __ATOMIC_SEQ_CST);
 		if (n < 0 && errno == ENOENT) {
@@ -814,14 +825,18 @@ static int churn_once(struct churn *c, unsigned int i)
 	snprintf(a, sizeof(a), "%s/sub", c->bk);
 	snprintf(b, sizeof(b), "%s/alt", c->bk);
 	snprintf(h, sizeof(h), "%s/held", c->bk);
-	switch (i % 3) {
+	switch (i % 4) {
 	case 0:		/* renamed away and back */
 		return rename(a, h) || rename(h, a) ? -1 : 0;
+
 	case 1:		/* replaced by another directory, and back */
 		return syscall(SYS_renameat2, AT_FDCWD, a, AT_FDCWD, b,
 			       RENAME_EXCHANGE) ||
 		       syscall(SYS_renameat2, AT_FDCWD, a, AT_FDCWD, b,
 			       RENAME_EXCHANGE) ? -1 : 0;
+	case 2:		/* to a name too long for the dentry's inline one */
+		snprintf(h, sizeof(h), "%s/%s", c->bk, LONG_NAME);
+		return rename(a, h) || rename(h, a) ? -1 : 0;
 	default:	/* removed, a new one put in its place and removed */
 		snprintf(b, sizeof(b), "%s/new", c->bk);
 		return rename(a, h) || put_dir(c->bk, "new", "fresh\n") ||
@@ -831,11 +846,12 @@ static int churn_once(struct churn *c, unsigned int i)
 }
 
 /*
- * The backing's directories renamed, exchanged with another one, removed
- * and replaced by a new one, directly on the backing, while two threads
- * read through the mount: each read gets a content that the name had at
- * some point, or ENOENT, never an error, a stale or a wrong inode; once
- * the changes stop, the mount shows the backing's state at once.
+ * The backing's directories renamed (to a short and to a long name),
+ * exchanged with another one, removed and replaced by a new one, directly
+ * on the backing, while two threads read through the mount under both
+ * names: each read gets a content that the name had at some point, or
+ * ENOENT, never an error, a stale or a wrong inode; once the changes stop,
+ * the mount shows the backing's state at once.
  */
 TEST_F_TIMEOUT(fault, backing_changed_under_walkers, TIMEOUT_S)
 {
@@ -863,8 +879,8 @@ TEST_F_TIMEOUT(fault, backing_changed_under_walkers, TIMEOUT_S)
 	__atomic_store_n(&c.stop, true, __ATOMIC_SEQ_CST);
 	for (i = 0; i < 2; i++)
 		ASSERT_EQ(0, join_within(t[i], WAIT_MS));
-	ksft_print_msg("%u changes, %u reads, %u of them ENOENT\n",
-		       c.changes, c.reads, c.missing);
+	ksft_print_msg("%u changes, %u reads, %u of them ENOENT, %u under the long name\n",
+		       c.changes, c.reads, c.missing, c.long_reads);
 	ASSERT_EQ('\0', c.bad[0]) TH_LOG("a walker saw %s", c.bad);
 	ASSERT_LT(0, c.reads);
 
@@ -879,6 +895,7 @@ TEST_F_TIMEOUT(fault, backing_changed_under_walkers, TIMEOUT_S)
 			      sizeof(names)));
 	ASSERT_STREQ("deeper inner ", names);
 	ASSERT_EQ(-1, access(under(p, self->mnt, "held"), F_OK));
+	ASSERT_EQ(-1, access(under(p, self->mnt, LONG_NAME), F_OK));
 	ASSERT_EQ(0, drop_dir(c.bk, "alt"));
 	ASSERT_EQ(-1, access(under(p, self->mnt, "alt"), F_OK));
 	finish(_metadata, self);
