@@ -97,23 +97,29 @@ bool fuse_bpf_lookup(struct inode *dir, struct dentry *entry,
 }
 
 /*
- * Does the FUSE dentry @entry have the name @bname?  @entry may be renamed
- * meanwhile (its name is not stable in path walk): as dentry_cmp(), read
- * its name pointer once and compare byte by byte, so that a name shorter
- * than its length read stops the compare at its NUL (@bname has none).  A
- * renamed @entry fails the walk's sequence check afterwards.
+ * Has @entry the name of @bdentry?  Neither name is stable here: path walk
+ * holds neither parent's lock, and a rename may change either meanwhile.
+ * As dentry_cmp(), each name pointer is read once and the bytes compared
+ * one by one, stopping at a NUL: a name has one at its end only, and the
+ * inline and external names always end with one, so a length read before
+ * a rename never takes the compare past the name read after it.  A torn
+ * answer is thrown away: the caller checks @bdentry's sequence count, the
+ * walk @entry's.
  */
-static bool fuse_bpf_name_is(struct dentry *entry, const struct qstr *bname)
+static bool fuse_bpf_same_name(struct dentry *entry, struct dentry *bdentry)
 {
 	const unsigned char *cs = READ_ONCE(entry->d_name.name);
-	const unsigned char *ct = bname->name;
-	unsigned int len = bname->len;
+	const unsigned char *ct = READ_ONCE(bdentry->d_name.name);
+	unsigned int len = READ_ONCE(bdentry->d_name.len);
+	unsigned char c;
 
 	if (READ_ONCE(entry->d_name.len) != len)
 		return false;
-	while (len--)
-		if (*cs++ != *ct++)
+	while (len--) {
+		c = *ct++;
+		if (!c || *cs++ != c)
 			return false;
+	}
 	return true;
 }
 
@@ -121,9 +127,15 @@ static bool fuse_bpf_name_is(struct dentry *entry, const struct qstr *bname)
  * Is the backing of @fb still the child called like @entry of @parent's?
  * The backing filesystem may have renamed or removed it behind our back.
  * Both bindings are read under RCU, without references (see
- * fuse_bpf_backing_path_rcu()): the backing dentry may be dying, so its
- * parent, hash and name are read under its d_lock, and only if it is
- * alive.  Return: the backing inode, or NULL.
+ * fuse_bpf_backing_path_rcu()), and the backing dentry's hash, parent and
+ * name without its lock, under its sequence count as __d_lookup_rcu()
+ * reads a dentry: __d_move() and __d_drop() change the count, so a rename
+ * or an unhash meanwhile gives -ECHILD.  Nothing is written to the backing
+ * dentry, which other CPUs walk too.  It may be dying if @fb is being
+ * released: the caller's re-check of the binding throws the answer away
+ * then.
+ *
+ * Return: the backing inode, NULL, or ERR_PTR(-ECHILD).
  */
 static struct inode *fuse_bpf_same_child(struct fuse_backing *fb,
 					 struct fuse_backing *parent,
@@ -132,17 +144,19 @@ static struct inode *fuse_bpf_same_child(struct fuse_backing *fb,
 	struct inode *binode, *bdir;
 	struct path bpath, bparent;
 	struct dentry *bdentry;
+	unsigned int seq;
 	bool same;
 
 	if (!fuse_bpf_backing_path_rcu(fb, &bpath, &binode) ||
 	    !fuse_bpf_backing_path_rcu(parent, &bparent, &bdir))
 		return NULL;
 	bdentry = bpath.dentry;
-	spin_lock(&bdentry->d_lock);
-	same = !__lockref_is_dead(&bdentry->d_lockref) &&
-	       !d_unhashed(bdentry) && bdentry->d_parent == bparent.dentry &&
-	       fuse_bpf_name_is(entry, &bdentry->d_name);
-	spin_unlock(&bdentry->d_lock);
+	seq = raw_seqcount_begin(&bdentry->d_seq);
+	same = !d_unhashed(bdentry) &&
+	       READ_ONCE(bdentry->d_parent) == bparent.dentry &&
+	       fuse_bpf_same_name(entry, bdentry);
+	if (read_seqcount_retry(&bdentry->d_seq, seq))
+		return ERR_PTR(-ECHILD);
 	return same ? binode : NULL;
 }
 
@@ -171,7 +185,7 @@ static bool fuse_bpf_revalidate_rcu(struct dentry *entry, struct inode *dir,
 		fb = fuse_bpf_backing_rcu(inode);
 	if (fb)
 		binode = fuse_bpf_same_child(fb, dfb, entry);
-	if (!fuse_bpf_backing_held(dir, dfb) ||
+	if (IS_ERR(binode) || !fuse_bpf_backing_held(dir, dfb) ||
 	    (fb && !fuse_bpf_backing_held(inode, fb))) {
 		*ret = -ECHILD;
 	} else if (binode) {
@@ -186,16 +200,18 @@ static bool fuse_bpf_revalidate_rcu(struct dentry *entry, struct inode *dir,
  * @entry: the dentry
  * @flags: LOOKUP_* flags; LOOKUP_RCU is fine
  * @ret: 1 when @entry is still valid, 0 when it must be looked up again,
- *	-ECHILD in RCU path walk when a binding changed while it looked
+ *	-ECHILD in RCU path walk when a binding or the backing dentry changed
+ *	while it looked
  *
  * A bound node (a kernel node, resolved or not) stays valid while the
  * backing directory still has its backing inode under the same name; an
  * unbound node and a negative dentry are always looked up again (which
  * costs a backing dcache lookup, not a request).  No reference is taken:
- * the bindings are read under RCU and read again after use.  Outside RCU
- * path walk a binding that keeps changing, which takes a daemon replying
- * to lookups of the node meanwhile, gets the name looked up again after a
- * few tries.
+ * the bindings are read under RCU and read again after use, the backing
+ * dentry under its sequence count.  Outside RCU path walk a binding or a
+ * backing dentry that keeps changing (a daemon replying to lookups of the
+ * node, renames on the backing meanwhile) gets the name looked up again
+ * after a few tries.
  *
  * Return: true when the parent is backed and the answer is in @ret.
  */
