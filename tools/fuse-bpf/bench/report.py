@@ -23,6 +23,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import textwrap
 
 CONFIG_ORDER = ["tmpfs", "ext4", "overlay", "bpf", "bpf-filter",
                 "bpf-data", "passthrough", "plain"]
@@ -377,7 +378,8 @@ def scaling_plot(outdir, order, configs, ns, med):
         return
     for wl in order:
         depths = sorted({k[1] for k in med if k[0] == wl})
-        fig, axes = plt.subplots(1, len(depths), figsize=(5.5 * len(depths), 4.5),
+        width = 5.5 * len(depths) + 2
+        fig, axes = plt.subplots(1, len(depths), figsize=(width, 4.5),
                                  squeeze=False, sharey=True)
         for ax, depth in zip(axes[0], depths):
             for cfg in configs:
@@ -399,11 +401,15 @@ def scaling_plot(outdir, order, configs, ns, med):
                          else "one directory")
             ax.grid(True, which="both", alpha=0.3)
         axes[0][0].set_ylabel("microseconds per operation (log scale)")
-        axes[0][-1].legend(loc="best", fontsize="small")
-        fig.suptitle(f"fuse-bpf scaling: {wl} ({SCALE_NOTE.get(wl, '')}), "
-                     "median of the repetitions; flat lines: the cost per "
-                     "operation does not grow with N", fontsize="medium")
-        fig.tight_layout()
+        # Beside the panels: inside, it hides the lines of some panel
+        handles, labels = axes[0][0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="center right", fontsize="small")
+        title = (f"fuse-bpf scaling: {wl} ({SCALE_NOTE.get(wl, '')}), "
+                 "median of the repetitions; flat lines: the cost per "
+                 "operation does not grow with N")
+        fig.suptitle(textwrap.fill(title, int(width * 14)), fontsize="medium")
+        # the legend's 1.9 inches on the right
+        fig.tight_layout(rect=(0, 0, 1 - 1.9 / width, 1))
         png = os.path.join(outdir, f"scaling-{wl}.png")
         fig.savefig(png, dpi=90)
         plt.close(fig)
