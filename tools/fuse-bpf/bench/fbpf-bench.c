@@ -24,7 +24,9 @@
  *
  * With MIN (seconds), stat, open and readdir repeat their whole pass until
  * at least that long has passed: a warm pass can take a few milliseconds,
- * too short to time on a shared TCG host.
+ * too short to time on a shared TCG host.  With "-j JOBS" (default 1), JOBS
+ * processes run stat or open at once on the same files, each for MIN
+ * seconds: OPS is their sum, the parallel walk of several CPUs.
  *   fbpf-bench run CMD [ARG...]    run a command; OPS = 1
  *   fbpf-bench rmtree DIR N        remove a tree made by create (untimed)
  *
@@ -48,10 +50,13 @@
 
 #define FILES_PER_DIR 100
 #define MAX_DEPTH 64
+#define MAX_JOBS 64
 
 static const char *prog = "fbpf-bench";
 /* directories between DIR and a file of a tree (-d) */
 static long depth = 1;
+/* processes running stat or open at once (-j) */
+static long jobs = 1;
 
 static void die(const char *fmt, ...)
 {
@@ -191,41 +196,94 @@ static int cmd_create(const char *dir, long n, long size)
 	return 0;
 }
 
-static int cmd_stat(const char *dir, long n, double min_secs)
-{
-	char **p = tree_paths(dir, n);
-	struct stat st;
-	double t0 = now();
-	long i, ops = 0;
+/* One pass of a warm workload over the N paths of a tree: N operations. */
+typedef void (*pass_fn)(char **p, long n);
 
-	do {
-		for (i = 0; i < n; i++)
-			if (lstat(p[i], &st))
-				die("lstat %s", p[i]);
-		ops += n;
-	} while (now() - t0 < min_secs);
-	report(ops, t0);
-	return 0;
+static void stat_pass(char **p, long n)
+{
+	struct stat st;
+	long i;
+
+	for (i = 0; i < n; i++)
+		if (lstat(p[i], &st))
+			die("lstat %s", p[i]);
 }
 
-static int cmd_open(const char *dir, long n, double min_secs)
+static void open_pass(char **p, long n)
 {
-	char **p = tree_paths(dir, n);
-	double t0 = now();
-	long i, ops = 0;
+	long i;
+
+	for (i = 0; i < n; i++) {
+		int fd = open(p[i], O_RDONLY);
+
+		if (fd < 0)
+			die("open %s", p[i]);
+		if (close(fd))
+			die("close %s", p[i]);
+	}
+}
+
+/* Whole passes until at least MIN_SECS passed since T0: the operations. */
+static long passes(pass_fn pass, char **p, long n, double t0, double min_secs)
+{
+	long ops = 0;
 
 	do {
-		for (i = 0; i < n; i++) {
-			int fd = open(p[i], O_RDONLY);
-
-			if (fd < 0)
-				die("open %s", p[i]);
-			if (close(fd))
-				die("close %s", p[i]);
-		}
+		pass(p, n);
 		ops += n;
 	} while (now() - t0 < min_secs);
+	return ops;
+}
+
+/*
+ * -j JOBS: JOBS processes run the passes at once on the same files, from
+ * the moment the parent lets them go; OPS is their sum, SECONDS the
+ * parent's time until the last one reported.
+ */
+static int cmd_passes(pass_fn pass, const char *dir, long n, double min_secs)
+{
+	char **p = tree_paths(dir, n);
+	int go[2], res[2];
+	long j, ops = 0, one;
+	double t0;
+	char c;
+
+	if (jobs == 1) {
+		t0 = now();
+		report(passes(pass, p, n, t0, min_secs), t0);
+		return 0;
+	}
+	if (pipe(go) || pipe(res))
+		die("pipe");
+	for (j = 0; j < jobs; j++) {
+		pid_t pid = fork();
+
+		if (pid < 0)
+			die("fork");
+		if (pid)
+			continue;
+		close(go[1]);
+		if (read(go[0], &c, 1) < 0)
+			die("read");
+		one = passes(pass, p, n, now(), min_secs);
+		if (write(res[1], &one, sizeof(one)) != sizeof(one))
+			die("write");
+		_exit(0);
+	}
+	close(go[0]);
+	close(res[1]);
+	t0 = now();
+	close(go[1]);		/* every child's read returns: go */
+	for (j = 0; j < jobs; j++) {
+		if (read(res[0], &one, sizeof(one)) != sizeof(one)) {
+			fprintf(stderr, "%s: a job failed\n", prog);
+			exit(1);
+		}
+		ops += one;
+	}
 	report(ops, t0);
+	while (wait(NULL) > 0)
+		;
 	return 0;
 }
 
@@ -341,13 +399,15 @@ static double parse_secs(const char *s)
 static void usage_exit(void)
 {
 	fprintf(stderr,
-		"usage: %s [-d DEPTH] create DIR N SIZE | stat DIR N [MIN_SECS] | open DIR N [MIN_SECS]\n"
+		"usage: %s [-d DEPTH] create DIR N SIZE\n"
+		"       %s [-d DEPTH] [-j JOBS] stat DIR N [MIN_SECS] | open DIR N [MIN_SECS]\n"
 		"       %s [-d DEPTH] unlink DIR N | rmtree DIR N\n"
 		"       %s mkflat DIR N | readdir DIR [MIN_SECS] | run CMD [ARG...]\n"
 		"Prints \"OPS SECONDS OPS_PER_SECOND\" for the timed loop.  With MIN_SECS,\n"
 		"stat, open and readdir repeat their whole pass until that much time passed.\n"
-		"-d: the files of a tree are DEPTH directories below DIR (default 1).\n",
-		prog, prog, prog);
+		"-d: the files of a tree are DEPTH directories below DIR (default 1).\n"
+		"-j: JOBS processes run stat or open at once; OPS is their sum.\n",
+		prog, prog, prog, prog);
 	exit(2);
 }
 
@@ -355,12 +415,18 @@ int main(int argc, char **argv)
 {
 	const char *cmd;
 
-	if (argc > 2 && !strcmp(argv[1], "-d")) {
-		depth = parse_n(argv[2]);
-		if (depth < 1 || depth > MAX_DEPTH) {
+	while (argc > 2 && (!strcmp(argv[1], "-d") || !strcmp(argv[1], "-j"))) {
+		long v = parse_n(argv[2]);
+
+		if (argv[1][1] == 'd' && (v < 1 || v > MAX_DEPTH)) {
 			fprintf(stderr, "%s: -d wants 1 to %d\n", prog, MAX_DEPTH);
 			exit(2);
 		}
+		if (argv[1][1] == 'j' && (v < 1 || v > MAX_JOBS)) {
+			fprintf(stderr, "%s: -j wants 1 to %d\n", prog, MAX_JOBS);
+			exit(2);
+		}
+		*(argv[1][1] == 'd' ? &depth : &jobs) = v;
 		argc -= 2;
 		argv += 2;
 	}
@@ -376,9 +442,8 @@ int main(int argc, char **argv)
 	if ((!strcmp(cmd, "stat") || !strcmp(cmd, "open")) && (argc == 4 || argc == 5)) {
 		double min = argc == 5 ? parse_secs(argv[4]) : 0;
 
-		if (!strcmp(cmd, "stat"))
-			return cmd_stat(argv[2], parse_n(argv[3]), min);
-		return cmd_open(argv[2], parse_n(argv[3]), min);
+		return cmd_passes(!strcmp(cmd, "stat") ? stat_pass : open_pass,
+				  argv[2], parse_n(argv[3]), min);
 	}
 	if (argc != 4)
 		usage_exit();

@@ -42,6 +42,8 @@ WORKLOAD_NOTE = {
     "stat-cold": "lstat walk, after drop_caches",
     "stat-warm": "lstat walk, dcache warm",
     "open-close": "open+close, warm",
+    "stat-warm-smp": "lstat walk, warm, a process per CPU (sum)",
+    "open-close-smp": "open+close, warm, a process per CPU (sum)",
     "unlink": "unlink, warm",
     "readdir-cold": "getdents, after drop_caches",
     "readdir-warm": "getdents, warm",

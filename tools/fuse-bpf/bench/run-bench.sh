@@ -168,6 +168,10 @@ run_rep() {
 	timed stat-cold files/s $B stat "$DIR/tree" $N_TREE
 	timed stat-warm files/s $B stat "$DIR/tree" $N_TREE $WARM_SECS
 	timed open-close files/s $B open "$DIR/tree" $N_TREE $WARM_SECS
+	# The same, a process per CPU on the same files at once: what the
+	# CPUs share (cache lines written, locks) shows here.
+	timed stat-warm-smp files/s $B -j "$(nproc)" stat "$DIR/tree" $N_TREE $WARM_SECS
+	timed open-close-smp files/s $B -j "$(nproc)" open "$DIR/tree" $N_TREE $WARM_SECS
 	sync
 	timed unlink files/s $B unlink "$DIR/tree" $N_TREE
 	sync
